@@ -1,0 +1,101 @@
+// Package testenv starts the real components tests need (a registry, a
+// BuildKit daemon, base images, moto) on loopback for one test and stops them
+// again, and finds the pinned tools that `make tools` installs.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// ToolsDir is the version-keyed tool cache `make tools` fills.
+func ToolsDir() string {
+	if dir := os.Getenv("CONVOX_TOOLS"); dir != "" {
+		return dir
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "convox-rack-tools")
+	}
+	return filepath.Join(home, ".cache", "convox-rack-tools")
+}
+
+// InCI reports whether the tests run under CI, where nothing may skip.
+func InCI() bool {
+	return os.Getenv("CI") == "true"
+}
+
+// Missing stops a test that lacks something it needs: a failure under CI, a skip elsewhere.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if InCI() {
+		t.Fatalf("missing: "+format+" (run `make tools`)", args...)
+	}
+	t.Skipf("missing: "+format+" (run `make tools`)", args...)
+}
+
+// LookTool finds a tool in the tool cache, then on PATH; "" when absent.
+func LookTool(name string) string {
+	path := filepath.Join(ToolsDir(), "bin", name)
+	if info, err := os.Stat(path); err == nil && !info.IsDir() {
+		return path
+	}
+	if path, err := exec.LookPath(name); err == nil {
+		return path
+	}
+	return ""
+}
+
+// Tool returns the path of a pinned tool, or stops the test naming it.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	path := LookTool(name)
+	if path == "" {
+		Missing(t, "tool %q", name)
+	}
+	return path
+}
+
+// DebianRootfsTar is the cached debootstrap minbase rootfs tarball.
+func DebianRootfsTar(t testing.TB) string {
+	t.Helper()
+	path := filepath.Join(ToolsDir(), "debian-rootfs.tar")
+	if info, err := os.Stat(path); err != nil || info.Size() == 0 {
+		Missing(t, "debian rootfs tarball %s", path)
+	}
+	return path
+}
+
+// BusyboxPath is the static busybox binary from Debian's busybox-static.
+func BusyboxPath(t testing.TB) string {
+	t.Helper()
+	return Tool(t, "busybox")
+}
+
+// DockerConfigWithBuildx makes a DOCKER_CONFIG directory whose cli-plugins
+// holds the pinned buildx, so `docker buildx` works without touching $HOME.
+func DockerConfigWithBuildx(t testing.TB) string {
+	t.Helper()
+	buildx := Tool(t, "docker-buildx")
+	dir := t.TempDir()
+	plugins := filepath.Join(dir, "cli-plugins")
+	if err := os.MkdirAll(plugins, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(buildx, filepath.Join(plugins, "docker-buildx")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// RequireDockerEngine stops the test unless a Docker engine answers.
+func RequireDockerEngine(t testing.TB) string {
+	t.Helper()
+	docker := Tool(t, "docker")
+	if out, err := exec.Command(docker, "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
+		Missing(t, "a running Docker engine (docker info: %v: %s)", err, out)
+	}
+	return docker
+}
