@@ -1,0 +1,42 @@
+# One entry point for the common jobs. Tool versions live in hack/versions.env.
+SHELL := /bin/bash
+GO ?= go
+TEST_TIMEOUT ?= 60m
+
+.PHONY: tools test test-short vet fmt lint fuzz images run bench build
+
+build:
+	$(GO) build ./...
+
+tools:
+	bash hack/tools.sh
+
+# The full suite: unit, table and integration tests on the real BuildKit,
+# runc, kaniko, registry, Docker engine, moto_server and cfn-lint.
+test: vet
+	$(GO) test -p 2 -timeout $(TEST_TIMEOUT) -count=1 ./...
+
+test-short:
+	$(GO) test -short -count=1 ./...
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+# Fuzz every target for FUZZTIME each (not part of make test).
+FUZZTIME ?= 60s
+fuzz:
+	bash hack/fuzz.sh $(FUZZTIME)
+
+images:
+	bash hack/images.sh $(REGISTRY)
+
+run:
+	bash hack/run.sh
+
+bench:
+	bash hack/bench.sh
