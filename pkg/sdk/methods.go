@@ -59,6 +59,9 @@ func (c *Client) BuildCreate(app, url string, opts structs.BuildCreateOptions) (
 		return nil, err
 	}
 	ro.Params["url"] = url
+	if len(opts.BuildArgs) == 0 {
+		delete(ro.Params, "build-args") // an empty list would arrive as one empty arg
+	}
 	return fetch[*structs.Build](c, "POST", fmt.Sprintf("/apps/%s/builds", seg(app)), ro)
 }
 

@@ -1,0 +1,108 @@
+// Command rack serves the rack API (pkg/api) over a provider.
+//
+// Environment:
+//
+//	RACK_PASSWORD  the rack password; required (clients send it with Basic auth)
+//	PROVIDER       which backend: local (default) or aws
+//	PORT           port to listen on (default 5443)
+//	BIND           address to listen on (default 127.0.0.1; 0.0.0.0 inside a container)
+//
+// It speaks plain http: a local rack is reached as http://convox:PASSWORD@127.0.0.1:5443,
+// a cloud rack sits behind a load balancer that terminates TLS.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/convox/rack/pkg/api"
+	"github.com/convox/rack/pkg/structs"
+)
+
+// factory builds a provider from the environment.
+type factory func(ctx context.Context) (structs.Provider, error)
+
+// providers maps PROVIDER values to their constructors; each provider file
+// of this command adds itself.
+var providers = map[string]factory{}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, os.Getenv, os.Stdout, nil); err != nil {
+		fmt.Fprintf(os.Stderr, "ERROR: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// serve runs the API until ctx ends; ready (if not nil) gets the listening address.
+func serve(ctx context.Context, getenv func(string) string, log io.Writer, ready func(addr string)) error {
+	password := getenv("RACK_PASSWORD")
+	if password == "" {
+		return errors.New("RACK_PASSWORD is required")
+	}
+	name := getenv("PROVIDER")
+	if name == "" {
+		name = "local"
+	}
+	newProvider, ok := providers[name]
+	if !ok {
+		return fmt.Errorf("unknown PROVIDER %q (available: %s)", name, available())
+	}
+	p, err := newProvider(ctx)
+	if err != nil {
+		return fmt.Errorf("provider %s: %w", name, err)
+	}
+	addr := net.JoinHostPort(orDefault(getenv("BIND"), "127.0.0.1"), orDefault(getenv("PORT"), "5443"))
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: api.New(p, password, api.WithLog(log)), ReadHeaderTimeout: 30 * time.Second}
+	fmt.Fprintf(log, "ns=rack at=listen provider=%s addr=%s\n", name, l.Addr())
+	if ready != nil {
+		ready(l.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func available() string {
+	names := make([]string, 0, len(providers))
+	for n := range providers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return "none built in"
+	}
+	return strings.Join(names, ", ")
+}
+
+func orDefault(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/convox/rack/pkg/api/apitest"
+	"github.com/convox/rack/pkg/sdk"
+	"github.com/convox/rack/pkg/structs"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestServeRequiresPasswordAndKnownProvider(t *testing.T) {
+	ctx := context.Background()
+	if err := serve(ctx, env(nil), io.Discard, nil); err == nil || !strings.Contains(err.Error(), "RACK_PASSWORD") {
+		t.Fatalf("no password: %v", err)
+	}
+	err := serve(ctx, env(map[string]string{"RACK_PASSWORD": "x", "PROVIDER": "nope"}), io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), `unknown PROVIDER "nope"`) {
+		t.Fatalf("unknown provider: %v", err)
+	}
+}
+
+// TestServe starts the real server on a free loopback port over a
+// registered provider, talks to it with the SDK, then stops it.
+func TestServe(t *testing.T) {
+	p := apitest.New("served", nil)
+	providers["test"] = func(context.Context) (structs.Provider, error) { return p, nil }
+	t.Cleanup(func() { delete(providers, "test") })
+
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc, errc := make(chan string, 1), make(chan error, 1)
+	go func() {
+		errc <- serve(ctx, env(map[string]string{"RACK_PASSWORD": "pw", "PROVIDER": "test", "PORT": "0"}), io.Discard,
+			func(a string) { addrc <- a })
+	}()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-errc:
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(addr, "127.0.0.1:") {
+		t.Fatalf("listening on %s, want loopback", addr)
+	}
+	c, err := sdk.New("http://convox:pw@" + addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.SystemGet()
+	if err != nil || s.Name != "served" {
+		t.Fatalf("SystemGet %+v %v", s, err)
+	}
+	cancel()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("server did not stop")
+	}
+}

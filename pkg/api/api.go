@@ -1,0 +1,136 @@
+// Package api serves the Convox rack HTTP API (routes and JSON wire format of
+// convox/rack) over any structs.Provider, so existing convox CLIs and the
+// build task can talk to every rack backend the same way.
+//
+// Every route, websocket upgrades and unknown paths included, requires HTTP
+// Basic auth whose password is the rack password (any user name, as Convox).
+package api
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+
+	"github.com/convox/logger"
+	"github.com/convox/rack/pkg/structs"
+	"github.com/convox/stdapi"
+)
+
+// Server is the rack API: an http.Handler that authenticates, then routes.
+type Server struct {
+	provider structs.Provider
+	password [sha256.Size]byte
+	std      *stdapi.Server
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithLog sends the per-request log lines to w instead of stdout.
+func WithLog(w io.Writer) Option {
+	return func(s *Server) { s.std.Logger = logger.NewWriter("ns=rack", w) }
+}
+
+// New returns the API of provider p guarded by password. An empty password
+// locks every route: a rack without a password is never open.
+func New(p structs.Provider, password string, opts ...Option) *Server {
+	s := &Server{provider: p, std: stdapi.New("rack", "rack")}
+	s.std.Logger = logger.NewWriter("ns=rack", os.Stdout)
+	if password != "" {
+		s.password = sha256.Sum256([]byte(password))
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	// Keep ".." in paths so validation answers 400 instead of mux redirecting.
+	s.std.Router.SkipClean(true)
+	s.std.Router.Use(mapErrors)
+	s.std.HandleNotFound(func(c *stdapi.Context) error {
+		return stdapi.Errorf(http.StatusNotFound, "no such route: %s %s", c.Request().Method, c.Request().URL.Path)
+	})
+	for _, r := range s.routes() {
+		s.std.Route(r.Method, r.Path, r.handler)
+	}
+	return s
+}
+
+// ServeHTTP authenticates the request before any routing, so an unauthorized
+// client never reaches a handler or a websocket upgrade.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="convox"`)
+		http.Error(w, "invalid authentication", http.StatusUnauthorized)
+		return
+	}
+	s.std.ServeHTTP(w, r)
+}
+
+// authorized compares the Basic auth password with the rack password in
+// constant time (both hashed first so lengths leak nothing either).
+func (s *Server) authorized(r *http.Request) bool {
+	var zero [sha256.Size]byte
+	if s.password == zero {
+		return false
+	}
+	_, pass, ok := r.BasicAuth()
+	if !ok {
+		return false
+	}
+	got := sha256.Sum256([]byte(pass))
+	return subtle.ConstantTimeCompare(got[:], s.password[:]) == 1
+}
+
+// mapErrors turns provider and validation errors into HTTP status codes.
+func mapErrors(fn stdapi.HandlerFunc) stdapi.HandlerFunc {
+	return func(c *stdapi.Context) error {
+		err := fn(c)
+		if err == nil {
+			return nil
+		}
+		var se stdapi.Error
+		if errors.As(err, &se) {
+			return err
+		}
+		code := statusOf(err)
+		if code == http.StatusInternalServerError {
+			return err
+		}
+		// A client error is answered with the provider's own words; the
+		// operation prefix only helps the server log.
+		var pe *opError
+		if errors.As(err, &pe) {
+			return stdapi.Errorf(code, "%s", pe.err.Error())
+		}
+		return stdapi.Errorf(code, "%s", err.Error())
+	}
+}
+
+// statusOf maps an error to its HTTP status: structs.ErrNotFound is 404,
+// structs.ErrInvalid 400, a stdapi.Error its own code, anything else 500.
+func statusOf(err error) int {
+	var se stdapi.Error
+	switch {
+	case errors.As(err, &se):
+		return se.Code()
+	case errors.Is(err, structs.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, structs.ErrInvalid):
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
+}
+
+// opError is a provider error with the API operation that got it.
+type opError struct {
+	op  string
+	err error
+}
+
+func (e *opError) Error() string { return e.op + ": " + e.err.Error() }
+func (e *opError) Unwrap() error { return e.err }
+
+// providerErr wraps a provider error with the operation that got it.
+func providerErr(op string, err error) error { return &opError{op: op, err: err} }
