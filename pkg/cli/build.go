@@ -151,9 +151,13 @@ func build(rack structs.Provider, c *stdcli.Context) (*structs.Build, error) {
 	}
 	c.OK()
 
-	if r, err := rack.BuildLogs(a, b.Id, structs.LogsOptions{}); err == nil {
-		_, _ = io.Copy(c, r) // a broken stream is not a failed build: the status decides
-		r.Close()
+	if r, err := rack.BuildLogs(a, b.Id, structs.LogsOptions{}); err != nil {
+		fmt.Fprintf(c.Writer().Stderr, "WARNING: no build logs: %v\n", err)
+	} else {
+		if _, err := io.Copy(c, r); err != nil {
+			fmt.Fprintf(c.Writer().Stderr, "WARNING: build logs interrupted: %v\n", err)
+		}
+		r.Close() // a broken stream is not a failed build: the status decides
 	}
 	for {
 		if b, err = rack.BuildGet(a, b.Id); err != nil {

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -92,19 +93,30 @@ func TestExportPipedIntoImport(t *testing.T) {
 	rack1, rack2 := newRack(t, "app1"), newRack(t, "app2")
 	b := buildOn(t, rack1, "app1", "to be moved")
 
-	var pipe bytes.Buffer
-	exp := convoxTo(t, &pipe, nil, "builds", "export", b.Id, "-a", "app1", "-r", rack1.url)
+	// A real pipe, both ends running at once, as in a shell.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var archive bytes.Buffer
+	expc := make(chan result, 1)
+	go func() {
+		defer pw.Close()
+		expc <- convoxTo(t, pw, nil, "builds", "export", b.Id, "-a", "app1", "-r", rack1.url)
+	}()
+	imp := convox(t, io.TeeReader(pr, &archive), "builds", "import", "-a", "app2", "-r", rack2.url)
+	pr.Close()
+	exp := <-expc
 	if exp.code != 0 {
 		t.Fatalf("export: exit %d stderr %q", exp.code, exp.stderr)
 	}
 	if exp.stderr != "Exporting build... OK\n" {
 		t.Errorf("export progress should go to stderr, got %q", exp.stderr)
 	}
-	if !bytes.HasPrefix(pipe.Bytes(), []byte{0x1f, 0x8b}) {
-		t.Fatalf("stdout is not the gzip archive alone: %q", pipe.String())
+	if !bytes.HasPrefix(archive.Bytes(), []byte{0x1f, 0x8b}) {
+		t.Fatalf("stdout is not the gzip archive alone: %q", archive.String())
 	}
 
-	imp := convox(t, &pipe, "builds", "import", "-a", "app2", "-r", rack2.url)
 	if imp.code != 0 {
 		t.Fatalf("import: exit %d stderr %q", imp.code, imp.stderr)
 	}
