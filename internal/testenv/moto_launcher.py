@@ -1,0 +1,69 @@
+"""Run moto's server on a loopback port, patched where aws-sdk-go-v2 and moto disagree.
+
+Usage: python3 moto_launcher.py PORT
+
+Three patches, all narrow:
+
+1. JSON responses encode a number as a string when the service model says the
+   member is a string. moto keeps ECS container cpu/memory as numbers, and the
+   Go SDK refuses to decode a number into types.Container.Cpu, .Memory,
+   .MemoryReservation or types.Task.Cpu/.Memory (all strings in the model).
+2. AWS::ECS::TaskDefinition in CloudFormation keeps the properties moto drops
+   (Cpu, NetworkMode, RequiresCompatibilities, TaskRoleArn, ExecutionRoleArn),
+   so a stack's Fargate task definition describes as a Fargate one.
+3. A network interface in a VPC without DNS hostnames has no private DNS name
+   instead of lacking the attribute, which made RunTask for awsvpc tasks fail.
+"""
+
+import sys
+
+from moto import server
+from moto.core import serialize
+from moto.core.utils import pascal_to_camelcase, remap_nested_keys
+from moto.ec2.models.elastic_network_interfaces import NetworkInterface
+from moto.ecs import models as ecs
+
+
+def _serialize_string(self, serialized, value, shape, key):
+    """Encode numbers in string members as strings, as AWS does."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    self._default_serialize(serialized, value, shape, key)
+
+
+def _task_definition_from_cfn(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    """Register a stack's task definition with every property the stack gives."""
+    props = cloudformation_json["Properties"]
+    family = props.get("Family", resource_name)
+
+    def camel(name):
+        return remap_nested_keys(props.get(name, []), pascal_to_camelcase)
+
+    def text(name):
+        value = props.get(name)
+        return None if value is None else str(value)
+
+    return ecs.ecs_backends[account_id][region_name].register_task_definition(
+        family=family,
+        container_definitions=camel("ContainerDefinitions"),
+        volumes=camel("Volumes"),
+        network_mode=props.get("NetworkMode"),
+        requires_compatibilities=props.get("RequiresCompatibilities"),
+        cpu=text("Cpu"),
+        memory=text("Memory"),
+        task_role_arn=props.get("TaskRoleArn"),
+        execution_role_arn=props.get("ExecutionRoleArn"),
+    )
+
+
+def main(argv):
+    if len(argv) != 2 or not argv[1].isdigit():
+        sys.exit("usage: moto_launcher.py PORT")
+    serialize.BaseJSONSerializer._serialize_type_string = _serialize_string
+    ecs.TaskDefinition.create_from_cloudformation_json = classmethod(_task_definition_from_cfn)
+    NetworkInterface.private_dns_name = None
+    server.main(["-H", "127.0.0.1", "-p", argv[1]])
+
+
+if __name__ == "__main__":
+    main(sys.argv)
