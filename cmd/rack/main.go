@@ -6,6 +6,7 @@
 //	PROVIDER       which backend: local (default) or aws
 //	PORT           port to listen on (default 5443)
 //	BIND           address to listen on (default 127.0.0.1; 0.0.0.0 inside a container)
+//	RACK_MAX_UPLOAD  largest object upload or build import in bytes (default 5 GiB)
 //
 // It speaks plain http: a local rack is reached as http://convox:PASSWORD@127.0.0.1:5443,
 // a cloud rack sits behind a load balancer that terminates TLS.
@@ -21,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -68,7 +70,15 @@ func serve(ctx context.Context, getenv func(string) string, log io.Writer, ready
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: api.New(p, password, api.WithLog(log)), ReadHeaderTimeout: 30 * time.Second}
+	opts := []api.Option{api.WithLog(log)}
+	if v := getenv("RACK_MAX_UPLOAD"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return fmt.Errorf("RACK_MAX_UPLOAD must be a positive number of bytes, got %q", v)
+		}
+		opts = append(opts, api.WithMaxUpload(n))
+	}
+	srv := &http.Server{Handler: api.New(p, password, opts...), ReadHeaderTimeout: 30 * time.Second}
 	fmt.Fprintf(log, "ns=rack at=listen provider=%s addr=%s\n", name, l.Addr())
 	if ready != nil {
 		ready(l.Addr().String())

@@ -21,10 +21,14 @@ import (
 
 // Server is the rack API: an http.Handler that authenticates, then routes.
 type Server struct {
-	provider structs.Provider
-	password [sha256.Size]byte
-	std      *stdapi.Server
+	provider  structs.Provider
+	password  [sha256.Size]byte
+	maxUpload int64
+	std       *stdapi.Server
 }
+
+// DefaultMaxUpload bounds an uploaded object or imported build (5 GiB).
+const DefaultMaxUpload = 5 << 30
 
 // Option configures a Server.
 type Option func(*Server)
@@ -34,10 +38,16 @@ func WithLog(w io.Writer) Option {
 	return func(s *Server) { s.std.Logger = logger.NewWriter("ns=rack", w) }
 }
 
+// WithMaxUpload bounds the body of object uploads and build imports; a
+// bigger one is refused with 413.
+func WithMaxUpload(bytes int64) Option {
+	return func(s *Server) { s.maxUpload = bytes }
+}
+
 // New returns the API of provider p guarded by password. An empty password
 // locks every route: a rack without a password is never open.
 func New(p structs.Provider, password string, opts ...Option) *Server {
-	s := &Server{provider: p, std: stdapi.New("rack", "rack")}
+	s := &Server{provider: p, maxUpload: DefaultMaxUpload, std: stdapi.New("rack", "rack")}
 	s.std.Logger = logger.NewWriter("ns=rack", os.Stdout)
 	if password != "" {
 		s.password = sha256.Sum256([]byte(password))
@@ -100,6 +110,10 @@ func mapErrors(fn stdapi.HandlerFunc) stdapi.HandlerFunc {
 		}
 		// A client error is answered with the provider's own words; the
 		// operation prefix only helps the server log.
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return stdapi.Errorf(code, "upload too large: the limit is %d bytes", tooBig.Limit)
+		}
 		var pe *opError
 		if errors.As(err, &pe) {
 			return stdapi.Errorf(code, "%s", pe.err.Error())
@@ -109,12 +123,16 @@ func mapErrors(fn stdapi.HandlerFunc) stdapi.HandlerFunc {
 }
 
 // statusOf maps an error to its HTTP status: structs.ErrNotFound is 404,
-// structs.ErrInvalid 400, a stdapi.Error its own code, anything else 500.
+// structs.ErrInvalid 400, a body over the upload limit 413, a stdapi.Error
+// its own code, anything else 500.
 func statusOf(err error) int {
 	var se stdapi.Error
+	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &se):
 		return se.Code()
+	case errors.As(err, &tooBig):
+		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, structs.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, structs.ErrInvalid):
@@ -134,3 +152,8 @@ func (e *opError) Unwrap() error { return e.err }
 
 // providerErr wraps a provider error with the operation that got it.
 func providerErr(op string, err error) error { return &opError{op: op, err: err} }
+
+// upload returns the request body bounded by the upload limit.
+func (s *Server) upload(c *stdapi.Context) io.Reader {
+	return http.MaxBytesReader(c.Response(), c.Request().Body, s.maxUpload)
+}

@@ -197,7 +197,7 @@ func (s *Server) BuildImport(c *stdapi.Context) error {
 	if err := validApp(app); err != nil {
 		return err
 	}
-	b, err := s.provider.BuildImport(app, c.Body())
+	b, err := s.provider.BuildImport(app, s.upload(c))
 	if err != nil {
 		return providerErr("build import", err)
 	}

@@ -33,7 +33,7 @@ func (s *Server) ObjectStore(c *stdapi.Context) error {
 		b := v == "true"
 		opts.Public = &b
 	}
-	o, err := s.provider.ObjectStore(app, key, c.Body(), opts)
+	o, err := s.provider.ObjectStore(app, key, s.upload(c), opts)
 	if err != nil {
 		return providerErr("object store "+key, err)
 	}

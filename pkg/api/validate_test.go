@@ -1,12 +1,18 @@
 package api_test
 
 import (
+	"bytes"
+	"compress/gzip"
+	"crypto/rand"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/convox/rack/pkg/api"
+	"github.com/convox/rack/pkg/api/apitest"
 	"github.com/convox/rack/pkg/structs"
 )
 
@@ -157,5 +163,37 @@ func TestSystemUpdateValidatesParameters(t *testing.T) {
 	got := calls[0].Args[0].(structs.SystemUpdateOptions).Parameters
 	if got["BuildCache"] != "Yes" || got["BuildCacheRetentionDays"] != "14" || len(got) != 2 {
 		t.Fatalf("SystemUpdate got %v", got)
+	}
+}
+
+func TestUploadLimit(t *testing.T) {
+	p := apitest.New("test", nil)
+	if _, err := p.AppCreate("app1", appOpts()); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(api.New(p, password, api.WithLog(io.Discard), api.WithMaxUpload(64)))
+	defer ts.Close()
+	// A real gzip stream of noise, so the import reads past the limit before it can fail.
+	var big bytes.Buffer
+	gz := gzip.NewWriter(&big)
+	noise := make([]byte, 4096)
+	_, _ = rand.Read(noise)
+	_, _ = gz.Write(noise)
+	gz.Close()
+	for _, path := range []string{"/apps/app1/objects/big.tgz", "/apps/app1/builds/import"} {
+		req, _ := http.NewRequest("POST", ts.URL+path, bytes.NewReader(big.Bytes()))
+		req.SetBasicAuth("convox", password)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), "upload too large: the limit is 64 bytes") {
+			t.Errorf("%s: %d %q, want 413", path, res.StatusCode, body)
+		}
+	}
+	if _, ok := p.Object("app1", "big.tgz"); ok {
+		t.Fatal("an upload over the limit was stored")
 	}
 }

@@ -230,7 +230,7 @@ func (p *Provider) BuildExport(app, id string, w io.Writer) error {
 func (p *Provider) BuildImport(app string, r io.Reader) (*structs.Build, error) {
 	var ex exported
 	if err := readArchive(r, &ex); err != nil {
-		return nil, fmt.Errorf("import: %v: %w", err, structs.ErrInvalid)
+		return nil, fmt.Errorf("import: %w: %w", err, structs.ErrInvalid)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
