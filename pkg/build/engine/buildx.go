@@ -1,0 +1,126 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// buildx builds with `docker buildx build --push` on a builder that can
+// export a registry cache: a remote one on BUILDKIT_HOST, or a
+// docker-container builder on the host's engine created once and reused.
+type buildx struct {
+	cfg     Config
+	s       *session
+	builder string
+	remove  bool
+}
+
+// NewEC2 returns the ec2 engine and whether it is buildx: without a working
+// `docker buildx`, a plain `docker build` engine that cannot use the registry cache.
+func NewEC2(ctx context.Context, cfg Config, hosts []string, out io.Writer) (Engine, bool, error) {
+	s, err := newSession(cfg)
+	if err != nil {
+		return nil, false, err
+	}
+	if _, err := output(ctx, s.env, cfg.docker(), "buildx", "version"); err != nil {
+		return &docker{cfg: cfg, s: s}, false, nil
+	}
+	b := &buildx{cfg: cfg, s: s}
+	if err := b.setup(ctx, hosts, out); err != nil {
+		b.Close()
+		return nil, false, err
+	}
+	return b, true, nil
+}
+
+func (b *buildx) Name() string { return "buildx" }
+
+func (b *buildx) setup(ctx context.Context, hosts []string, out io.Writer) error {
+	docker := b.cfg.docker()
+	if addr := b.cfg.BuildKitHost; addr != "" {
+		b.builder = "convox-remote-" + randomHex(4)
+		b.remove = true
+		fmt.Fprintf(out, "Creating buildx builder %s on %s\n", b.builder, addr)
+		return run(ctx, b.s.env, out, docker, "buildx", "create", "--name", b.builder, "--driver", "remote", addr)
+	}
+	toml := BuildKitdConfig(b.cfg.Mirror, hosts)
+	b.builder = "convox-" + shortHash(b.cfg.BuildKitImage+"\n"+toml)
+	if _, err := output(ctx, b.s.env, docker, "buildx", "inspect", b.builder); err == nil {
+		fmt.Fprintf(out, "Using buildx builder %s\n", b.builder)
+		return nil
+	}
+	conf := filepath.Join(b.s.dir, "buildkitd.toml")
+	if err := os.WriteFile(conf, []byte(toml), 0o644); err != nil {
+		return err
+	}
+	opt := "network=host"
+	if b.cfg.BuildKitImage != "" {
+		opt += ",image=" + b.cfg.BuildKitImage
+	}
+	fmt.Fprintf(out, "Creating buildx builder %s (docker-container)\n", b.builder)
+	return run(ctx, b.s.env, out, docker, "buildx", "create", "--name", b.builder,
+		"--driver", "docker-container", "--driver-opt", opt, "--buildkitd-config", conf, "--bootstrap")
+}
+
+// Builder is the buildx builder this engine builds on.
+func (b *buildx) Builder() string { return b.builder }
+
+func (b *buildx) Build(ctx context.Context, req Request, out io.Writer) (Result, error) {
+	args := []string{"buildx", "build", "--builder", b.builder, "--progress=plain", "--push",
+		"--provenance=false", "--sbom=false", "-f", req.Dockerfile}
+	for _, t := range req.Tags {
+		args = append(args, "-t", t)
+	}
+	if req.Target != "" {
+		args = append(args, "--target", req.Target)
+	}
+	for _, a := range req.Args {
+		args = append(args, "--build-arg", a)
+	}
+	args = append(args, req.Policy.BuildxFlags(req.Services...)...)
+	args = append(args, req.Context)
+	c := newCounter(out, buildkitRule)
+	err := run(ctx, withEnv(b.s.env, "BUILDX_NO_DEFAULT_ATTESTATIONS=1"), c, b.cfg.docker(), args...)
+	return c.Result(), err
+}
+
+func (b *buildx) Close() error {
+	if b.remove && b.builder != "" {
+		_, _ = output(context.Background(), b.s.env, b.cfg.docker(), "buildx", "rm", b.builder)
+	}
+	return b.s.Close()
+}
+
+// BuildKitdConfig is the buildkitd.toml of a docker-container builder: the
+// docker.io mirror, and plain http for loopback registries.
+func BuildKitdConfig(mirror string, hosts []string) string {
+	var sb strings.Builder
+	if mirror != "" {
+		fmt.Fprintf(&sb, "[registry.\"docker.io\"]\n  mirrors = [%q]\n\n", mirror)
+	}
+	all := loopbackHosts(append([]string{mirror}, hosts...)...)
+	sort.Strings(all)
+	for _, h := range all {
+		fmt.Fprintf(&sb, "[registry.%q]\n  http = true\n  insecure = true\n\n", h)
+	}
+	return sb.String()
+}
+
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])[:10]
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

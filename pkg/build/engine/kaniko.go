@@ -1,0 +1,127 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// DefaultKanikoExecutor is where the kaniko image keeps its executor.
+const DefaultKanikoExecutor = "/kaniko/executor"
+
+// kaniko builds with the kaniko executor, which snapshots `/` and so must run
+// inside a container: either this process already is one (the fargate task),
+// or each build gets a fresh `docker run` of KanikoImage with the source mounted.
+type kaniko struct {
+	cfg Config
+	dir string // the docker config directory with the logins
+}
+
+// NewKaniko returns the fargate engine.
+func NewKaniko(cfg Config) (Engine, error) {
+	k := &kaniko{cfg: cfg}
+	if cfg.KanikoImage != "" {
+		dir, err := os.MkdirTemp("", "convox-kaniko-")
+		if err != nil {
+			return nil, err
+		}
+		k.dir = dir
+	} else {
+		// kaniko wipes the filesystem between stages except its own directory.
+		k.dir = filepath.Join(filepath.Dir(k.executor()), ".docker")
+	}
+	if err := writeDockerConfig(k.dir, "", cfg.Logins); err != nil {
+		return nil, fmt.Errorf("writing kaniko docker config: %w", err)
+	}
+	return k, nil
+}
+
+func (k *kaniko) Name() string { return "kaniko" }
+
+func (k *kaniko) executor() string {
+	if k.cfg.KanikoExecutor != "" {
+		return k.cfg.KanikoExecutor
+	}
+	return DefaultKanikoExecutor
+}
+
+func (k *kaniko) Build(ctx context.Context, req Request, out io.Writer) (Result, error) {
+	root, ctxDir, dockerfile := req.Root, req.Context, req.Dockerfile
+	if k.cfg.KanikoImage != "" {
+		// the source root is mounted at /workspace in the container
+		var err error
+		if ctxDir, err = inside(root, ctxDir, "/workspace"); err != nil {
+			return Result{}, err
+		}
+		if dockerfile, err = inside(root, dockerfile, "/workspace"); err != nil {
+			return Result{}, err
+		}
+	}
+	args := []string{"--dockerfile", dockerfile, "--context", "dir://" + ctxDir, "--cleanup", "--ignore-path=/busybox"}
+	for _, t := range req.Tags {
+		args = append(args, "--destination", t)
+	}
+	if req.Target != "" {
+		args = append(args, "--target", req.Target)
+	}
+	for _, a := range req.Args {
+		args = append(args, "--build-arg", a)
+	}
+	if k.cfg.Mirror != "" {
+		args = append(args, "--registry-mirror", k.cfg.Mirror)
+	}
+	cacheFlags := req.Policy.KanikoFlags()
+	hosts := loopbackHosts(append(append([]string{k.cfg.Mirror}, req.Tags...), cacheRepo(cacheFlags))...)
+	for _, h := range hosts {
+		args = append(args, "--insecure-registry", h)
+	}
+	if len(hosts) > 0 {
+		args = append(args, "--insecure", "--insecure-pull")
+	}
+	args = append(args, cacheFlags...)
+
+	c := newCounter(out, kanikoRule)
+	var err error
+	if k.cfg.KanikoImage == "" {
+		err = run(ctx, withEnv(k.cfg.env(), "DOCKER_CONFIG="+k.dir), c, k.executor(), args...)
+	} else {
+		name := "convox-kaniko-" + randomHex(6)
+		dargs := []string{"run", "--rm", "--name", name, "--network", "host",
+			"-v", root + ":/workspace", "-v", k.dir + ":/kaniko/.docker:ro",
+			"-e", "DOCKER_CONFIG=/kaniko/.docker", "--entrypoint", DefaultKanikoExecutor, k.cfg.KanikoImage}
+		err = run(ctx, k.cfg.env(), c, k.cfg.docker(), append(dargs, args...)...)
+		if ctx.Err() != nil {
+			_, _ = output(context.Background(), k.cfg.env(), k.cfg.docker(), "rm", "-f", name)
+		}
+	}
+	return c.Result(), err
+}
+
+// cacheRepo picks the repository out of kaniko cache flags ("" without them).
+func cacheRepo(flags []string) string {
+	for _, f := range flags {
+		if v, ok := strings.CutPrefix(f, "--cache-repo="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// inside maps path under root to the same path under mount.
+func inside(root, path, mount string) (string, error) {
+	rel, err := filepath.Rel(root, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", fmt.Errorf("%s is outside the source directory", path)
+	}
+	return filepath.ToSlash(filepath.Join(mount, rel)), nil
+}
+
+func (k *kaniko) Close() error {
+	if k.cfg.KanikoImage != "" {
+		return os.RemoveAll(k.dir)
+	}
+	return nil
+}

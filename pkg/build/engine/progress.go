@@ -1,0 +1,98 @@
+package engine
+
+import (
+	"bytes"
+	"io"
+	"regexp"
+	"sync"
+)
+
+// counter is an io.Writer that passes output on and counts steps and cache hits
+// line by line with a format-specific rule.
+type counter struct {
+	mu    sync.Mutex
+	out   io.Writer
+	buf   []byte
+	rule  func(line string, c *counter)
+	steps map[string]bool
+	hits  map[string]bool
+	plain int
+	cache int
+}
+
+func newCounter(out io.Writer, rule func(string, *counter)) *counter {
+	return &counter{out: out, rule: rule, steps: map[string]bool{}, hits: map[string]bool{}}
+}
+
+func (c *counter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buf = append(c.buf, p...)
+	for {
+		i := bytes.IndexByte(c.buf, '\n')
+		if i < 0 {
+			break
+		}
+		c.rule(string(bytes.TrimRight(c.buf[:i], "\r")), c)
+		c.buf = c.buf[i+1:]
+	}
+	return c.out.Write(p)
+}
+
+// Result is what was counted so far.
+func (c *counter) Result() Result {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.buf) > 0 {
+		c.rule(string(c.buf), c)
+		c.buf = nil
+	}
+	r := Result{Steps: len(c.steps) + c.plain, Cached: c.cache}
+	for id := range c.hits {
+		if c.steps[id] {
+			r.Cached++
+		}
+	}
+	return r
+}
+
+var (
+	// #7 [web 2/3] RUN make   |   #7 [2/3] COPY . .
+	buildkitStep = regexp.MustCompile(`^#(\d+) \[(?:[^\]]* )?\d+/\d+\] `)
+	// #7 CACHED
+	buildkitCached = regexp.MustCompile(`^#(\d+) CACHED\s*$`)
+	// Step 2/5 : RUN make
+	dockerStep = regexp.MustCompile(`^Step \d+/\d+ : `)
+	// kaniko: INFO[0003] RUN make   (also COPY, ADD, ...); a hit says "Using caching version of cmd"
+	kanikoStep   = regexp.MustCompile(`^INFO\[\d+\] (RUN|COPY|ADD|ENV|WORKDIR|USER|LABEL|EXPOSE|ENTRYPOINT|CMD|VOLUME|ARG|SHELL|ONBUILD|STOPSIGNAL|HEALTHCHECK) `)
+	kanikoCached = regexp.MustCompile(`^INFO\[\d+\] (Using caching version of cmd|Found cached layer, extracting)`)
+)
+
+// buildkitRule counts `--progress=plain` vertices named [stage n/m] and their CACHED lines.
+func buildkitRule(line string, c *counter) {
+	if m := buildkitStep.FindStringSubmatch(line); m != nil {
+		c.steps[m[1]] = true
+	} else if m := buildkitCached.FindStringSubmatch(line); m != nil {
+		c.hits[m[1]] = true
+	}
+}
+
+// dockerRule counts the legacy builder's "Step n/m" and "Using cache" lines.
+func dockerRule(line string, c *counter) {
+	switch {
+	case dockerStep.MatchString(line):
+		c.plain++
+	case line == " ---> Using cache":
+		c.cache++
+	}
+}
+
+// kanikoRule counts kaniko's command lines and its cache hits.
+func kanikoRule(line string, c *counter) {
+	switch {
+	case kanikoStep.MatchString(line):
+		c.plain++
+	case kanikoCached.MatchString(line):
+		c.cache++
+	}
+}
