@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"regexp"
+	"strings"
 	"sync"
 )
 
@@ -57,12 +58,12 @@ func (c *counter) Result() Result {
 }
 
 var (
-	// #7 [web 2/3] RUN make   |   #7 [2/3] COPY . .
-	buildkitStep = regexp.MustCompile(`^#(\d+) \[(?:[^\]]* )?\d+/\d+\] `)
+	// #7 [web 2/3] RUN make   |   #7 [2/3] COPY . .   (FROM is a base image, not a step)
+	buildkitStep = regexp.MustCompile(`^#(\d+) \[(?:[^\]]* )?\d+/\d+\] (\S+)`)
 	// #7 CACHED
 	buildkitCached = regexp.MustCompile(`^#(\d+) CACHED\s*$`)
-	// Step 2/5 : RUN make
-	dockerStep = regexp.MustCompile(`^Step \d+/\d+ : `)
+	// Step 2/5 : RUN make   (not FROM)
+	dockerStep = regexp.MustCompile(`^Step \d+/\d+ : (\S+)`)
 	// kaniko: INFO[0003] RUN make   (also COPY, ADD, ...); a hit says "Using caching version of cmd"
 	kanikoStep   = regexp.MustCompile(`^INFO\[\d+\] (RUN|COPY|ADD|ENV|WORKDIR|USER|LABEL|EXPOSE|ENTRYPOINT|CMD|VOLUME|ARG|SHELL|ONBUILD|STOPSIGNAL|HEALTHCHECK) `)
 	kanikoCached = regexp.MustCompile(`^INFO\[\d+\] (Using caching version of cmd|Found cached layer, extracting)`)
@@ -71,7 +72,9 @@ var (
 // buildkitRule counts `--progress=plain` vertices named [stage n/m] and their CACHED lines.
 func buildkitRule(line string, c *counter) {
 	if m := buildkitStep.FindStringSubmatch(line); m != nil {
-		c.steps[m[1]] = true
+		if !strings.EqualFold(m[2], "FROM") {
+			c.steps[m[1]] = true
+		}
 	} else if m := buildkitCached.FindStringSubmatch(line); m != nil {
 		c.hits[m[1]] = true
 	}
@@ -79,9 +82,11 @@ func buildkitRule(line string, c *counter) {
 
 // dockerRule counts the legacy builder's "Step n/m" and "Using cache" lines.
 func dockerRule(line string, c *counter) {
-	switch {
-	case dockerStep.MatchString(line):
-		c.plain++
+	switch m := dockerStep.FindStringSubmatch(line); {
+	case m != nil:
+		if !strings.EqualFold(m[1], "FROM") {
+			c.plain++
+		}
 	case line == " ---> Using cache":
 		c.cache++
 	}
