@@ -1,0 +1,81 @@
+package janitor
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/convox/rack/pkg/registry"
+	"github.com/convox/rack/provider/local/repos"
+	"github.com/convox/rack/provider/local/store"
+)
+
+// clock is a movable time for the janitor.
+type clock struct{ t time.Time }
+
+func (c *clock) Now() time.Time { return c.t }
+
+func TestSweepExpiresOnlyOldCacheImages(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	srv, err := registry.Start(ctx, registry.Options{Dir: filepath.Join(dir, "registry"), Username: "convox", Password: "pw-janitor"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	reg := &repos.Client{Host: srv.Host(), Auth: &authn.Basic{Username: "convox", Password: "pw-janitor"}}
+	st, err := store.Open(filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	push := func(repo, tag string) {
+		img, _ := random.Image(128, 1)
+		ref, _ := reg.Tag(repo, tag)
+		if err := remote.Write(ref, img, remote.WithAuth(reg.Auth)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const cache = "rack1-build-cache"
+	if err := reg.Mark(ctx, cache); err != nil {
+		t.Fatal(err)
+	}
+	push(cache, "web.buildcache")
+	push(cache, "0a1b2c")
+	push("app1", "web.B1")
+
+	c := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	j := &Janitor{Repo: cache, Registry: reg, Pushes: st, Now: c.Now, Skip: []string{repos.MarkerTag}}
+	policy := Policy{Cleanup: true, RetentionDays: 1}
+
+	res, err := j.Sweep(ctx, policy)
+	if err != nil || len(res.Expired) != 0 || len(res.Kept) != 2 {
+		t.Fatalf("first sweep = %+v, %v", res, err)
+	}
+	c.t = c.t.Add(12 * time.Hour)
+	push(cache, "fresh") // pushed half a day after the others
+	if res, _ := j.Sweep(ctx, Policy{Cleanup: false, RetentionDays: 1}); len(res.Expired) != 0 {
+		t.Fatalf("cleanup off expired %v", res.Expired)
+	}
+	c.t = c.t.Add(20 * time.Hour) // 32h after the first pushes, 20h after "fresh"
+	res, err = j.Sweep(ctx, policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Expired, []string{"0a1b2c", "web.buildcache"}) || !slices.Equal(res.Kept, []string{"fresh"}) {
+		t.Fatalf("sweep after 32h = %+v", res)
+	}
+	tags, _ := reg.Tags(ctx, cache)
+	if !slices.Equal(tags, []string{"convox-repository", "fresh"}) {
+		t.Fatalf("cache tags after the sweep = %v", tags)
+	}
+	if tags, _ := reg.Tags(ctx, "app1"); !slices.Equal(tags, []string{"web.B1"}) {
+		t.Fatalf("app image touched: %v", tags)
+	}
+}
