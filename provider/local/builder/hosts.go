@@ -1,0 +1,134 @@
+package builder
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// SharedDaemon is one long-lived BuildKit daemon: a build host that keeps its
+// local layer cache between builds. It is restarted if it died.
+type SharedDaemon struct {
+	Daemon *BuildKitd
+	mu     sync.Mutex
+}
+
+// Name names the host.
+func (h *SharedDaemon) Name() string { return "buildkitd" }
+
+// Acquire starts the daemon when it is not running.
+func (h *SharedDaemon) Acquire(ctx context.Context, t Task) ([]string, func(), error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.Daemon.Running() {
+		if err := h.Daemon.Start(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	return []string{"BUILDKIT_HOST=" + h.Daemon.Addr()}, func() {}, nil
+}
+
+// Stop ends the daemon.
+func (h *SharedDaemon) Stop() { h.Daemon.Stop() }
+
+// EphemeralDaemon starts a brand-new BuildKit daemon on an empty root for each
+// build and throws it away after, like an ephemeral EC2 build host.
+type EphemeralDaemon struct {
+	// Template is copied for each daemon; its Root is the parent of the roots.
+	Template BuildKitd
+}
+
+// Name names the host.
+func (h *EphemeralDaemon) Name() string { return "fresh buildkitd" }
+
+// Acquire starts the build's own daemon.
+func (h *EphemeralDaemon) Acquire(ctx context.Context, t Task) ([]string, func(), error) {
+	if err := os.MkdirAll(h.Template.Root, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("buildkitd roots: %w", err)
+	}
+	root, err := os.MkdirTemp(h.Template.Root, t.ID+"-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("buildkitd root: %w", err)
+	}
+	d := &BuildKitd{Binary: h.Template.Binary, Root: root, Config: h.Template.Config, Env: h.Template.Env}
+	fmt.Fprintf(t.Out, "Starting a fresh BuildKit daemon for build %s\n", t.ID)
+	if err := d.Start(ctx); err != nil {
+		os.RemoveAll(root)
+		return nil, nil, err
+	}
+	return []string{"BUILDKIT_HOST=" + d.Addr()}, func() {
+		d.Stop()
+		os.RemoveAll(root)
+	}, nil
+}
+
+// Engine is the host's Docker engine, as on an EC2 build host: cmd/build
+// creates a docker-container buildx builder on it once and reuses it. With
+// Ephemeral, the builders and their state are removed before each build.
+type Engine struct {
+	// Docker is the docker CLI.
+	Docker string
+	// DockerConfig holds the buildx plugin and the builders' records.
+	DockerConfig string
+	// BuildKitImage is the image of the docker-container builder.
+	BuildKitImage string
+	// Ephemeral starts every build on a new builder.
+	Ephemeral bool
+	// Env is the environment of docker commands.
+	Env []string
+}
+
+// Name names the host.
+func (h *Engine) Name() string { return "docker engine" }
+
+// Acquire points the build at the engine, removing old builders first when ephemeral.
+func (h *Engine) Acquire(ctx context.Context, t Task) ([]string, func(), error) {
+	if h.Ephemeral {
+		if err := h.RemoveBuilders(ctx, t.Out); err != nil {
+			return nil, nil, err
+		}
+	}
+	env := []string{"DOCKER_CONFIG=" + h.DockerConfig}
+	if h.BuildKitImage != "" {
+		env = append(env, "BUILDKIT_IMAGE="+h.BuildKitImage)
+	}
+	return env, func() {}, nil
+}
+
+// RemoveBuilders removes every convox buildx builder of DockerConfig with its state.
+func (h *Engine) RemoveBuilders(ctx context.Context, out io.Writer) error {
+	env := append(append([]string{}, h.Env...), "DOCKER_CONFIG="+h.DockerConfig)
+	var list strings.Builder
+	if err := runCommand(ctx, &list, env, h.Docker, "buildx", "ls", "--format", "{{.Name}}"); err != nil {
+		return fmt.Errorf("listing buildx builders: %w: %s", err, list.String())
+	}
+	for _, name := range strings.Fields(list.String()) {
+		name = strings.TrimSuffix(name, "*")
+		if !strings.HasPrefix(name, "convox-") {
+			continue
+		}
+		fmt.Fprintf(out, "Removing builder %s for a fresh build host\n", name)
+		if err := runCommand(ctx, out, env, h.Docker, "buildx", "rm", "--force", name); err != nil {
+			return fmt.Errorf("removing builder %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// PluginDir makes dir a DOCKER_CONFIG whose cli-plugins hold buildx.
+func PluginDir(dir, buildx string) error {
+	plugins := filepath.Join(dir, "cli-plugins")
+	if err := os.MkdirAll(plugins, 0o700); err != nil {
+		return fmt.Errorf("docker config: %w", err)
+	}
+	link := filepath.Join(plugins, "docker-buildx")
+	os.Remove(link)
+	if err := os.Symlink(buildx, link); err != nil {
+		return fmt.Errorf("docker config: %w", err)
+	}
+	return nil
+}
