@@ -1,0 +1,116 @@
+package manifest
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+)
+
+var (
+	// nameRE is what Convox allows for service, resource and timer names:
+	// they become DNS labels, image tags and stack resource names.
+	nameRE = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	// envRE is a POSIX environment variable name.
+	envRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+// nameRule says what nameRE allows, for messages.
+const nameRule = "lowercase letters, digits and dashes, starting with a letter, not ending with a dash, at most 63 characters"
+
+// check validates what the YAML structure cannot: names, paths, environment
+// entries and references between sections.
+func (d *decoder) validate(m *Manifest) {
+	d.checkEnv("environment", m.Environment, 0)
+	resources := map[string]bool{}
+	for _, r := range m.Resources {
+		scope := fmt.Sprintf("resource %q", r.Name)
+		d.checkName("resource", r.Name, r.line)
+		if r.Type == "" {
+			d.add(scope, r.line, "type is missing")
+		}
+		resources[r.Name] = true
+	}
+	services := map[string]bool{}
+	for _, s := range m.Services {
+		scope := fmt.Sprintf("service %q", s.Name)
+		d.checkName("service", s.Name, s.line)
+		services[s.Name] = true
+		d.checkEnv(scope+": environment", s.Environment, s.line)
+		d.checkEnv(scope+": build: args", s.Build.Args, s.line)
+		if s.Built() {
+			d.checkPath(scope+": build: path", s.Build.Path, s.line)
+			d.checkManifest(scope+": build: manifest", s.Build, s.line)
+		}
+		for _, r := range s.Resources {
+			if !resources[r] {
+				d.add(scope, s.line, "resources: %q is not defined under the top-level resources", r)
+			}
+		}
+	}
+	for _, t := range m.Timers {
+		scope := fmt.Sprintf("timer %q", t.Name)
+		d.checkName("timer", t.Name, t.line)
+		for _, f := range [][2]string{{"command", t.Command}, {"schedule", t.Schedule}, {"service", t.Service}} {
+			if f[1] == "" {
+				d.add(scope, t.line, "%s is missing", f[0])
+			}
+		}
+		if t.Service != "" && !services[t.Service] {
+			d.add(scope, t.line, "service: %q is not a service of this manifest", t.Service)
+		}
+	}
+}
+
+func (d *decoder) checkName(kind, name string, line int) {
+	if !nameRE.MatchString(name) {
+		d.add("", line, "%s name %q is invalid: use %s", kind, name, nameRule)
+	}
+}
+
+// checkPath requires a relative path that stays inside the source directory.
+func (d *decoder) checkPath(scope, p string, line int) {
+	switch {
+	case strings.HasPrefix(p, "/"):
+		d.add(scope, line, "%q must be relative to the directory of the manifest", p)
+	case escapes(p):
+		d.add(scope, line, "%q is outside the source directory; paths may not climb out with ..", p)
+	case strings.ContainsAny(p, "\\\x00"):
+		d.add(scope, line, "%q must use / as separator and no NUL characters", p)
+	}
+}
+
+// checkManifest requires a Dockerfile name relative to the build path that
+// stays inside the source directory.
+func (d *decoder) checkManifest(scope string, b ServiceBuild, line int) {
+	switch m := b.Manifest; {
+	case strings.HasPrefix(m, "/"):
+		d.add(scope, line, "%q must be relative to the build path", m)
+	case strings.HasSuffix(m, "/") || path.Clean(m) == ".":
+		d.add(scope, line, "%q must name a file", m)
+	default:
+		d.checkPath(scope, path.Join(b.Path, m), line)
+	}
+}
+
+// escapes reports whether a relative path leaves its root.
+func escapes(p string) bool {
+	c := path.Clean(p)
+	return c == ".." || strings.HasPrefix(c, "../")
+}
+
+// checkEnv requires NAME or NAME=value entries with valid, unique names.
+func (d *decoder) checkEnv(scope string, entries []string, line int) {
+	seen := map[string]bool{}
+	for _, e := range entries {
+		name, _, _ := strings.Cut(e, "=")
+		if !envRE.MatchString(name) {
+			d.add(scope, line, "%q must be NAME or NAME=value, where NAME is letters, digits and underscores not starting with a digit", e)
+			continue
+		}
+		if seen[name] {
+			d.add(scope, line, "%s is set more than once", name)
+		}
+		seen[name] = true
+	}
+}

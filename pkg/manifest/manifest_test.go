@@ -1,0 +1,175 @@
+package manifest
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of testdata/good")
+
+// TestGood parses each good fixture and compares it with its golden JSON.
+func TestGood(t *testing.T) {
+	files, _ := filepath.Glob("testdata/good/*.yml")
+	if len(files) == 0 {
+		t.Fatal("no fixtures in testdata/good")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := Load(data, "convox.yml")
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			got, _ := json.MarshalIndent(m, "", "  ")
+			golden := strings.TrimSuffix(f, ".yml") + ".json"
+			if *update {
+				if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if string(got)+"\n" != string(want) {
+				t.Fatalf("%s differs from %s:\n%s", f, golden, got)
+			}
+		})
+	}
+}
+
+// TestBad checks every bad fixture fails with messages naming the file, the
+// service and the field.
+func TestBad(t *testing.T) {
+	tests := map[string][]string{
+		"empty.yml":                 {`convox.yml: is empty; it needs a services mapping`},
+		"comments-only.yml":         {`convox.yml: is empty`},
+		"unknown-service-field.yml": {`convox.yml: service "web": unknown field "biuld" (line 3), did you mean "build"?`},
+		"unknown-top-field.yml":     {`convox.yml: unknown field "service" (line 3), did you mean "services"?`},
+		"unknown-build-field.yml":   {`convox.yml: service "web": build: unknown field "dockerfile" (line 5), allowed: args, manifest, path`},
+		"name-uppercase.yml":        {`convox.yml: service name "Web" is invalid: use lowercase letters, digits and dashes, starting with a letter`},
+		"name-digit-first.yml":      {`service name "1web" is invalid`},
+		"name-underscore.yml":       {`service name "my_web" is invalid`},
+		"name-trailing-dash.yml":    {`service name "web-" is invalid`},
+		"path-escapes.yml":          {`convox.yml: service "web": build: path: "../other" is outside the source directory`},
+		"path-escapes-cleaned.yml":  {`service "web": build: path: "../other" is outside the source directory`},
+		"path-absolute.yml":         {`convox.yml: service "web": build: path: "/src" must be relative`},
+		"manifest-escapes.yml":      {`service "web": build: manifest: "../Dockerfile" is outside the source directory`},
+		"manifest-absolute.yml":     {`service "web": build: manifest: "/etc/Dockerfile" must be relative to the build path`},
+		"port-not-number.yml":       {`convox.yml: service "web": port: must be a number from 1 to 65535, optionally after http: or https:, got "abc" (line 3)`},
+		"port-out-of-range.yml":     {`service "web": port: must be a number from 1 to 65535`, `got "70000"`},
+		"environment-map.yml":       {`convox.yml: service "web": environment: must be a list of text, got a mapping (line 3)`},
+		"environment-bad-names.yml": {`service "web": environment: "1FOO=bar" must be NAME or NAME=value`, `service "web": environment: BAR is set more than once`},
+		"internal-not-bool.yml":     {`convox.yml: service "web": internal: must be true or false, got "maybe" (line 3)`},
+		"build-list.yml":            {`convox.yml: service "web": build: must be a path or a mapping of args, manifest, path, got a list (line 3)`},
+		"services-list.yml":         {`convox.yml: services: must be a mapping, got a list (line 2)`},
+		"services-scalar.yml":       {`convox.yml: services: must be a mapping, got "web" (line 1)`},
+		"scale-bad.yml":             {`convox.yml: service "web": scale: must be a count like 2 or a range like 1-3, got "lots" (line 3)`},
+		"build-and-image.yml":       {`convox.yml: service "web": has both build and image`},
+		"no-services.yml":           {`convox.yml: services is missing`},
+		"syntax.yml":                {`convox.yml: invalid YAML: `},
+		"two-documents.yml":         {`convox.yml: line 3: only one YAML document is allowed`},
+		"duplicate-service.yml":     {`convox.yml: services: line 4: "web" is repeated (first at line 2)`},
+		"resource-undefined.yml":    {`convox.yml: service "web": resources: "database" is not defined under the top-level resources`},
+		"timer-incomplete.yml":      {`convox.yml: timer "nightly": command is missing`, `timer "nightly": schedule is missing`, `timer "nightly": service: "worker" is not a service of this manifest`},
+		"command-list.yml":          {`convox.yml: service "web": command: must be text, got a list (line 3)`},
+		"many-problems.yml": {
+			`service "Web": unknown field "biuld"`,
+			`service "Web": port: must be a number`,
+		},
+	}
+	files, _ := filepath.Glob("testdata/bad/*.yml")
+	if len(files) != len(tests) {
+		t.Errorf("%d bad fixtures but %d expectations", len(files), len(tests))
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			want, ok := tests[name]
+			if !ok {
+				t.Fatalf("no expectation for %s", name)
+			}
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := Load(data, "convox.yml")
+			if err == nil {
+				t.Fatalf("Load accepted %s: %+v", name, m)
+			}
+			for _, w := range want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not contain %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestEveryProblemAtOnce(t *testing.T) {
+	_, err := Load([]byte("services:\n  Web:\n    biuld: .\n    port: abc\n  api:\n    internal: maybe\n"), "convox.yml")
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("Load = %v (%T), want *Error", err, err)
+	}
+	if len(e.Problems) != 3 || e.File != "convox.yml" {
+		t.Fatalf("problems = %q, want 3 for convox.yml", e.Problems)
+	}
+}
+
+func TestHelpers(t *testing.T) {
+	data, err := os.ReadFile("testdata/good/full.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(data, "convox.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range m.Services {
+		names = append(names, s.Name)
+	}
+	if got := strings.Join(names, " "); got != "api redis web" {
+		t.Errorf("services in order %q, want sorted", got)
+	}
+	var built []string
+	for _, s := range m.BuildServices() {
+		built = append(built, s.Name+"="+s.Dockerfile())
+	}
+	if got := strings.Join(built, " "); got != "api=api/Dockerfile web=web/Dockerfile.production" {
+		t.Errorf("BuildServices = %q", got)
+	}
+	if s, ok := m.Service("redis"); !ok || s.Built() || s.Dockerfile() != "" || s.Image != "redis:7" {
+		t.Errorf("Service(redis) = %+v, %v; want an image-only service", s, ok)
+	}
+	if _, ok := m.Service("nope"); ok {
+		t.Error("Service(nope) found")
+	}
+}
+
+func TestDockerfile(t *testing.T) {
+	tests := []struct {
+		build ServiceBuild
+		image string
+		want  string
+	}{
+		{ServiceBuild{Path: ".", Manifest: "Dockerfile"}, "", "Dockerfile"},
+		{ServiceBuild{Path: "api", Manifest: "Dockerfile.prod"}, "", "api/Dockerfile.prod"},
+		{ServiceBuild{Path: "services/api", Manifest: "../../docker/Dockerfile"}, "", "docker/Dockerfile"},
+		{ServiceBuild{}, "redis", ""},
+	}
+	for _, tt := range tests {
+		if got := (Service{Build: tt.build, Image: tt.image}).Dockerfile(); got != tt.want {
+			t.Errorf("Dockerfile(%+v) = %q, want %q", tt.build, got, tt.want)
+		}
+	}
+}
