@@ -1,0 +1,270 @@
+// Package build is the build task: it fetches an app's source through the
+// rack API, builds every service through one loop over an engine, pushes the
+// images, and reports progress, cache use and the release back to the rack.
+package build
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/convox/rack/pkg/build/cachepolicy"
+	"github.com/convox/rack/pkg/build/engine"
+	"github.com/convox/rack/pkg/structs"
+	"github.com/convox/rack/pkg/tarball"
+)
+
+// Rack is the part of the rack API a build needs.
+type Rack interface {
+	BuildGet(app, id string) (*structs.Build, error)
+	BuildUpdate(app, id string, opts structs.BuildUpdateOptions) (*structs.Build, error)
+	ObjectFetch(app, key string) (io.ReadCloser, error)
+	ObjectStore(app, key string, r io.Reader, opts structs.ObjectStoreOptions) (*structs.Object, error)
+	ReleaseCreate(app string, opts structs.ReleaseCreateOptions) (*structs.Release, error)
+}
+
+// Options are one build's settings, as the provider passes them in BUILD_* variables.
+type Options struct {
+	App string
+	Id  string
+	// Url is the source tarball, object://{app}/{key}.
+	Url string
+	// Push is the app's image repository; images are tagged {Push}:{service}.{Id}.
+	Push string
+	// Auth is BUILD_AUTH: registry logins as JSON.
+	Auth string
+	// Generation is 1 (docker-compose.yml) or 2 (convox.yml, the default).
+	Generation int
+	// Manifest is the manifest file name inside the source.
+	Manifest    string
+	Development bool
+	// Method is ec2 (buildx) or fargate (kaniko).
+	Method string
+	// Cache is the rack's BuildCache parameter; CacheRepo the cache repository.
+	Cache     bool
+	CacheRepo string
+	// CacheTTL is kaniko's --cache-ttl: whole days or a duration.
+	CacheTTL string
+	Rack     string
+	// NoCache is `convox build --no-cache`.
+	NoCache   bool
+	BuildArgs []string
+	// WorkDir holds the extracted source (default a temporary directory); on
+	// the fargate method it must be a mount, which kaniko leaves alone.
+	WorkDir string
+	// Engine is how engines reach docker, BuildKit and kaniko.
+	Engine engine.Config
+	// Limits bound the source tarball.
+	Limits tarball.Limits
+}
+
+// Run performs the build and reports it; a failed build is reported as
+// failed (with its logs) and returned as an error.
+func Run(ctx context.Context, rack Rack, opts Options, logs io.Writer) error {
+	if logs == nil {
+		logs = io.Discard
+	}
+	buf := &lockedBuffer{}
+	b := &builder{rack: rack, opts: opts.withDefaults(), out: io.MultiWriter(logs, buf), log: buf}
+	started := time.Now().UTC()
+	if _, err := rack.BuildUpdate(opts.App, opts.Id, structs.BuildUpdateOptions{Started: &started, Status: ptr(structs.BuildStatusRunning)}); err != nil {
+		return fmt.Errorf("reporting build start: %w", err)
+	}
+	err := b.run(ctx)
+	if err != nil {
+		fmt.Fprintf(b.out, "ERROR: %v\n", err)
+		b.finish(structs.BuildStatusFailed, err.Error())
+		return err
+	}
+	if err := b.finish(structs.BuildStatusComplete, ""); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.Generation == 0 {
+		o.Generation = 2
+	}
+	if o.Manifest == "" {
+		o.Manifest = "convox.yml"
+		if o.Generation == 1 {
+			o.Manifest = "docker-compose.yml"
+		}
+	}
+	if o.Method == "" {
+		o.Method = cachepolicy.MethodEC2
+	}
+	return o
+}
+
+// Validate checks the options a build cannot start without.
+func (o Options) Validate() error {
+	var missing []string
+	for name, v := range map[string]string{"app": o.App, "id": o.Id, "url": o.Url, "push": o.Push} {
+		if v == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing required: %s", strings.Join(sortStrings(missing), ", "))
+	}
+	if o.Method != "" && o.Method != cachepolicy.MethodEC2 && o.Method != cachepolicy.MethodFargate {
+		return fmt.Errorf("method must be ec2 or fargate, got %q", o.Method)
+	}
+	if o.Generation != 0 && o.Generation != 1 && o.Generation != 2 {
+		return fmt.Errorf("generation must be 1 or 2, got %d", o.Generation)
+	}
+	if _, err := cachepolicy.NormalizeTTL(o.CacheTTL); err != nil {
+		return err
+	}
+	return nil
+}
+
+// builder is one build in progress.
+type builder struct {
+	rack    Rack
+	opts    Options
+	out     io.Writer
+	log     *lockedBuffer
+	summary []structs.BuildServiceSummary
+	release string
+}
+
+func (b *builder) run(ctx context.Context) error {
+	if err := b.opts.Validate(); err != nil {
+		return err
+	}
+	work, err := b.workDir()
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	src := filepath.Join(work, "src")
+	if err := b.fetch(src); err != nil {
+		return err
+	}
+	services, manifest, err := loadServices(src, b.opts.Manifest, b.opts.Generation)
+	if err != nil {
+		return err
+	}
+	if _, err := b.rack.BuildUpdate(b.opts.App, b.opts.Id, structs.BuildUpdateOptions{Manifest: ptr(string(manifest))}); err != nil {
+		return fmt.Errorf("reporting manifest: %w", err)
+	}
+	if err := b.buildAll(ctx, work, src, services); err != nil {
+		return err
+	}
+	return b.createRelease()
+}
+
+func (b *builder) workDir() (string, error) {
+	parent := b.opts.WorkDir
+	if parent != "" {
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return "", fmt.Errorf("creating work directory: %w", err)
+		}
+	}
+	dir, err := os.MkdirTemp(parent, "build-"+b.opts.Id+"-")
+	if err != nil {
+		return "", fmt.Errorf("creating work directory: %w", err)
+	}
+	return dir, nil
+}
+
+// fetch downloads the source object and extracts it safely into dir.
+func (b *builder) fetch(dir string) error {
+	app, key, err := objectKey(b.opts.Url)
+	if err != nil {
+		return err
+	}
+	if app == "" {
+		app = b.opts.App
+	}
+	fmt.Fprintf(b.out, "Fetching source %s\n", b.opts.Url)
+	r, err := b.rack.ObjectFetch(app, key)
+	if err != nil {
+		return fmt.Errorf("fetching source: %w", err)
+	}
+	defer r.Close()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := tarball.Extract(r, dir, b.opts.Limits); err != nil {
+		return fmt.Errorf("extracting source: %w", err)
+	}
+	return nil
+}
+
+// objectKey splits object://{app}/{key}; a bare key is the build's app.
+func objectKey(url string) (string, string, error) {
+	rest, ok := strings.CutPrefix(url, "object://")
+	if !ok {
+		return "", "", fmt.Errorf("source url %q is not an object:// url", url)
+	}
+	app, key, ok := strings.Cut(rest, "/")
+	if !ok || key == "" {
+		return "", "", fmt.Errorf("source url %q has no key", url)
+	}
+	return app, key, nil
+}
+
+func (b *builder) createRelease() error {
+	r, err := b.rack.ReleaseCreate(b.opts.App, structs.ReleaseCreateOptions{Build: ptr(b.opts.Id)})
+	if err != nil {
+		return fmt.Errorf("creating release: %w", err)
+	}
+	b.release = r.Id
+	fmt.Fprintf(b.out, "Build:   %s\nRelease: %s\n", b.opts.Id, r.Id)
+	return nil
+}
+
+// finish stores the logs and the final status; for a failure, the reason.
+func (b *builder) finish(status, reason string) error {
+	ended := time.Now().UTC()
+	upd := structs.BuildUpdateOptions{Ended: &ended, Status: &status}
+	if reason != "" {
+		upd.Reason = &reason
+	}
+	if b.release != "" {
+		upd.Release = &b.release
+	}
+	key := fmt.Sprintf("build/%s/logs", b.opts.Id)
+	obj, err := b.rack.ObjectStore(b.opts.App, key, bytes.NewReader(b.log.Bytes()), structs.ObjectStoreOptions{})
+	if err == nil {
+		upd.Logs = &obj.Url
+	}
+	if _, uerr := b.rack.BuildUpdate(b.opts.App, b.opts.Id, upd); uerr != nil {
+		return errors.Join(fmt.Errorf("reporting build %s: %w", status, uerr), err)
+	}
+	if err != nil {
+		return fmt.Errorf("storing logs: %w", err)
+	}
+	return nil
+}
+
+// lockedBuffer keeps the build log for the logs object.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) Bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]byte(nil), l.buf.Bytes()...)
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,157 @@
+package build
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/convox/rack/internal/testenv"
+)
+
+// TestEC2FreshBuilderRebuildIsCached: build, throw the builder away (a fresh
+// BuildKit root), build again with no change: every step is CACHED from the
+// registry; then --no-cache runs every step again and refreshes the cache ref.
+func TestEC2FreshBuilderRebuildIsCached(t *testing.T) {
+	h := newHarness(t)
+	url := h.upload("examples/cached-deps")
+	cfg := withBuildx(t)
+	ref := h.cache + ":web.buildcache"
+
+	build := func(noCache bool) (string, Options, float64, int, int) {
+		bk := testenv.StartBuildKit(t, h.reg)
+		defer bk.Stop()
+		opts := h.opts(url)
+		opts.NoCache = noCache
+		opts.Engine.DockerConfig = cfg
+		opts.Engine.BuildKitHost = bk.Addr
+		log, b := h.run(opts, false)
+		if b.Status != "complete" || b.Release == "" {
+			t.Fatalf("build %s: status %q release %q", b.Id, b.Status, b.Release)
+		}
+		s := summary(t, b, "web")
+		t.Logf("build %s no-cache=%v: %d steps, %d cached, %.1fs", b.Id, noCache, s.Steps, s.Cached, s.Seconds)
+		return log, opts, s.Seconds, s.Steps, s.Cached
+	}
+
+	_, first, _, steps, cached := build(false)
+	if steps != 4 || cached != 0 {
+		t.Errorf("cold build: %d steps, %d cached; want 4, 0", steps, cached)
+	}
+	if h.digest(h.push+":web."+first.Id) == "" {
+		t.Fatalf("image %s:web.%s not in the app repo", h.push, first.Id)
+	}
+	warm := h.digest(ref)
+	if warm == "" {
+		t.Fatalf("cache ref %s missing after the first build", ref)
+	}
+
+	log, second, _, steps, cached := build(false)
+	if steps != 4 || cached != steps {
+		t.Errorf("fresh builder rebuild: %d of %d steps cached, want all\n%s", cached, steps, log)
+	}
+	if !strings.Contains(log, "importing cache manifest from "+ref) {
+		t.Errorf("rebuild log does not import %s", ref)
+	}
+	if h.digest(h.push+":web."+second.Id) == "" {
+		t.Errorf("image of the rebuild not in the app repo")
+	}
+	b, _ := h.rack.BuildGet(h.app, second.Id)
+	if b.Entrypoint != `["cat"]` {
+		t.Errorf("entrypoint = %q", b.Entrypoint)
+	}
+	if !strings.Contains(h.rack.object(h.app, "build/"+second.Id+"/logs"), "Service web: 4 steps, 4 cached") {
+		t.Error("stored logs lack the summary line")
+	}
+
+	log, _, _, steps, cached = build(true)
+	if cached != 0 || steps != 4 {
+		t.Errorf("--no-cache: %d of %d steps cached, want none\n%s", cached, steps, log)
+	}
+	if strings.Contains(log, "importing cache manifest") {
+		t.Error("--no-cache still imported the cache")
+	}
+	if after := h.digest(ref); after == "" || after == warm {
+		t.Errorf("--no-cache did not refresh %s: %s -> %s", ref, warm, after)
+	}
+}
+
+// TestEC2MultiServiceOwnCacheRefs: each service has its own cache ref, shared
+// builds run once, and every service hits its ref on a fresh builder.
+func TestEC2MultiServiceOwnCacheRefs(t *testing.T) {
+	h := newHarness(t)
+	url := h.upload("examples/multi")
+	cfg := withBuildx(t)
+	var logs []string
+	var ids []string
+	for i := 0; i < 2; i++ {
+		bk := testenv.StartBuildKit(t, h.reg)
+		opts := h.opts(url)
+		opts.Engine.DockerConfig = cfg
+		opts.Engine.BuildKitHost = bk.Addr
+		log, b := h.run(opts, false)
+		bk.Stop()
+		logs = append(logs, log)
+		ids = append(ids, b.Id)
+		for _, s := range []string{"web", "worker", "api"} {
+			sum := summary(t, b, s)
+			t.Logf("build %d %s: %d steps, %d cached, %.1fs", i, s, sum.Steps, sum.Cached, sum.Seconds)
+			if i == 1 && (sum.Cached != sum.Steps || sum.Steps != 2) {
+				t.Errorf("rebuild of %s: %d of %d cached, want 2 of 2", s, sum.Cached, sum.Steps)
+			}
+		}
+	}
+	if n := strings.Count(logs[0], "Building "); n != 2 {
+		t.Errorf("%d builds for web+worker+api, want 2 (web and worker share one)\n%s", n, logs[0])
+	}
+	for _, s := range []string{"web", "worker", "api"} {
+		if h.digest(h.cache+":"+s+".buildcache") == "" {
+			t.Errorf("no cache ref for %s", s)
+		}
+	}
+	for _, s := range []string{"web", "worker", "api", "cache"} {
+		if h.digest(h.push+":"+s+"."+ids[1]) == "" {
+			t.Errorf("no image for %s", s)
+		}
+	}
+	if h.digest(h.cache+":cache.buildcache") != "" {
+		t.Error("image-only service wrote a cache ref")
+	}
+}
+
+// TestGen1NeverTouchesCache: a docker-compose.yml app builds with BuildCache
+// on, says why the cache is not used, and writes nothing to the cache repo.
+func TestGen1NeverTouchesCache(t *testing.T) {
+	h := newHarness(t)
+	bk := testenv.StartBuildKit(t, h.reg)
+	opts := h.opts(h.upload("examples/gen1"))
+	opts.Generation = 1
+	opts.Engine.DockerConfig = withBuildx(t)
+	opts.Engine.BuildKitHost = bk.Addr
+	log, b := h.run(opts, false)
+	if !strings.Contains(log, "generation 1 apps do not use the persistent build cache") {
+		t.Errorf("no line saying why:\n%s", log)
+	}
+	if strings.Contains(log, "rack-build-cache") {
+		t.Errorf("gen1 build mentions the cache repo:\n%s", log)
+	}
+	if tags := h.tags(h.cache); len(tags) != 0 {
+		t.Errorf("cache repo has tags %q", tags)
+	}
+	if h.digest(h.push+":web."+b.Id) == "" {
+		t.Error("gen1 image not pushed")
+	}
+}
+
+// TestMaliciousSourceRefused: a traversal tarball fails the build with a clear reason.
+func TestMaliciousSourceRefused(t *testing.T) {
+	rack := newMemRack()
+	rack.addBuild("app", "B1")
+	rack.objects["app/tmp/evil.tgz"] = evilTarball(t)
+	err := Run(t.Context(), rack, Options{App: "app", Id: "B1", Url: "object://app/tmp/evil.tgz", Push: "127.0.0.1:1/app"}, nil)
+	b, _ := rack.BuildGet("app", "B1")
+	if err == nil || b.Status != "failed" || !strings.Contains(b.Reason, "path traversal") {
+		t.Fatalf("err = %v, status %q, reason %q", err, b.Status, b.Reason)
+	}
+	if !strings.Contains(rack.object("app", "build/B1/logs"), "path traversal") {
+		t.Error("failure not in the stored logs")
+	}
+}

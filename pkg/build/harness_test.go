@@ -1,0 +1,150 @@
+package build
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/convox/rack/internal/testenv"
+	"github.com/convox/rack/pkg/structs"
+	"github.com/convox/rack/pkg/tarball"
+)
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// harness is a registry with base images, an in-memory rack and an app.
+type harness struct {
+	t     *testing.T
+	reg   *testenv.Registry
+	rack  *memRack
+	app   string
+	push  string
+	cache string
+	n     atomic.Int32
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test on real BuildKit, registry and engines")
+	}
+	reg := testenv.StartRegistry(t)
+	testenv.SeedBaseImages(t, reg)
+	return &harness{t: t, reg: reg, rack: newMemRack(), app: "myapp",
+		push: reg.Host + "/myapp", cache: reg.Host + "/rack-build-cache"}
+}
+
+// upload stores the example app (or dir) as a source object and returns its url.
+func (h *harness) upload(dir string) string {
+	h.t.Helper()
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(testenv.RepoRoot(), dir)
+	}
+	var buf bytes.Buffer
+	if err := tarball.Create(dir, &buf, nil); err != nil {
+		h.t.Fatal(err)
+	}
+	key := fmt.Sprintf("tmp/source-%d.tgz", h.n.Add(1))
+	obj, err := h.rack.ObjectStore(h.app, key, &buf, structs.ObjectStoreOptions{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return obj.Url
+}
+
+// opts are build options for the next build of the app from url.
+func (h *harness) opts(url string) Options {
+	id := fmt.Sprintf("B%d", h.n.Add(1))
+	h.rack.addBuild(h.app, id)
+	return Options{App: h.app, Id: id, Url: url, Push: h.push, Auth: h.reg.AuthJSON(),
+		Method: "ec2", Cache: true, CacheRepo: h.cache, CacheTTL: "30"}
+}
+
+// run builds and returns the log and the build record; failures are fatal unless wantErr.
+func (h *harness) run(opts Options, wantErr bool) (string, *structs.Build) {
+	h.t.Helper()
+	var logs bytes.Buffer
+	err := Run(context.Background(), h.rack, opts, &logs)
+	b, gerr := h.rack.BuildGet(opts.App, opts.Id)
+	if gerr != nil {
+		h.t.Fatal(gerr)
+	}
+	if (err != nil) != wantErr {
+		h.t.Fatalf("build %s: err = %v (want error: %v)\n%s", opts.Id, err, wantErr, logs.String())
+	}
+	return logs.String(), b
+}
+
+// summary returns the service's cache summary from the build record.
+func summary(t *testing.T, b *structs.Build, service string) structs.BuildServiceSummary {
+	t.Helper()
+	for _, s := range b.Cache {
+		if s.Service == service {
+			return s
+		}
+	}
+	t.Fatalf("build %s has no summary for %s: %+v", b.Id, service, b.Cache)
+	return structs.BuildServiceSummary{}
+}
+
+// digest is the manifest digest of ref, "" when absent.
+func (h *harness) digest(ref string) string {
+	h.t.Helper()
+	r, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	desc, err := remote.Head(r, remote.WithAuth(h.reg.Auth()))
+	if err != nil {
+		return ""
+	}
+	return desc.Digest.String()
+}
+
+// tags lists a repository's tags (none when the repository does not exist).
+func (h *harness) tags(repo string) []string {
+	h.t.Helper()
+	r, err := name.NewRepository(repo, name.Insecure)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	tags, _ := remote.List(r, remote.WithAuth(h.reg.Auth()))
+	return tags
+}
+
+// withBuildx is an engine config whose DOCKER_CONFIG has the buildx plugin.
+func withBuildx(t *testing.T) string {
+	testenv.Tool(t, "docker")
+	return testenv.DockerConfigWithBuildx(t)
+}
+
+// removeBuilder removes a buildx builder this test created, with its state.
+func removeBuilder(t *testing.T, dockerConfig, builder string) {
+	cmd := exec.Command("docker", "buildx", "rm", "--force", builder)
+	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+dockerConfig)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Logf("docker buildx rm %s: %v: %s", builder, err, out)
+	}
+}
+
+// builderName finds the builder a build log says it created or used.
+func builderName(log string) string {
+	for _, line := range strings.Split(log, "\n") {
+		for _, p := range []string{"Creating buildx builder ", "Using buildx builder "} {
+			if rest, ok := strings.CutPrefix(line, p); ok {
+				return strings.Fields(rest)[0]
+			}
+		}
+	}
+	return ""
+}

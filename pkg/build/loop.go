@@ -1,0 +1,249 @@
+package build
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/convox/rack/pkg/build/cachepolicy"
+	"github.com/convox/rack/pkg/build/dockerfile"
+	"github.com/convox/rack/pkg/build/engine"
+	"github.com/convox/rack/pkg/structs"
+)
+
+// group is one image build shared by services with the same context,
+// Dockerfile, target and args.
+type group struct {
+	req engine.Request
+	// pull marks an image-only service: a one-line FROM build, never cached.
+	pull bool
+}
+
+// buildAll is the one service loop: every engine, every method goes through it.
+func (b *builder) buildAll(ctx context.Context, work, src string, services []service) error {
+	cfg := b.opts.Engine
+	logins, err := engine.ParseAuth(b.opts.Auth)
+	if err != nil {
+		return err
+	}
+	cfg.Logins = mergeLogins(cfg.Logins, logins)
+	eng, buildx, err := b.engine(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+
+	in := cachepolicy.Input{Method: b.opts.Method, Cache: b.opts.Cache, Repo: b.opts.CacheRepo, NoCache: b.opts.NoCache,
+		Generation: b.opts.Generation, Buildx: buildx, TTL: b.opts.CacheTTL, BuildArgs: b.opts.BuildArgs}
+	policy := cachepolicy.Decide(in)
+	for _, w := range policy.Warnings {
+		fmt.Fprintln(b.out, w)
+	}
+	in.Cache, in.BuildArgs = false, nil
+	uncached := cachepolicy.Decide(in)
+
+	groups, err := b.groups(work, src, services, policy, uncached)
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		if err := b.buildGroup(ctx, eng, g, uncached); err != nil {
+			return err
+		}
+	}
+	return b.report(groups, cfg.Logins)
+}
+
+func (b *builder) engine(ctx context.Context, cfg engine.Config) (engine.Engine, bool, error) {
+	if b.opts.Method == cachepolicy.MethodFargate {
+		eng, err := engine.NewKaniko(cfg)
+		return eng, false, err
+	}
+	return engine.NewEC2(ctx, cfg, []string{b.opts.Push, b.opts.CacheRepo}, b.out)
+}
+
+// groups turns services into builds: shared builds once, image-only services last.
+func (b *builder) groups(work, src string, services []service, policy, uncached cachepolicy.Policy) ([]group, error) {
+	var groups []group
+	index := map[string]int{}
+	for _, s := range services {
+		tag := fmt.Sprintf("%s:%s.%s", b.opts.Push, s.Name, b.opts.Id)
+		if s.Path == "" {
+			dir := filepath.Join(work, "pull", s.Name)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, err
+			}
+			df := filepath.Join(dir, "Dockerfile")
+			if err := os.WriteFile(df, []byte("FROM "+s.Image+"\n"), 0o644); err != nil {
+				return nil, err
+			}
+			groups = append(groups, group{pull: true, req: engine.Request{Services: []string{s.Name}, Root: work, Context: dir,
+				Dockerfile: df, Tags: []string{tag}, Bases: []string{s.Image}, Policy: uncached}})
+			continue
+		}
+		ctxDir := filepath.Join(src, filepath.Clean(s.Path))
+		name := s.Dockerfile
+		if name == "" {
+			name = "Dockerfile"
+		}
+		df := filepath.Join(ctxDir, filepath.Clean(name))
+		if rel, err := filepath.Rel(src, df); err != nil || strings.HasPrefix(rel, "..") {
+			return nil, fmt.Errorf("service %s: Dockerfile %q is outside the source", s.Name, name)
+		}
+		file, err := dockerfile.Load(df)
+		if err != nil {
+			return nil, fmt.Errorf("service %s: reading Dockerfile: %w", s.Name, err)
+		}
+		args := file.FilterArgs(append(append([]string{}, s.Args...), b.opts.BuildArgs...))
+		target := ""
+		if b.opts.Development && file.HasStage("development") {
+			target = "development"
+		}
+		key := strings.Join(append([]string{ctxDir, df, target}, args...), "\x00")
+		if i, ok := index[key]; ok {
+			groups[i].req.Services = append(groups[i].req.Services, s.Name)
+			groups[i].req.Tags = append(groups[i].req.Tags, tag)
+			continue
+		}
+		index[key] = len(groups)
+		groups = append(groups, group{req: engine.Request{Services: []string{s.Name}, Root: work, Context: ctxDir,
+			Dockerfile: df, Target: target, Args: args, Tags: []string{tag}, Bases: file.Bases(args), Policy: policy}})
+	}
+	sort.SliceStable(groups, func(i, j int) bool { return !groups[i].pull && groups[j].pull })
+	return groups, nil
+}
+
+// buildGroup builds one group; a cache fault turns into a WARNING and, when
+// the build failed with it, one retry without the persistent cache.
+func (b *builder) buildGroup(ctx context.Context, eng engine.Engine, g group, uncached cachepolicy.Policy) error {
+	req := g.req
+	names := strings.Join(req.Services, ", ")
+	if g.pull {
+		fmt.Fprintf(b.out, "Pulling %s for %s\n", req.Bases[0], names)
+	} else {
+		fmt.Fprintf(b.out, "Building %s (%s)\n", names, eng.Name())
+	}
+	start := time.Now()
+	watch := newFaultWatch(b.opts.CacheRepo)
+	res, err := eng.Build(ctx, req, io.MultiWriter(b.out, watch))
+	fault := watch.Fault()
+	if err != nil && req.Policy.Persistent && fault != "" && ctx.Err() == nil {
+		fmt.Fprintf(b.out, "WARNING: the build cache failed (%s); building %s again without the persistent cache\n", fault, names)
+		req.Policy, fault = uncached, ""
+		res, err = eng.Build(ctx, req, b.out)
+	} else if fault != "" {
+		fmt.Fprintf(b.out, "WARNING: the build cache failed (%s); the build went on without it\n", fault)
+	}
+	if err != nil {
+		return fmt.Errorf("building %s: %w", names, err)
+	}
+	if g.pull {
+		return nil
+	}
+	secs := time.Since(start).Seconds()
+	for _, s := range req.Services {
+		persistent := req.Policy.Persistent && fault == ""
+		b.summary = append(b.summary, structs.BuildServiceSummary{Service: s, Steps: res.Steps, Cached: res.Cached, Seconds: round(secs), PersistentCache: persistent})
+		cache := "local cache"
+		if persistent {
+			cache = "persistent cache"
+		}
+		fmt.Fprintf(b.out, "Service %s: %d steps, %d cached, %.1fs (%s)\n", s, res.Steps, res.Cached, secs, cache)
+	}
+	return nil
+}
+
+// report records the per-service cache summary and the entrypoint.
+func (b *builder) report(groups []group, logins map[string]engine.Login) error {
+	data, err := json.Marshal(b.summary)
+	if err != nil {
+		return err
+	}
+	upd := structs.BuildUpdateOptions{Cache: ptr(string(data))}
+	for _, g := range groups {
+		if g.pull {
+			continue
+		}
+		if ep, err := imageEntrypoint(g.req.Tags[0], logins); err == nil && ep != "" {
+			upd.Entrypoint = &ep
+		} else if err != nil {
+			fmt.Fprintf(b.out, "WARNING: reading the entrypoint of %s: %v\n", g.req.Tags[0], err)
+		}
+		break
+	}
+	if _, err := b.rack.BuildUpdate(b.opts.App, b.opts.Id, upd); err != nil {
+		return fmt.Errorf("reporting build cache summary: %w", err)
+	}
+	return nil
+}
+
+// faultWatch notices output lines where the cache registry errored.
+type faultWatch struct {
+	mu    sync.Mutex
+	host  string
+	part  []byte
+	fault string
+}
+
+func newFaultWatch(repo string) *faultWatch {
+	return &faultWatch{host: engine.RefHost(repo + "/")}
+}
+
+func (w *faultWatch) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.host == "" || w.fault != "" {
+		return len(p), nil
+	}
+	w.part = append(w.part, p...)
+	sc := bufio.NewScanner(strings.NewReader(string(w.part)))
+	sc.Buffer(nil, 1<<20)
+	last := ""
+	for sc.Scan() {
+		line := sc.Text()
+		last = line
+		lower := strings.ToLower(line)
+		if strings.Contains(line, w.host) && (strings.Contains(lower, "error") || strings.Contains(lower, "fail") || strings.Contains(lower, "refused") || strings.Contains(lower, " 500")) {
+			w.fault = strings.TrimSpace(line)
+			if len(w.fault) > 300 {
+				w.fault = w.fault[:300] + "…"
+			}
+			break
+		}
+	}
+	if len(w.part) > 0 && w.part[len(w.part)-1] != '\n' {
+		w.part = []byte(last)
+	} else {
+		w.part = w.part[:0]
+	}
+	return len(p), nil
+}
+
+func (w *faultWatch) Fault() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.fault
+}
+
+func mergeLogins(a, b map[string]engine.Login) map[string]engine.Login {
+	out := map[string]engine.Login{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+func round(s float64) float64 { return float64(int(s*10+0.5)) / 10 }
+
+func sortStrings(s []string) []string { sort.Strings(s); return s }
