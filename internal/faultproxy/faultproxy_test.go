@@ -1,0 +1,319 @@
+package faultproxy_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/convox/rack/internal/faultproxy"
+	"github.com/convox/rack/internal/testenv"
+)
+
+// env is a registry (pkg/registry, basic auth) with a proxy in front of it.
+type env struct {
+	t     *testing.T
+	reg   *testenv.Registry
+	proxy *faultproxy.Proxy
+}
+
+func newEnv(t *testing.T) *env {
+	reg := testenv.StartRegistry(t)
+	return &env{t: t, reg: reg, proxy: faultproxy.New(t, reg.Host)}
+}
+
+func (e *env) ref(host, repo string) name.Reference {
+	e.t.Helper()
+	r, err := name.ParseReference(host+"/"+repo, name.Insecure)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r
+}
+
+// push writes a fresh random image to host/repo and returns it.
+func (e *env) push(host, repo string, opts ...remote.Option) (v1.Image, error) {
+	img, err := random.Image(64<<10, 2)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	opts = append(opts, remote.WithAuth(e.reg.Auth()))
+	return img, remote.Write(e.ref(host, repo), img, opts...)
+}
+
+// pull reads repo's image through the proxy, every layer to the end.
+func (e *env) pull(repo string, opts ...remote.Option) (v1.Hash, error) {
+	opts = append(opts, remote.WithAuth(e.reg.Auth()))
+	img, err := remote.Image(e.ref(e.proxy.Host(), repo), opts...)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	for _, l := range layers {
+		rc, err := l.Compressed()
+		if err != nil {
+			return v1.Hash{}, err
+		}
+		_, err = io.Copy(io.Discard, rc)
+		rc.Close()
+		if err != nil {
+			return v1.Hash{}, err
+		}
+	}
+	return img.Digest()
+}
+
+func statusOf(err error) int {
+	var te *transport.Error
+	if errors.As(err, &te) {
+		return te.StatusCode
+	}
+	return 0
+}
+
+// TestPassThrough: without faults the proxy is a faithful registry, uploads included.
+func TestPassThrough(t *testing.T) {
+	e := newEnv(t)
+	img, err := e.push(e.proxy.Host(), "myapp:web.B1")
+	if err != nil {
+		t.Fatalf("push through the proxy: %v", err)
+	}
+	want, _ := img.Digest()
+	got, err := e.pull("myapp:web.B1")
+	if err != nil || got != want {
+		t.Fatalf("pull through the proxy: %v %v, want %v", got, err, want)
+	}
+	var uploads int
+	for _, r := range e.proxy.Requests() {
+		if r.Method == http.MethodPut && strings.Contains(r.Path, "/blobs/uploads/") {
+			uploads++
+		}
+		if r.Fault != "" {
+			t.Errorf("fault %s on %s %s with no rule", r.Fault, r.Method, r.Path)
+		}
+	}
+	if uploads == 0 {
+		t.Error("blob upload PUTs did not come back through the proxy")
+	}
+	if e.proxy.Seen("myapp") == 0 || e.proxy.Seen("rack-build-cache") != 0 {
+		t.Errorf("seen myapp=%d cache=%d", e.proxy.Seen("myapp"), e.proxy.Seen("rack-build-cache"))
+	}
+}
+
+// TestEachFaultOnReads: every fault breaks a pull of the faulted repo, in its own way.
+func TestEachFaultOnReads(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.push(e.reg.Host, "rack-build-cache:web.buildcache"); err != nil {
+		t.Fatal(err)
+	}
+	check := map[faultproxy.Fault]func(error) bool{
+		faultproxy.Refuse: func(err error) bool {
+			return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		},
+		faultproxy.Status500:    func(err error) bool { return statusOf(err) == http.StatusInternalServerError },
+		faultproxy.Unauthorized: func(err error) bool { return statusOf(err) == http.StatusUnauthorized },
+		faultproxy.Slow:         func(err error) bool { return errors.Is(err, context.DeadlineExceeded) },
+		faultproxy.TruncateBlobs: func(err error) bool {
+			return errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected EOF")
+		},
+		faultproxy.CorruptManifest: func(err error) bool { return err != nil },
+	}
+	for _, f := range faultproxy.Faults {
+		t.Run(string(f), func(t *testing.T) {
+			e.proxy.Fail("rack-build-cache", f, faultproxy.Delay(5*time.Second))
+			defer e.proxy.HealAll()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			start := time.Now()
+			_, err := e.pull("rack-build-cache:web.buildcache", remote.WithContext(ctx), remote.WithRetryBackoff(remote.Backoff{Steps: 1}))
+			if err == nil {
+				t.Fatalf("pull succeeded under %s", f)
+			}
+			if !check[f](err) {
+				t.Errorf("pull under %s failed the wrong way: %v", f, err)
+			}
+			if time.Since(start) > 4*time.Second {
+				t.Errorf("pull under %s took %s; the client timeout is 1s", f, time.Since(start))
+			}
+			if e.proxy.Faulted("rack-build-cache") == 0 {
+				t.Error("no request recorded as faulted")
+			}
+		})
+	}
+	if _, err := e.pull("rack-build-cache:web.buildcache"); err != nil {
+		t.Errorf("healed pull: %v", err)
+	}
+}
+
+// TestScopedByPrefix: the cache repo fails while the app repo in the same registry works.
+func TestScopedByPrefix(t *testing.T) {
+	e := newEnv(t)
+	for _, f := range faultproxy.Faults {
+		e.proxy.Fail("rack-build-cache", f, faultproxy.Delay(5*time.Second))
+		img, err := e.push(e.proxy.Host(), "myapp:web."+string(f))
+		if err != nil {
+			t.Fatalf("app push under a cache %s fault: %v", f, err)
+		}
+		want, _ := img.Digest()
+		if got, err := e.pull("myapp:web." + string(f)); err != nil || got != want {
+			t.Errorf("app pull under a cache %s fault: %v %v", f, got, err)
+		}
+	}
+	e.proxy.Fail("rack-build-cache", faultproxy.Status500)
+	if _, err := e.push(e.proxy.Host(), "rack-build-cache:web.buildcache", remote.WithRetryBackoff(remote.Backoff{Steps: 1})); statusOf(err) != 500 {
+		t.Errorf("cache push under 500: %v", err)
+	}
+	// a longer prefix overrides a shorter one
+	e.proxy.Fail("my", faultproxy.Status500)
+	e.proxy.Fail("myapp", faultproxy.CorruptManifest)
+	if _, err := e.push(e.proxy.Host(), "myapp:ok"); err != nil {
+		t.Errorf("push to myapp (corrupt-manifest rule only): %v", err)
+	}
+	if _, err := e.push(e.proxy.Host(), "myother:1", remote.WithRetryBackoff(remote.Backoff{Steps: 1})); statusOf(err) != 500 {
+		t.Errorf("push to myother under the shorter prefix's 500: %v", err)
+	}
+	// "" is every request, the /v2/ ping included
+	e.proxy.Fail("", faultproxy.Status500)
+	if _, err := e.pull("myapp:ok", remote.WithRetryBackoff(remote.Backoff{Steps: 1})); statusOf(err) != 500 {
+		t.Errorf("pull under the catch-all 500: %v", err)
+	}
+}
+
+// TestWritesOnly: a write fault breaks pushes and leaves pulls alone.
+func TestWritesOnly(t *testing.T) {
+	e := newEnv(t)
+	img, err := e.push(e.reg.Host, "rack-build-cache:old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.proxy.Fail("rack-build-cache", faultproxy.Status500, faultproxy.Writes())
+	want, _ := img.Digest()
+	if got, err := e.pull("rack-build-cache:old"); err != nil || got != want {
+		t.Errorf("pull under a write fault: %v %v", got, err)
+	}
+	if _, err := e.push(e.proxy.Host(), "rack-build-cache:new", remote.WithRetryBackoff(remote.Backoff{Steps: 1})); statusOf(err) != 500 {
+		t.Errorf("push under a write fault: %v", err)
+	}
+	e.proxy.Fail("rack-build-cache", faultproxy.Status500, faultproxy.Reads())
+	if _, err := e.push(e.proxy.Host(), "rack-build-cache:new", remote.WithRetryBackoff(remote.Backoff{Steps: 1})); err == nil {
+		// a push HEADs blobs first, so a read fault breaks it too
+		t.Log("push under a read fault succeeded")
+	}
+	if _, err := e.pull("rack-build-cache:old", remote.WithRetryBackoff(remote.Backoff{Steps: 1})); statusOf(err) != 500 {
+		t.Errorf("pull under a read fault: %v", err)
+	}
+}
+
+// TestCorruptManifestBytes: the manifest keeps its length but is no JSON and no longer matches its digest.
+func TestCorruptManifestBytes(t *testing.T) {
+	e := newEnv(t)
+	img, err := e.push(e.reg.Host, "rack-build-cache:web.buildcache")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := img.RawManifest()
+	e.proxy.Fail("rack-build-cache", faultproxy.CorruptManifest)
+	req, _ := http.NewRequest(http.MethodGet, "http://"+e.proxy.Host()+"/v2/rack-build-cache/manifests/web.buildcache", nil)
+	req.SetBasicAuth(e.reg.Username, e.reg.Password)
+	req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json,application/vnd.oci.image.manifest.v1+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET manifest: %d %v", resp.StatusCode, err)
+	}
+	if len(body) != len(raw) || string(body) == string(raw) || json.Valid(body) {
+		t.Errorf("manifest not corrupted in place: %d bytes (want %d), valid JSON %v", len(body), len(raw), json.Valid(body))
+	}
+	d, _ := img.Digest()
+	if _, err := remote.Get(e.ref(e.proxy.Host(), "rack-build-cache@"+d.String()), remote.WithAuth(e.reg.Auth())); err == nil {
+		t.Error("a client fetching by digest accepted the corrupt manifest")
+	}
+}
+
+// TestDownUp: Down refuses connections outright, Up serves again on the same address.
+func TestDownUp(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.push(e.proxy.Host(), "myapp:1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.proxy.Down(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := net.DialTimeout("tcp", e.proxy.Host(), time.Second); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("dial while down: %v, want connection refused", err)
+	}
+	if _, err := e.pull("myapp:1", remote.WithRetryBackoff(remote.Backoff{Steps: 1})); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("pull while down: %v, want connection refused", err)
+	}
+	if err := e.proxy.Up(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.pull("myapp:1"); err != nil {
+		t.Errorf("pull after up: %v", err)
+	}
+}
+
+// TestSlowEndsOnClose: a request held by Slow ends when the proxy closes, not minutes later.
+func TestSlowEndsOnClose(t *testing.T) {
+	reg := testenv.StartRegistry(t)
+	p, err := faultproxy.Start(reg.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Fail("", faultproxy.Slow)
+	errc := make(chan error, 1)
+	go func() {
+		resp, err := http.Get("http://" + p.Host() + "/v2/")
+		if err == nil {
+			resp.Body.Close()
+		}
+		errc <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	p.Close()
+	select {
+	case <-errc:
+	case <-time.After(10 * time.Second):
+		t.Fatal("held request still open 10s after Close")
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("Close took %s", time.Since(start))
+	}
+}
+
+func TestRepoOf(t *testing.T) {
+	for path, want := range map[string]string{
+		"/v2/":                       "",
+		"/v2/_catalog":               "",
+		"/v2/myapp/manifests/web.B1": "myapp",
+		"/v2/org/rack-build-cache/blobs/sha256:ab": "org/rack-build-cache",
+		"/v2/rack-build-cache/blobs/uploads/":      "rack-build-cache",
+		"/v2/a/b/c/tags/list":                      "a/b/c",
+		"/v2/a/referrers/sha256:00":                "a",
+		"/other":                                   "",
+	} {
+		if got := faultproxy.RepoOf(path); got != want {
+			t.Errorf("RepoOf(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
