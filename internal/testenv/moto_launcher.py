@@ -2,7 +2,7 @@
 
 Usage: python3 moto_launcher.py PORT
 
-Three patches, all narrow:
+Four patches, all narrow:
 
 1. JSON responses encode a number as a string when the service model says the
    member is a string. moto keeps ECS container cpu/memory as numbers, and the
@@ -13,11 +13,14 @@ Three patches, all narrow:
    so a stack's Fargate task definition describes as a Fargate one.
 3. A network interface in a VPC without DNS hostnames has no private DNS name
    instead of lacking the attribute, which made RunTask for awsvpc tasks fail.
+4. CloudFormation's Fn::Select evaluates its index, as AWS does, so an index
+   given by Ref to a parameter works (moto only took a literal number).
 """
 
 import sys
 
 from moto import server
+from moto.cloudformation import parsing
 from moto.core import serialize
 from moto.core.utils import pascal_to_camelcase, remap_nested_keys
 from moto.ec2.models.elastic_network_interfaces import NetworkInterface
@@ -56,12 +59,26 @@ def _task_definition_from_cfn(cls, resource_name, cloudformation_json, account_i
     )
 
 
+_clean_json = parsing.clean_json
+
+
+def _clean_json_select(resource_json, resources_map):
+    """Evaluate Fn::Select's index too, then defer to moto for everything else."""
+    if isinstance(resource_json, dict) and "Fn::Select" in resource_json:
+        index, items = resource_json["Fn::Select"]
+        items = _clean_json_select(items, resources_map)
+        return items[int(_clean_json_select(index, resources_map))]
+    return _clean_json(resource_json, resources_map)
+
+
 def main(argv):
     if len(argv) != 2 or not argv[1].isdigit():
         sys.exit("usage: moto_launcher.py PORT")
     serialize.BaseJSONSerializer._serialize_type_string = _serialize_string
     ecs.TaskDefinition.create_from_cloudformation_json = classmethod(_task_definition_from_cfn)
     NetworkInterface.private_dns_name = None
+    # moto's clean_json recurses through the module global, so nested nodes reach this too.
+    parsing.clean_json = _clean_json_select
     server.main(["-H", "127.0.0.1", "-p", argv[1]])
 
 
