@@ -38,8 +38,11 @@ func (h *SharedDaemon) Stop() { h.Daemon.Stop() }
 // EphemeralDaemon starts a brand-new BuildKit daemon on an empty root for each
 // build and throws it away after, like an ephemeral EC2 build host.
 type EphemeralDaemon struct {
-	// Template is copied for each daemon; its Root is the parent of the roots.
-	Template BuildKitd
+	// Binary, Config and Env are those of each daemon.
+	Binary, Config string
+	Env            []string
+	// Roots is the parent of the daemons' roots.
+	Roots string
 }
 
 // Name names the host.
@@ -47,14 +50,14 @@ func (h *EphemeralDaemon) Name() string { return "fresh buildkitd" }
 
 // Acquire starts the build's own daemon.
 func (h *EphemeralDaemon) Acquire(ctx context.Context, t Task) ([]string, func(), error) {
-	if err := os.MkdirAll(h.Template.Root, 0o700); err != nil {
+	if err := os.MkdirAll(h.Roots, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("buildkitd roots: %w", err)
 	}
-	root, err := os.MkdirTemp(h.Template.Root, t.ID+"-")
+	root, err := os.MkdirTemp(h.Roots, t.ID+"-")
 	if err != nil {
 		return nil, nil, fmt.Errorf("buildkitd root: %w", err)
 	}
-	d := &BuildKitd{Binary: h.Template.Binary, Root: root, Config: h.Template.Config, Env: h.Template.Env}
+	d := &BuildKitd{Binary: h.Binary, Root: root, Config: h.Config, Env: h.Env}
 	fmt.Fprintf(t.Out, "Starting a fresh BuildKit daemon for build %s\n", t.ID)
 	if err := d.Start(ctx); err != nil {
 		os.RemoveAll(root)

@@ -1,0 +1,328 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/convox/rack/pkg/structs"
+	"github.com/convox/rack/provider/local/buildlog"
+	"github.com/convox/rack/provider/local/builder"
+	"github.com/convox/rack/provider/local/janitor"
+	"github.com/convox/rack/provider/local/objects"
+)
+
+// BuildCreate records a build and starts it; it runs in the background.
+func (p *Provider) BuildCreate(app, url string, opts structs.BuildCreateOptions) (*structs.Build, error) {
+	a, err := p.store.AppGet(app)
+	if err != nil {
+		return nil, err
+	}
+	srcApp, key, err := objects.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := p.objects.Exists(srcApp, key); err != nil || !ok {
+		return nil, fmt.Errorf("source %s not found: %w", url, structs.ErrNotFound)
+	}
+	ps, err := p.parameters()
+	if err != nil {
+		return nil, err
+	}
+	b := structs.Build{
+		Id: id("B"), App: app, Status: structs.BuildStatusCreated, Started: p.opts.Now().UTC(),
+		Description: deref(opts.Description), GitSha: deref(opts.GitSha),
+		Repository:     p.registry.Host() + "/" + app,
+		WildcardDomain: opts.WildcardDomain != nil && *opts.WildcardDomain,
+	}
+	runner, err := p.builds.runner(ps)
+	if err != nil {
+		return nil, err
+	}
+	task := builder.Task{ID: b.Id, Env: p.taskEnv(a, b.Id, url, opts, ps), Args: taskArgs(opts)}
+	if err := p.store.BuildPut(b); err != nil {
+		return nil, err
+	}
+	if err := p.builds.start(b, runner, task); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// taskEnv is exactly what an ECS build task gets, plus the registry mirror a
+// rack without Docker Hub access needs.
+func (p *Provider) taskEnv(a *structs.App, build, url string, opts structs.BuildCreateOptions, ps map[string]string) []string {
+	auth, _ := json.Marshal(map[string]map[string]string{p.registry.Host(): {"username": p.regUser, "password": p.regPass}})
+	cache := ps["BuildCache"] == "Yes"
+	cacheRepo, ttl := "", "365"
+	if cache {
+		cacheRepo = p.registry.Host() + "/" + p.CacheRepo()
+	}
+	if ps["BuildCacheCleanup"] == "Yes" {
+		ttl = ps["BuildCacheRetentionDays"]
+	}
+	dev := opts.Development != nil && *opts.Development
+	return []string{
+		"BUILD_APP=" + a.Name,
+		"BUILD_ID=" + build,
+		"BUILD_URL=" + url,
+		"BUILD_PUSH=" + p.registry.Host() + "/" + a.Name,
+		"BUILD_AUTH=" + string(auth),
+		"BUILD_GENERATION=" + a.Generation,
+		"BUILD_MANIFEST=" + deref(opts.Manifest),
+		"BUILD_DEVELOPMENT=" + strconv.FormatBool(dev),
+		"BUILD_METHOD=" + ps["BuildMethod"],
+		"BUILD_CACHE=" + strconv.FormatBool(cache),
+		"BUILD_CACHE_REPO=" + cacheRepo,
+		"BUILD_CACHE_TTL=" + ttl,
+		"BUILD_RACK=" + p.opts.Name,
+		"BUILD_REGISTRY_MIRROR=" + p.registry.Host(),
+		"RACK_URL=" + p.rackURL(),
+	}
+}
+
+// taskArgs are cmd/build's arguments for `convox build` options.
+func taskArgs(opts structs.BuildCreateOptions) []string {
+	var args []string
+	if opts.NoCache != nil && *opts.NoCache {
+		args = append(args, "-cache=false")
+	}
+	for _, a := range opts.BuildArgs {
+		args = append(args, "-build-args", a)
+	}
+	return args
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// BuildGet returns a build.
+func (p *Provider) BuildGet(app, id string) (*structs.Build, error) {
+	return p.store.BuildGet(app, id)
+}
+
+// BuildList lists an app's builds, newest first.
+func (p *Provider) BuildList(app string, opts structs.BuildListOptions) (structs.Builds, error) {
+	if _, err := p.store.AppGet(app); err != nil {
+		return nil, err
+	}
+	limit := 0
+	if opts.Limit != nil {
+		limit = *opts.Limit
+	}
+	return p.store.BuildList(app, limit)
+}
+
+// BuildUpdate applies what the build task reports. A build that already
+// ended keeps its status: a task the rack gave up on cannot revive it.
+func (p *Provider) BuildUpdate(app, id string, opts structs.BuildUpdateOptions) (*structs.Build, error) {
+	var cache []structs.BuildServiceSummary
+	if opts.Cache != nil {
+		if err := json.Unmarshal([]byte(*opts.Cache), &cache); err != nil {
+			return nil, fmt.Errorf("cache summary: %v: %w", err, structs.ErrInvalid)
+		}
+	}
+	return p.store.BuildUpdate(app, id, func(b *structs.Build) error {
+		terminal := b.Terminal()
+		set := func(dst *string, v *string) {
+			if v != nil {
+				*dst = *v
+			}
+		}
+		set(&b.Entrypoint, opts.Entrypoint)
+		set(&b.Logs, opts.Logs)
+		set(&b.Manifest, opts.Manifest)
+		set(&b.Release, opts.Release)
+		if opts.Cache != nil {
+			b.Cache = cache
+		}
+		if terminal {
+			return nil
+		}
+		set(&b.Reason, opts.Reason)
+		set(&b.Status, opts.Status)
+		if opts.Started != nil {
+			b.Started = *opts.Started
+		}
+		if opts.Ended != nil {
+			b.Ended = *opts.Ended
+		}
+		return nil
+	})
+}
+
+// BuildLogs returns a build's output: followed live while it runs with
+// Follow, or the stored log.
+func (p *Provider) BuildLogs(app, id string, opts structs.LogsOptions) (io.ReadCloser, error) {
+	if _, err := p.store.BuildGet(app, id); err != nil {
+		return nil, err
+	}
+	follow := opts.Follow != nil && *opts.Follow
+	done := func() bool {
+		if p.builds.running(id) {
+			return false
+		}
+		b, err := p.store.BuildGet(app, id)
+		return err != nil || b.Terminal() || !p.builds.running(id)
+	}
+	return buildlog.Open(p.logPath(app, id), follow, done)
+}
+
+func (p *Provider) logPath(app, id string) string {
+	return filepath.Join(p.opts.Dir, "logs", app, id+".log")
+}
+
+// buildSet tracks the builds this process runs.
+type buildSet struct {
+	p       *Provider
+	mu      sync.Mutex
+	active  map[string]runningBuild
+	shared  *builder.SharedDaemon
+	wg      sync.WaitGroup
+	ctx     context.Context
+	cancel  context.CancelFunc
+}
+
+type runningBuild struct {
+	app    string
+	cancel context.CancelFunc
+}
+
+func newBuildSet(p *Provider) (*buildSet, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &buildSet{p: p, active: map[string]runningBuild{}, ctx: ctx, cancel: cancel}, nil
+}
+
+func (s *buildSet) running(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.active[id]
+	return ok
+}
+
+func (s *buildSet) runningFor(app string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.active {
+		if r.app == app {
+			return true
+		}
+	}
+	return false
+}
+
+// start runs the task in the background, writing its output to the build log.
+func (s *buildSet) start(b structs.Build, runner builder.Runner, task builder.Task) error {
+	p := s.p
+	if err := os.MkdirAll(filepath.Dir(p.logPath(b.App, b.Id)), 0o700); err != nil {
+		return fmt.Errorf("build log: %w", err)
+	}
+	logf, err := buildlog.Create(p.logPath(b.App, b.Id))
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	s.mu.Lock()
+	s.active[b.Id] = runningBuild{app: b.App, cancel: cancel}
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer cancel()
+		task.Out = logf
+		fmt.Fprintf(logf, "Running build %s on %s\n", b.Id, runner.Name())
+		err := runner.Run(ctx, task)
+		s.finish(b, err, logf)
+		logf.Close()
+		s.mu.Lock()
+		delete(s.active, b.Id)
+		s.mu.Unlock()
+	}()
+	return nil
+}
+
+// finish fails a build the task did not finish, and records cache push times.
+func (s *buildSet) finish(b structs.Build, runErr error, logf io.Writer) {
+	p := s.p
+	reason := "the build task exited without reporting a result"
+	if runErr != nil {
+		reason = "the build task failed: " + runErr.Error()
+	}
+	if s.ctx.Err() != nil {
+		reason = "the rack stopped while this build was running"
+	}
+	now := p.opts.Now().UTC()
+	final, err := p.store.BuildUpdate(b.App, b.Id, func(b *structs.Build) error {
+		if !b.Terminal() {
+			b.Status, b.Reason, b.Ended = structs.BuildStatusFailed, reason, now
+		}
+		return nil
+	})
+	if err == nil && final.Status == structs.BuildStatusFailed && final.Reason == reason {
+		fmt.Fprintf(logf, "ERROR: %s\n", reason)
+	}
+	if policy, on := p.cleanupPolicy(); on {
+		// push times, read right after the build pushed: what the janitor ages
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := p.janitor.Sweep(ctx, janitor.Policy{RetentionDays: policy.RetentionDays}); err != nil {
+			fmt.Fprintf(logf, "WARNING: recording cache push times: %v\n", err)
+		}
+	}
+}
+
+// stop cancels running builds and waits for them.
+func (s *buildSet) stop() {
+	s.cancel()
+	s.wg.Wait()
+	if s.shared != nil {
+		s.shared.Stop()
+	}
+}
+
+// recover fails builds a previous run of the rack left unfinished; their logs stay.
+func (p *Provider) recover() error {
+	apps, err := p.store.AppList()
+	if err != nil {
+		return err
+	}
+	reason := "the rack restarted while this build was running"
+	for _, a := range apps {
+		builds, err := p.store.BuildList(a.Name, 0)
+		if err != nil {
+			return err
+		}
+		for _, b := range builds {
+			if b.Terminal() {
+				continue
+			}
+			p.builds.cleanup(b.Id)
+			if _, err := p.store.BuildUpdate(a.Name, b.Id, func(b *structs.Build) error {
+				b.Status, b.Reason, b.Ended = structs.BuildStatusFailed, reason, p.opts.Now().UTC()
+				return nil
+			}); err != nil {
+				return fmt.Errorf("failing interrupted build %s: %w", b.Id, err)
+			}
+			if f, err := buildlog.Create(p.logPath(a.Name, b.Id)); err == nil {
+				fmt.Fprintf(f, "ERROR: %s\n", reason)
+				f.Close()
+			}
+		}
+	}
+	return nil
+}
+
+// buildEnvKeys lists the variables of the build task contract, for tests.
+var buildEnvKeys = strings.Fields(`BUILD_APP BUILD_ID BUILD_URL BUILD_PUSH BUILD_AUTH BUILD_GENERATION
+	BUILD_MANIFEST BUILD_DEVELOPMENT BUILD_METHOD BUILD_CACHE BUILD_CACHE_REPO BUILD_CACHE_TTL BUILD_RACK RACK_URL`)

@@ -1,0 +1,102 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/convox/rack/provider/local/builder"
+)
+
+// runner picks how a build runs from BuildMethod and BuildEphemeral: on the
+// Docker engine when the rack uses one and has its images, else on a BuildKit
+// daemon it supervises (ec2) or in runc (fargate).
+func (s *buildSet) runner(ps map[string]string) (builder.Runner, error) {
+	o := s.p.opts
+	engine := o.Docker != ""
+	ephemeral := ps["BuildEphemeral"] == "Yes"
+	if o.BuildBinary == "" {
+		return nil, fmt.Errorf("%w: no build binary configured", errNoBuilder)
+	}
+	if ps["BuildMethod"] == "fargate" {
+		if engine && o.RunnerImage != "" {
+			return &builder.DockerRun{Docker: o.Docker, Image: o.RunnerImage, WorkRoot: s.dir("workspaces"), Prefix: o.Name, Env: s.baseEnv()}, nil
+		}
+		return s.runc()
+	}
+	dockerConfig := s.dir("docker")
+	if err := builder.PluginDir(dockerConfig, s.tool("docker-buildx")); err != nil {
+		return nil, err
+	}
+	env := append(s.baseEnv(), "DOCKER_CONFIG="+dockerConfig)
+	if engine && o.BuildKitImage != "" {
+		host := &builder.Engine{Docker: o.Docker, DockerConfig: dockerConfig, BuildKitImage: o.BuildKitImage, Ephemeral: ephemeral, Env: s.baseEnv()}
+		return &builder.Process{Binary: o.BuildBinary, Env: env, Host: host}, nil
+	}
+	bin, conf := s.tool("buildkitd"), builder.Config(s.p.registry.Host())
+	if ephemeral {
+		host := &builder.EphemeralDaemon{Binary: bin, Config: conf, Env: s.baseEnv(), Roots: s.dir("buildkit-fresh")}
+		return &builder.Process{Binary: o.BuildBinary, Env: env, Host: host}, nil
+	}
+	s.mu.Lock()
+	if s.shared == nil {
+		daemon := &builder.BuildKitd{Binary: bin, Root: s.dir("buildkit"), Config: conf, Env: s.baseEnv()}
+		s.shared = &builder.SharedDaemon{Daemon: daemon}
+	}
+	shared := s.shared
+	s.mu.Unlock()
+	return &builder.Process{Binary: o.BuildBinary, Env: env, Host: shared}, nil
+}
+
+func (s *buildSet) runc() (*builder.Runc, error) {
+	r := &builder.Runc{
+		Runc: s.tool("runc"), StateRoot: s.dir("runc"), BundleRoot: s.dir("bundles"),
+		Executor: s.tool("executor"), Build: s.p.opts.BuildBinary, Busybox: s.tool("busybox"), Env: s.baseEnv(),
+	}
+	for _, f := range []string{r.Runc, r.Executor, r.Busybox} {
+		if _, err := os.Stat(f); err != nil {
+			return nil, fmt.Errorf("%w: the fargate method needs %s (run `make tools`)", errNoBuilder, filepath.Base(f))
+		}
+	}
+	return r, nil
+}
+
+// cleanup removes what a build of a previous run may have left behind.
+func (s *buildSet) cleanup(id string) {
+	o := s.p.opts
+	if o.Docker != "" {
+		(&builder.DockerRun{Docker: o.Docker, Prefix: o.Name, Env: s.baseEnv()}).Remove(context.Background(), id)
+	}
+	if r, err := s.runc(); err == nil {
+		r.DeleteAll()
+	}
+}
+
+// tool is the path of a pinned tool: in the tools directory, else on PATH.
+func (s *buildSet) tool(name string) string {
+	if dir := s.p.opts.Tools; dir != "" {
+		path := filepath.Join(dir, name)
+		if _, err := os.Stat(path); err == nil {
+			return path
+		}
+	}
+	return name
+}
+
+// dir is a directory under the rack's data directory, created.
+func (s *buildSet) dir(name string) string {
+	path := filepath.Join(s.p.opts.Dir, name)
+	os.MkdirAll(path, 0o700)
+	return path
+}
+
+// baseEnv is the environment every build process starts from.
+func (s *buildSet) baseEnv() []string {
+	path := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	if s.p.opts.Tools != "" {
+		path = s.p.opts.Tools + ":" + path
+	}
+	home, _ := os.UserHomeDir()
+	return []string{"PATH=" + path, "HOME=" + home, "TMPDIR=" + s.dir("tmp")}
+}
