@@ -21,6 +21,7 @@ func TestEC2FreshBuilderRebuildIsCached(t *testing.T) {
 		defer bk.Stop()
 		opts := h.opts(url)
 		opts.NoCache = noCache
+		opts.BuildArgs = []string{"DEPS_WORK_MB=50", "UNDECLARED=1"}
 		opts.Engine.DockerConfig = cfg
 		opts.Engine.BuildKitHost = bk.Addr
 		log, b := h.run(opts, false)
@@ -33,8 +34,8 @@ func TestEC2FreshBuilderRebuildIsCached(t *testing.T) {
 	}
 
 	_, first, _, steps, cached := build(false)
-	if steps != 4 || cached != 0 {
-		t.Errorf("cold build: %d steps, %d cached; want 4, 0", steps, cached)
+	if steps != 5 || cached != 0 {
+		t.Errorf("cold build: %d steps, %d cached; want 5, 0", steps, cached)
 	}
 	if h.digest(h.push+":web."+first.Id) == "" {
 		t.Fatalf("image %s:web.%s not in the app repo", h.push, first.Id)
@@ -45,7 +46,7 @@ func TestEC2FreshBuilderRebuildIsCached(t *testing.T) {
 	}
 
 	log, second, _, steps, cached := build(false)
-	if steps != 4 || cached != steps {
+	if steps != 5 || cached != steps {
 		t.Errorf("fresh builder rebuild: %d of %d steps cached, want all\n%s", cached, steps, log)
 	}
 	if !strings.Contains(log, "importing cache manifest from "+ref) {
@@ -54,16 +55,12 @@ func TestEC2FreshBuilderRebuildIsCached(t *testing.T) {
 	if h.digest(h.push+":web."+second.Id) == "" {
 		t.Errorf("image of the rebuild not in the app repo")
 	}
-	b, _ := h.rack.BuildGet(h.app, second.Id)
-	if b.Entrypoint != `["cat"]` {
-		t.Errorf("entrypoint = %q", b.Entrypoint)
-	}
-	if !strings.Contains(h.rack.object(h.app, "build/"+second.Id+"/logs"), "Service web: 4 steps, 4 cached") {
+	if !strings.Contains(h.rack.object(h.app, "build/"+second.Id+"/logs"), "Service web: 5 steps, 5 cached") {
 		t.Error("stored logs lack the summary line")
 	}
 
 	log, _, _, steps, cached = build(true)
-	if cached != 0 || steps != 4 {
+	if cached != 0 || steps != 5 {
 		t.Errorf("--no-cache: %d of %d steps cached, want none\n%s", cached, steps, log)
 	}
 	if strings.Contains(log, "importing cache manifest") {
@@ -85,29 +82,30 @@ func TestEC2MultiServiceOwnCacheRefs(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		bk := testenv.StartBuildKit(t, h.reg)
 		opts := h.opts(url)
+		opts.BuildArgs = []string{"DEPS_WORK_MB=20"}
 		opts.Engine.DockerConfig = cfg
 		opts.Engine.BuildKitHost = bk.Addr
 		log, b := h.run(opts, false)
 		bk.Stop()
 		logs = append(logs, log)
 		ids = append(ids, b.Id)
-		for _, s := range []string{"web", "worker", "api"} {
+		for _, s := range []string{"web", "worker", "scheduler"} {
 			sum := summary(t, b, s)
 			t.Logf("build %d %s: %d steps, %d cached, %.1fs", i, s, sum.Steps, sum.Cached, sum.Seconds)
-			if i == 1 && (sum.Cached != sum.Steps || sum.Steps != 2) {
-				t.Errorf("rebuild of %s: %d of %d cached, want 2 of 2", s, sum.Cached, sum.Steps)
+			if i == 1 && (sum.Cached != sum.Steps || sum.Steps != 5) {
+				t.Errorf("rebuild of %s: %d of %d cached, want 5 of 5", s, sum.Cached, sum.Steps)
 			}
 		}
 	}
-	if n := strings.Count(logs[0], "Building "); n != 2 {
-		t.Errorf("%d builds for web+worker+api, want 2 (web and worker share one)\n%s", n, logs[0])
+	if n := strings.Count(logs[0], "Building "); n != 1 {
+		t.Errorf("%d builds for web+worker+scheduler, want 1 (they share it)\n%s", n, logs[0])
 	}
-	for _, s := range []string{"web", "worker", "api"} {
+	for _, s := range []string{"web", "worker", "scheduler"} {
 		if h.digest(h.cache+":"+s+".buildcache") == "" {
 			t.Errorf("no cache ref for %s", s)
 		}
 	}
-	for _, s := range []string{"web", "worker", "api", "cache"} {
+	for _, s := range []string{"web", "worker", "scheduler", "cache"} {
 		if h.digest(h.push+":"+s+"."+ids[1]) == "" {
 			t.Errorf("no image for %s", s)
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/convox/rack/pkg/manifest"
 )
 
 // service is what the build loop needs of one manifest service.
@@ -24,66 +26,54 @@ type service struct {
 }
 
 // loadServices reads the manifest of the given generation from the source root.
-func loadServices(root, manifest string, generation int) ([]service, []byte, error) {
-	data, err := os.ReadFile(filepath.Join(root, manifest))
+func loadServices(root, name string, generation int) ([]service, []byte, error) {
+	data, err := os.ReadFile(filepath.Join(root, name))
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading manifest: %w", err)
 	}
 	var services []service
 	if generation == 1 {
-		services, err = parseGen1(data)
+		if services, err = parseGen1(data); err != nil {
+			err = fmt.Errorf("%s: %w", name, err)
+		}
 	} else {
-		services, err = parseGen2(data)
+		services, err = parseGen2(data, name)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", manifest, err)
+		return nil, nil, err
 	}
 	for _, s := range services {
 		if s.Path == "" && s.Image == "" {
-			return nil, nil, fmt.Errorf("%s: service %s: needs build or image", manifest, s.Name)
+			return nil, nil, fmt.Errorf("%s: service %s: needs build or image", name, s.Name)
 		}
 		if s.Path != "" && (filepath.IsAbs(s.Path) || strings.HasPrefix(filepath.Clean(s.Path), "..")) {
-			return nil, nil, fmt.Errorf("%s: service %s: build path %q is outside the source", manifest, s.Name, s.Path)
+			return nil, nil, fmt.Errorf("%s: service %s: build path %q is outside the source", name, s.Name, s.Path)
 		}
 	}
 	return services, data, nil
 }
 
-func parseGen2(data []byte) ([]service, error) {
-	var m struct {
-		Services map[string]struct {
-			Build yaml.Node `yaml:"build"`
-			Image string    `yaml:"image"`
-		} `yaml:"services"`
-	}
-	if err := yaml.Unmarshal(data, &m); err != nil {
+func parseGen2(data []byte, filename string) ([]service, error) {
+	m, err := manifest.Load(data, filename)
+	if err != nil {
 		return nil, err
 	}
 	var out []service
-	for name, s := range m.Services {
-		svc := service{Name: name, Image: s.Image}
-		switch s.Build.Kind {
-		case yaml.ScalarNode:
-			svc.Path = s.Build.Value
-		case yaml.MappingNode:
-			var b struct {
-				Path     string `yaml:"path"`
-				Manifest string `yaml:"manifest"`
-			}
-			if err := s.Build.Decode(&b); err != nil {
-				return nil, fmt.Errorf("service %s: build: %w", name, err)
-			}
-			svc.Path, svc.Dockerfile = b.Path, b.Manifest
+	for _, s := range m.Services {
+		svc := service{Name: s.Name, Image: s.Image}
+		if s.Built() {
+			svc.Path, svc.Dockerfile = s.Build.Path, s.Build.Manifest
 			if svc.Path == "" {
-				svc.Path = "."
+				svc.Path = manifest.DefaultBuildPath
 			}
-		}
-		if svc.Path == "" && svc.Image == "" {
-			svc.Path = "."
+			for _, a := range s.Build.Args {
+				if strings.Contains(a, "=") {
+					svc.Args = append(svc.Args, a)
+				}
+			}
 		}
 		out = append(out, svc)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 
