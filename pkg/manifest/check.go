@@ -27,7 +27,7 @@ func (d *decoder) validate(m *Manifest) {
 		scope := fmt.Sprintf("resource %q", r.Name)
 		d.checkName("resource", r.Name, r.line)
 		if r.Type == "" {
-			d.add(scope, r.line, "type is missing")
+			d.Add(scope, r.line, "type is missing")
 		}
 		resources[r.Name] = true
 	}
@@ -44,7 +44,7 @@ func (d *decoder) validate(m *Manifest) {
 		}
 		for _, r := range s.Resources {
 			if !resources[r] {
-				d.add(scope, s.line, "resources: %q is not defined under the top-level resources", r)
+				d.Add(scope, s.line, "resources: %q is not defined under the top-level resources", r)
 			}
 		}
 	}
@@ -53,18 +53,18 @@ func (d *decoder) validate(m *Manifest) {
 		d.checkName("timer", t.Name, t.line)
 		for _, f := range [][2]string{{"command", t.Command}, {"schedule", t.Schedule}, {"service", t.Service}} {
 			if f[1] == "" {
-				d.add(scope, t.line, "%s is missing", f[0])
+				d.Add(scope, t.line, "%s is missing", f[0])
 			}
 		}
 		if t.Service != "" && !services[t.Service] {
-			d.add(scope, t.line, "service: %q is not a service of this manifest", t.Service)
+			d.Add(scope, t.line, "service: %q is not a service of this manifest", t.Service)
 		}
 	}
 }
 
 func (d *decoder) checkName(kind, name string, line int) {
 	if !nameRE.MatchString(name) {
-		d.add("", line, "%s name %q is invalid: use %s", kind, name, nameRule)
+		d.Add("", line, "%s name %q is invalid: use %s", kind, name, nameRule)
 	}
 }
 
@@ -72,11 +72,11 @@ func (d *decoder) checkName(kind, name string, line int) {
 func (d *decoder) checkPath(scope, p string, line int) {
 	switch {
 	case strings.HasPrefix(p, "/"):
-		d.add(scope, line, "%q must be relative to the directory of the manifest", p)
+		d.Add(scope, line, "%q must be relative to the directory of the manifest", p)
 	case escapes(p):
-		d.add(scope, line, "%q is outside the source directory; paths may not climb out with ..", p)
+		d.Add(scope, line, "%q is outside the source directory; paths may not climb out with ..", p)
 	case strings.ContainsAny(p, "\\\x00"):
-		d.add(scope, line, "%q must use / as separator and no NUL characters", p)
+		d.Add(scope, line, "%q must use / as separator and no NUL characters", p)
 	}
 }
 
@@ -85,9 +85,9 @@ func (d *decoder) checkPath(scope, p string, line int) {
 func (d *decoder) checkManifest(scope string, b ServiceBuild, line int) {
 	switch m := b.Manifest; {
 	case strings.HasPrefix(m, "/"):
-		d.add(scope, line, "%q must be relative to the build path", m)
+		d.Add(scope, line, "%q must be relative to the build path", m)
 	case strings.HasSuffix(m, "/") || path.Clean(m) == ".":
-		d.add(scope, line, "%q must name a file", m)
+		d.Add(scope, line, "%q must name a file", m)
 	default:
 		d.checkPath(scope, path.Join(b.Path, m), line)
 	}
@@ -105,11 +105,11 @@ func (d *decoder) checkEnv(scope string, entries []string, line int) {
 	for _, e := range entries {
 		name, _, _ := strings.Cut(e, "=")
 		if !envRE.MatchString(name) {
-			d.add(scope, line, "%q must be NAME or NAME=value, where NAME is letters, digits and underscores not starting with a digit", e)
+			d.Add(scope, line, "%q must be NAME or NAME=value, where NAME is letters, digits and underscores not starting with a digit", e)
 			continue
 		}
 		if seen[name] {
-			d.add(scope, line, "%s is set more than once", name)
+			d.Add(scope, line, "%s is set more than once", name)
 		}
 		seen[name] = true
 	}

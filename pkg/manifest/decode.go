@@ -23,84 +23,37 @@ var (
 
 // decoder walks the YAML nodes of one file and collects every problem.
 type decoder struct {
-	file     string
-	problems []string
-}
-
-// add records a problem as "file: scope: message (line N)".
-func (d *decoder) add(scope string, line int, format string, args ...any) {
-	msg := d.file + ": "
-	if scope != "" {
-		msg += scope + ": "
-	}
-	msg += fmt.Sprintf(format, args...)
-	if line > 0 {
-		msg += fmt.Sprintf(" (line %d)", line)
-	}
-	d.problems = append(d.problems, msg)
-}
-
-// unknown records an unknown field with a suggestion.
-func (d *decoder) unknown(scope string, p yamlnode.Pair, allowed []string) {
-	prefix := d.file + ": "
-	if scope != "" {
-		prefix += scope + ": "
-	}
-	d.problems = append(d.problems, prefix+yamlnode.Unknown(p.Key, p.Line, allowed))
-}
-
-func (d *decoder) err() error {
-	if len(d.problems) == 0 {
-		return nil
-	}
-	return &Error{File: d.file, Problems: d.problems}
-}
-
-// pairs lists a mapping's entries, recording a problem when it is not one.
-func (d *decoder) pairs(scope string, n *yaml.Node) []yamlnode.Pair {
-	ps, err := yamlnode.Pairs(n)
-	if err != nil {
-		d.add(scope, line(n), "%v", err)
-	}
-	return ps
-}
-
-// line is the line of a node, 0 when unknown.
-func line(n *yaml.Node) int {
-	if n = yamlnode.Resolve(n); n != nil {
-		return n.Line
-	}
-	return 0
+	yamlnode.Problems
 }
 
 func (d *decoder) manifest(top *yaml.Node) *Manifest {
 	m := &Manifest{}
 	hasServices := false
-	for _, p := range d.pairs("", top) {
+	for _, p := range d.Pairs("", top) {
 		switch p.Key {
 		case "environment":
 			m.Environment = d.strings("environment", p)
 		case "resources":
-			for _, r := range d.pairs("resources", p.Value) {
+			for _, r := range d.Pairs("resources", p.Value) {
 				m.Resources = append(m.Resources, d.resource(r))
 			}
 		case "services":
 			hasServices = true
-			for _, s := range d.pairs("services", p.Value) {
+			for _, s := range d.Pairs("services", p.Value) {
 				m.Services = append(m.Services, d.service(s))
 			}
 		case "timers":
-			for _, t := range d.pairs("timers", p.Value) {
+			for _, t := range d.Pairs("timers", p.Value) {
 				m.Timers = append(m.Timers, d.timer(t))
 			}
 		default:
 			if !strings.HasPrefix(p.Key, "x-") { // x- keys hold YAML anchors
-				d.unknown("", p, topFields)
+				d.Unknown("", p, topFields)
 			}
 		}
 	}
-	if !hasServices && len(d.problems) == 0 {
-		d.add("", 0, "services is missing; define at least one service")
+	if !hasServices && d.Len() == 0 {
+		d.Add("", 0, "services is missing; define at least one service")
 	}
 	return m
 }
@@ -109,7 +62,7 @@ func (d *decoder) service(p yamlnode.Pair) Service {
 	s := Service{Name: p.Key, line: p.Line}
 	scope := fmt.Sprintf("service %q", p.Key)
 	var hasBuild bool
-	for _, f := range d.pairs(scope, p.Value) {
+	for _, f := range d.Pairs(scope, p.Value) {
 		switch f.Key {
 		case "build":
 			hasBuild = true
@@ -118,7 +71,7 @@ func (d *decoder) service(p yamlnode.Pair) Service {
 			s.Command = d.string(scope, f)
 		case "domain":
 			v, err := yamlnode.StringOrStrings(f.Value)
-			d.check(scope, f, err)
+			d.Field(scope, f, err)
 			s.Domains = v
 		case "environment":
 			s.Environment = d.strings(scope+": environment", f)
@@ -128,7 +81,7 @@ func (d *decoder) service(p yamlnode.Pair) Service {
 			s.Image = d.string(scope, f)
 		case "internal":
 			v, err := yamlnode.Bool(f.Value)
-			d.check(scope, f, err)
+			d.Field(scope, f, err)
 			s.Internal = v
 		case "port":
 			s.Port = d.port(scope, f)
@@ -139,12 +92,12 @@ func (d *decoder) service(p yamlnode.Pair) Service {
 		case "test":
 			s.Test = d.string(scope, f)
 		default:
-			d.unknown(scope, f, serviceFields)
+			d.Unknown(scope, f, serviceFields)
 		}
 	}
 	switch {
 	case hasBuild && s.Image != "":
-		d.add(scope, line(p.Value), "has both build and image; use build to build from source or image to pull")
+		d.Add(scope, yamlnode.Line(p.Value), "has both build and image; use build to build from source or image to pull")
 		s.Image = ""
 	case !hasBuild && s.Image == "":
 		s.Build = ServiceBuild{Path: DefaultBuildPath, Manifest: DefaultDockerfile}
@@ -152,22 +105,15 @@ func (d *decoder) service(p yamlnode.Pair) Service {
 	return s
 }
 
-// check records err, if any, against one field.
-func (d *decoder) check(scope string, f yamlnode.Pair, err error) {
-	if err != nil {
-		d.add(scope, f.Line, "%s: %v", f.Key, err)
-	}
-}
-
 func (d *decoder) string(scope string, f yamlnode.Pair) string {
 	v, err := yamlnode.String(f.Value)
-	d.check(scope, f, err)
+	d.Field(scope, f, err)
 	return v
 }
 
 func (d *decoder) int(scope string, f yamlnode.Pair) int {
 	v, err := yamlnode.Int(f.Value)
-	d.check(scope, f, err)
+	d.Field(scope, f, err)
 	return v
 }
 
@@ -175,7 +121,7 @@ func (d *decoder) int(scope string, f yamlnode.Pair) int {
 func (d *decoder) strings(scope string, f yamlnode.Pair) []string {
 	v, err := yamlnode.Strings(f.Value)
 	if err != nil {
-		d.add(scope, f.Line, "%v", err)
+		d.Add(scope, f.Line, "%v", err)
 	}
 	return v
 }
@@ -184,7 +130,7 @@ func (d *decoder) strings(scope string, f yamlnode.Pair) []string {
 func (d *decoder) build(scope string, f yamlnode.Pair) ServiceBuild {
 	b := ServiceBuild{Path: DefaultBuildPath, Manifest: DefaultDockerfile}
 	if n := yamlnode.Resolve(f.Value); n != nil && n.Kind == yaml.MappingNode {
-		for _, g := range d.pairs(scope+": build", n) {
+		for _, g := range d.Pairs(scope+": build", n) {
 			switch g.Key {
 			case "path":
 				b.Path = d.string(scope+": build", g)
@@ -193,11 +139,11 @@ func (d *decoder) build(scope string, f yamlnode.Pair) ServiceBuild {
 			case "args":
 				b.Args = d.strings(scope+": build: args", g)
 			default:
-				d.unknown(scope+": build", g, buildFields)
+				d.Unknown(scope+": build", g, buildFields)
 			}
 		}
 	} else if v, err := yamlnode.String(f.Value); err != nil {
-		d.add(scope, f.Line, "build: must be a path or a mapping of %s, got %s", strings.Join(buildFields, ", "), yamlnode.Describe(f.Value))
+		d.Add(scope, f.Line, "build: must be a path or a mapping of %s, got %s", strings.Join(buildFields, ", "), yamlnode.Describe(f.Value))
 	} else {
 		b.Path = v
 	}
@@ -216,7 +162,7 @@ func (d *decoder) health(scope string, f yamlnode.Pair) ServiceHealth {
 		h.Path = d.string(scope, f)
 		return h
 	}
-	for _, g := range d.pairs(scope+": health", n) {
+	for _, g := range d.Pairs(scope+": health", n) {
 		switch g.Key {
 		case "path":
 			h.Path = d.string(scope+": health", g)
@@ -227,7 +173,7 @@ func (d *decoder) health(scope string, f yamlnode.Pair) ServiceHealth {
 		case "timeout":
 			h.Timeout = d.int(scope+": health", g)
 		default:
-			d.unknown(scope+": health", g, healthFields)
+			d.Unknown(scope+": health", g, healthFields)
 		}
 	}
 	return h
@@ -237,7 +183,7 @@ func (d *decoder) health(scope string, f yamlnode.Pair) ServiceHealth {
 func (d *decoder) port(scope string, f yamlnode.Pair) ServicePort {
 	v, err := yamlnode.String(f.Value)
 	if err != nil {
-		d.check(scope, f, err)
+		d.Field(scope, f, err)
 		return ServicePort{}
 	}
 	p := ServicePort{Scheme: "http"}
@@ -247,7 +193,7 @@ func (d *decoder) port(scope string, f yamlnode.Pair) ServicePort {
 	}
 	n, err := strconv.Atoi(num)
 	if (p.Scheme != "http" && p.Scheme != "https") || err != nil || n < 1 || n > 65535 {
-		d.add(scope, f.Line, "port: must be a number from 1 to 65535, optionally after http: or https:, got %q", v)
+		d.Add(scope, f.Line, "port: must be a number from 1 to 65535, optionally after http: or https:, got %q", v)
 		return ServicePort{}
 	}
 	p.Port = n
@@ -262,7 +208,7 @@ func (d *decoder) scale(scope string, f yamlnode.Pair) ServiceScale {
 		s.Min, s.Max = d.count(scope, f)
 		return s
 	}
-	for _, g := range d.pairs(scope+": scale", n) {
+	for _, g := range d.Pairs(scope+": scale", n) {
 		switch g.Key {
 		case "count":
 			s.Min, s.Max = d.count(scope+": scale", g)
@@ -271,7 +217,7 @@ func (d *decoder) scale(scope string, f yamlnode.Pair) ServiceScale {
 		case "memory":
 			s.Memory = d.int(scope+": scale", g)
 		default:
-			d.unknown(scope+": scale", g, scaleFields)
+			d.Unknown(scope+": scale", g, scaleFields)
 		}
 	}
 	return s
@@ -291,26 +237,26 @@ func (d *decoder) count(scope string, f yamlnode.Pair) (int, int) {
 			return a, b
 		}
 	}
-	d.add(scope, f.Line, "%s: must be a count like 2 or a range like 1-3, got %s", f.Key, yamlnode.Describe(f.Value))
+	d.Add(scope, f.Line, "%s: must be a count like 2 or a range like 1-3, got %s", f.Key, yamlnode.Describe(f.Value))
 	return 0, 0
 }
 
 func (d *decoder) resource(p yamlnode.Pair) Resource {
 	r := Resource{Name: p.Key, line: p.Line}
 	scope := fmt.Sprintf("resource %q", p.Key)
-	for _, f := range d.pairs(scope, p.Value) {
+	for _, f := range d.Pairs(scope, p.Value) {
 		switch f.Key {
 		case "type":
 			r.Type = d.string(scope, f)
 		case "options":
-			for _, o := range d.pairs(scope+": options", f.Value) {
+			for _, o := range d.Pairs(scope+": options", f.Value) {
 				if r.Options == nil {
 					r.Options = map[string]string{}
 				}
 				r.Options[o.Key] = d.string(scope+": options", o)
 			}
 		default:
-			d.unknown(scope, f, resourceFields)
+			d.Unknown(scope, f, resourceFields)
 		}
 	}
 	return r
@@ -319,7 +265,7 @@ func (d *decoder) resource(p yamlnode.Pair) Resource {
 func (d *decoder) timer(p yamlnode.Pair) Timer {
 	t := Timer{Name: p.Key, line: p.Line}
 	scope := fmt.Sprintf("timer %q", p.Key)
-	for _, f := range d.pairs(scope, p.Value) {
+	for _, f := range d.Pairs(scope, p.Value) {
 		switch f.Key {
 		case "command":
 			t.Command = d.string(scope, f)
@@ -328,7 +274,7 @@ func (d *decoder) timer(p yamlnode.Pair) Timer {
 		case "service":
 			t.Service = d.string(scope, f)
 		default:
-			d.unknown(scope, f, timerFields)
+			d.Unknown(scope, f, timerFields)
 		}
 	}
 	return t

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"path"
 	"sort"
-	"strings"
 
 	"github.com/convox/rack/pkg/manifest/yamlnode"
 )
@@ -97,12 +96,12 @@ func Load(data []byte, filename string) (*Manifest, error) {
 	if top == nil {
 		return nil, fmt.Errorf("%s: is empty; it needs a services mapping", filename)
 	}
-	d := &decoder{file: filename}
+	d := &decoder{yamlnode.Problems{File: filename}}
 	m := d.manifest(top)
-	if len(d.problems) == 0 {
+	if d.Len() == 0 {
 		d.validate(m)
 	}
-	if err := d.err(); err != nil {
+	if err := d.Err(); err != nil {
 		return nil, err
 	}
 	sort.Slice(m.Resources, func(i, j int) bool { return m.Resources[i].Name < m.Resources[j].Name })
@@ -146,13 +145,5 @@ func (s Service) Dockerfile() string {
 	return path.Join(s.Build.Path, s.Build.Manifest)
 }
 
-// Error lists every problem found in one manifest, one per line.
-type Error struct {
-	File     string
-	Problems []string // each already names the file
-}
-
-// Error joins the problems.
-func (e *Error) Error() string {
-	return strings.Join(e.Problems, "\n")
-}
+// Error lists every problem found in one manifest.
+type Error = yamlnode.Error

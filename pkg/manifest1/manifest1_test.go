@@ -1,0 +1,170 @@
+package manifest1
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of testdata/good")
+
+// TestGood parses each good fixture and compares it with its golden JSON.
+func TestGood(t *testing.T) {
+	files, _ := filepath.Glob("testdata/good/*.yml")
+	if len(files) == 0 {
+		t.Fatal("no fixtures in testdata/good")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := Load(data, "docker-compose.yml")
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			got, _ := json.MarshalIndent(m, "", "  ")
+			golden := strings.TrimSuffix(f, ".yml") + ".json"
+			if *update {
+				if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if string(got)+"\n" != string(want) {
+				t.Fatalf("%s differs from %s:\n%s", f, golden, got)
+			}
+		})
+	}
+}
+
+// TestBad checks every bad fixture fails with messages naming the file, the
+// service and the field.
+func TestBad(t *testing.T) {
+	tests := map[string][]string{
+		"empty.yml":                 {`docker-compose.yml: is empty; it needs services`},
+		"no-services.yml":           {`docker-compose.yml: services is missing`},
+		"unknown-service-field.yml": {`docker-compose.yml: service "web": unknown field "biuld" (line 4), did you mean "build"?`},
+		"unknown-top-field.yml":     {`docker-compose.yml: unknown field "volumes" (line 5), allowed: services, version`},
+		"unknown-build-field.yml":   {`docker-compose.yml: service "web": build: unknown field "target" (line 6), allowed: args, context, dockerfile`},
+		"version-3.yml":             {`docker-compose.yml: version "3" is not supported; use "2" (or 2.0 to 2.9) or leave version out (line 1)`},
+		"name-dot.yml":              {`docker-compose.yml: service name "web.app" is invalid: use letters, digits, dashes and underscores`},
+		"name-leading-dash.yml":     {`service name "-web" is invalid`},
+		"context-escapes.yml":       {`docker-compose.yml: service "web": build: context: "../src" is outside the source directory`},
+		"context-absolute.yml":      {`docker-compose.yml: service "web": build: context: "/src" must be relative`},
+		"context-url.yml":           {`service "web": build: context: "git://example.org/app.git" must be a directory of the source, not a URL`},
+		"dockerfile-escapes.yml":    {`docker-compose.yml: service "web": dockerfile: "../Dockerfile" is outside the source directory`},
+		"dockerfile-twice.yml":      {`docker-compose.yml: service "web": dockerfile is set both on the service and under build; keep one (line 3)`},
+		"no-build-or-image.yml":     {`docker-compose.yml: service "web": needs build or image (line 3)`},
+		"ports-map.yml":             {`docker-compose.yml: service "web": ports: must be a list of text, got a mapping (line 5)`},
+		"ports-bad.yml":             {`service "web": ports: "80:3000:1" must be CONTAINER or HOST:CONTAINER`, `ports: "0" must be`, `ports: "80/sctp" must be`},
+		"environment-number.yml":    {`docker-compose.yml: service "web": environment: must be a list of NAME=value or a mapping, got "3" (line 5)`},
+		"environment-bad-name.yml":  {`docker-compose.yml: service "web": environment: "9LIVES=1" must be NAME or NAME=value`},
+		"command-map.yml":           {`docker-compose.yml: service "web": command: must be text or a list of text, got a mapping (line 5)`},
+		"privileged-not-bool.yml":   {`docker-compose.yml: service "web": privileged: must be true or false, got "sometimes" (line 5)`},
+		"link-undefined.yml":        {`docker-compose.yml: service "web": links: "db" is not a service of this file`},
+		"syntax.yml":                {`docker-compose.yml: invalid YAML: `},
+		"duplicate-service.yml":     {`docker-compose.yml: services: line 5: "web" is repeated (first at line 3)`},
+		"services-list.yml":         {`docker-compose.yml: services: must be a mapping, got a list (line 3)`},
+		"v1-service-scalar.yml":     {`docker-compose.yml: service "web": must be a mapping, got "nginx" (line 1)`},
+		"many-problems.yml":         {`service "Web.1": unknown field "biuld"`, `service "api": ports: "abc" must be`},
+	}
+	files, _ := filepath.Glob("testdata/bad/*.yml")
+	if len(files) != len(tests) {
+		t.Errorf("%d bad fixtures but %d expectations", len(files), len(tests))
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			want, ok := tests[name]
+			if !ok {
+				t.Fatalf("no expectation for %s", name)
+			}
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := Load(data, "docker-compose.yml")
+			if err == nil {
+				t.Fatalf("Load accepted %s: %+v", name, m)
+			}
+			for _, w := range want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not contain %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestEveryProblemAtOnce(t *testing.T) {
+	_, err := Load([]byte("services:\n  web:\n    biuld: .\n  api:\n    privileged: maybe\n    image: x\n"), "docker-compose.yml")
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("Load = %v (%T), want *Error", err, err)
+	}
+	if len(e.Problems) != 3 || e.File != "docker-compose.yml" {
+		t.Fatalf("problems = %q, want 3 (unknown field, needs build or image, privileged)", e.Problems)
+	}
+}
+
+func TestHelpers(t *testing.T) {
+	data, err := os.ReadFile("testdata/good/v2.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(data, "docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var built []string
+	for _, s := range m.BuildServices() {
+		built = append(built, s.Name+"="+s.Dockerfile())
+	}
+	if got := strings.Join(built, " "); got != "web=Dockerfile worker=worker/Dockerfile.worker" {
+		t.Errorf("BuildServices = %q", got)
+	}
+	db, ok := m.Service("database")
+	if !ok || db.Built() || db.Dockerfile() != "" || db.Image != "postgres:16" {
+		t.Errorf("Service(database) = %+v, %v; want an image-only service", db, ok)
+	}
+	if _, ok := m.Service("nope"); ok {
+		t.Error("Service(nope) found")
+	}
+}
+
+func TestParsePort(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Port
+		ok   bool
+	}{
+		{"3000", Port{Container: 3000, Protocol: "tcp"}, true},
+		{"80:3000", Port{Host: 80, Container: 3000, Protocol: "tcp"}, true},
+		{"53:53/udp", Port{Host: 53, Container: 53, Protocol: "udp"}, true},
+		{"65535", Port{Container: 65535, Protocol: "tcp"}, true},
+		{"65536", Port{}, false},
+		{"0", Port{}, false},
+		{"+80", Port{}, false},
+		{"80:", Port{}, false},
+		{":80", Port{}, false},
+		{"1.2.3.4:80:80", Port{}, false},
+		{"80/sctp", Port{}, false},
+		{"3000-3005", Port{}, false},
+		{"", Port{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := parsePort(tt.in)
+		if ok != tt.ok || got != tt.want {
+			t.Errorf("parsePort(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
