@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/convox/rack/pkg/structs"
-	"github.com/convox/rack/provider/local/buildlog"
 	"github.com/convox/rack/provider/local/builder"
+	"github.com/convox/rack/provider/local/buildlog"
 	"github.com/convox/rack/provider/local/janitor"
 	"github.com/convox/rack/provider/local/objects"
 )
@@ -185,13 +185,13 @@ func (p *Provider) logPath(app, id string) string {
 
 // buildSet tracks the builds this process runs.
 type buildSet struct {
-	p       *Provider
-	mu      sync.Mutex
-	active  map[string]runningBuild
-	shared  *builder.SharedDaemon
-	wg      sync.WaitGroup
-	ctx     context.Context
-	cancel  context.CancelFunc
+	p      *Provider
+	mu     sync.Mutex
+	active map[string]runningBuild
+	shared *builder.SharedDaemon
+	wg     sync.WaitGroup
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 type runningBuild struct {

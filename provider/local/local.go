@@ -11,7 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
+
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +22,7 @@ import (
 
 	"github.com/convox/rack/pkg/registry"
 	"github.com/convox/rack/pkg/structs"
+	"github.com/convox/rack/provider/local/baseimages"
 	"github.com/convox/rack/provider/local/janitor"
 	"github.com/convox/rack/provider/local/objects"
 	"github.com/convox/rack/provider/local/repos"
@@ -51,6 +52,8 @@ type Options struct {
 	// BuildKitImage and RunnerImage are the engine images of the docker-container
 	// builder and the fargate runner; without them builds use BuildKit and runc.
 	BuildKitImage, RunnerImage string
+	// BaseImages, when set, are pushed at start as the docker.io images builds start FROM.
+	BaseImages *baseimages.Sources
 	// Now is the clock of the janitor and of build times (default time.Now).
 	Now func() time.Time
 	// JanitorInterval is how often cache cleanup runs (default 1h; <0 never).
@@ -112,6 +115,15 @@ func New(opts Options) (*Provider, error) {
 	}
 	if err := p.startRegistry(); err != nil {
 		return nil, err
+	}
+	if opts.BaseImages != nil {
+		missing, err := baseimages.Seed(context.Background(), p.registry.Host(), p.repos.Auth, *opts.BaseImages)
+		if err != nil {
+			return nil, fmt.Errorf("local: base images: %w", err)
+		}
+		if len(missing) > 0 {
+			fmt.Fprintf(os.Stderr, "ns=local at=base-images missing=%q hint=\"run make tools\"\n", missing)
+		}
 	}
 	p.janitor = &janitor.Janitor{Repo: p.CacheRepo(), Registry: p.repos, Pushes: p.store, Now: opts.Now, Skip: []string{repos.MarkerTag}}
 	if p.builds, err = newBuildSet(p); err != nil {
@@ -252,14 +264,4 @@ func id(prefix string) string {
 		b[i] = 'A' + b[i]%26
 	}
 	return prefix + string(b)
-}
-
-// freePort is a free loopback port, for the rack API when none is given.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
