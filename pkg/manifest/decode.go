@@ -28,7 +28,6 @@ type decoder struct {
 
 func (d *decoder) manifest(top *yaml.Node) *Manifest {
 	m := &Manifest{}
-	hasServices := false
 	for _, p := range d.Pairs("", top) {
 		switch p.Key {
 		case "environment":
@@ -38,7 +37,6 @@ func (d *decoder) manifest(top *yaml.Node) *Manifest {
 				m.Resources = append(m.Resources, d.resource(r))
 			}
 		case "services":
-			hasServices = true
 			for _, s := range d.Pairs("services", p.Value) {
 				m.Services = append(m.Services, d.service(s))
 			}
@@ -52,8 +50,8 @@ func (d *decoder) manifest(top *yaml.Node) *Manifest {
 			}
 		}
 	}
-	if !hasServices && d.Len() == 0 {
-		d.Add("", 0, "services is missing; define at least one service")
+	if len(m.Services) == 0 && d.Len() == 0 {
+		d.Add("", 0, "has no services; define at least one under services")
 	}
 	return m
 }

@@ -42,11 +42,10 @@ func (d *decoder) manifest(top *yaml.Node) *Manifest {
 			}
 		}
 		if len(m.Services) == 0 && d.Len() == 0 {
-			d.Add("", 0, "has no services")
+			d.Add("", 0, "has no services; define at least one")
 		}
 		return m
 	}
-	hasServices := false
 	for _, p := range pairs {
 		switch p.Key {
 		case "version":
@@ -56,7 +55,6 @@ func (d *decoder) manifest(top *yaml.Node) *Manifest {
 			}
 			m.Version = v
 		case "services":
-			hasServices = true
 			for _, s := range d.Pairs("services", p.Value) {
 				m.Services = append(m.Services, d.service(s))
 			}
@@ -66,8 +64,8 @@ func (d *decoder) manifest(top *yaml.Node) *Manifest {
 			}
 		}
 	}
-	if !hasServices && d.Len() == 0 {
-		d.Add("", 0, "services is missing; define at least one service")
+	if len(m.Services) == 0 && d.Len() == 0 {
+		d.Add("", 0, "has no services; define at least one under services")
 	}
 	return m
 }

@@ -51,7 +51,7 @@ func TestGood(t *testing.T) {
 func TestBad(t *testing.T) {
 	tests := map[string][]string{
 		"empty.yml":                 {`docker-compose.yml: is empty; it needs services`},
-		"no-services.yml":           {`docker-compose.yml: services is missing`},
+		"no-services.yml":           {`docker-compose.yml: has no services; define at least one under services`},
 		"unknown-service-field.yml": {`docker-compose.yml: service "web": unknown field "biuld" (line 4), did you mean "build"?`},
 		"unknown-top-field.yml":     {`docker-compose.yml: unknown field "volumes" (line 5), allowed: services, version`},
 		"unknown-build-field.yml":   {`docker-compose.yml: service "web": build: unknown field "target" (line 6), allowed: args, context, dockerfile`},
@@ -73,6 +73,7 @@ func TestBad(t *testing.T) {
 		"link-undefined.yml":        {`docker-compose.yml: service "web": links: "db" is not a service of this file`},
 		"syntax.yml":                {`docker-compose.yml: invalid YAML: `},
 		"duplicate-service.yml":     {`docker-compose.yml: services: line 5: "web" is repeated (first at line 3)`},
+		"services-empty.yml":        {`docker-compose.yml: has no services`},
 		"services-list.yml":         {`docker-compose.yml: services: must be a mapping, got a list (line 3)`},
 		"v1-service-scalar.yml":     {`docker-compose.yml: service "web": must be a mapping, got "nginx" (line 1)`},
 		"many-problems.yml":         {`service "Web.1": unknown field "biuld"`, `service "api": ports: "abc" must be`},
