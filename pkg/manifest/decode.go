@@ -109,9 +109,13 @@ func (d *decoder) string(scope string, f yamlnode.Pair) string {
 	return v
 }
 
-func (d *decoder) int(scope string, f yamlnode.Pair) int {
+// natural reads a whole number of 0 or more (seconds, CPU units, MiB).
+func (d *decoder) natural(scope string, f yamlnode.Pair) int {
 	v, err := yamlnode.Int(f.Value)
-	d.Field(scope, f, err)
+	if err != nil || v < 0 {
+		d.Add(scope, f.Line, "%s: must be a whole number of 0 or more, got %s", f.Key, yamlnode.Describe(f.Value))
+		return 0
+	}
 	return v
 }
 
@@ -165,11 +169,11 @@ func (d *decoder) health(scope string, f yamlnode.Pair) ServiceHealth {
 		case "path":
 			h.Path = d.string(scope+": health", g)
 		case "grace":
-			h.Grace = d.int(scope+": health", g)
+			h.Grace = d.natural(scope+": health", g)
 		case "interval":
-			h.Interval = d.int(scope+": health", g)
+			h.Interval = d.natural(scope+": health", g)
 		case "timeout":
-			h.Timeout = d.int(scope+": health", g)
+			h.Timeout = d.natural(scope+": health", g)
 		default:
 			d.Unknown(scope+": health", g, healthFields)
 		}
@@ -211,9 +215,9 @@ func (d *decoder) scale(scope string, f yamlnode.Pair) ServiceScale {
 		case "count":
 			s.Min, s.Max = d.count(scope+": scale", g)
 		case "cpu":
-			s.Cpu = d.int(scope+": scale", g)
+			s.Cpu = d.natural(scope+": scale", g)
 		case "memory":
-			s.Memory = d.int(scope+": scale", g)
+			s.Memory = d.natural(scope+": scale", g)
 		default:
 			d.Unknown(scope+": scale", g, scaleFields)
 		}

@@ -71,6 +71,7 @@ func TestBad(t *testing.T) {
 		"internal-not-bool.yml":     {`convox.yml: service "web": internal: must be true or false, got "maybe" (line 3)`},
 		"build-list.yml":            {`convox.yml: service "web": build: must be a path or a mapping of args, manifest, path, got a list (line 3)`},
 		"services-list.yml":         {`convox.yml: services: must be a mapping, got a list (line 2)`},
+		"negative-numbers.yml":      {`convox.yml: service "web": health: grace: must be a whole number of 0 or more, got "-5" (line 5)`, `service "web": scale: cpu: must be a whole number of 0 or more, got "1.5" (line 7)`},
 		"services-empty.yml":        {`convox.yml: has no services`},
 		"services-scalar.yml":       {`convox.yml: services: must be a mapping, got "web" (line 1)`},
 		"scale-bad.yml":             {`convox.yml: service "web": scale: must be a count like 2 or a range like 1-3, got "lots" (line 3)`},
