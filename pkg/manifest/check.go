@@ -86,7 +86,7 @@ func (d *decoder) checkManifest(scope string, b ServiceBuild, line int) {
 	switch m := b.Manifest; {
 	case strings.HasPrefix(m, "/"):
 		d.Add(scope, line, "%q must be relative to the build path", m)
-	case strings.HasSuffix(m, "/") || path.Clean(m) == ".":
+	case !namesFile(m):
 		d.Add(scope, line, "%q must name a file", m)
 	default:
 		d.checkPath(scope, path.Join(b.Path, m), line)
@@ -113,4 +113,11 @@ func (d *decoder) checkEnv(scope string, entries []string, line int) {
 		}
 		seen[name] = true
 	}
+}
+
+// namesFile reports whether p can name a file: not a directory like "",
+// ".", ".." or "dir/".
+func namesFile(p string) bool {
+	base := path.Base(p)
+	return !strings.HasSuffix(p, "/") && base != "." && base != ".."
 }

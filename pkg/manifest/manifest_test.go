@@ -63,6 +63,7 @@ func TestBad(t *testing.T) {
 		"path-escapes-cleaned.yml":  {`service "web": build: path: "../other" is outside the source directory`},
 		"path-absolute.yml":         {`convox.yml: service "web": build: path: "/src" must be relative`},
 		"manifest-escapes.yml":      {`service "web": build: manifest: "../Dockerfile" is outside the source directory`},
+		"manifest-dotdot.yml":       {`convox.yml: service "web": build: manifest: ".." must name a file (line 2)`},
 		"manifest-absolute.yml":     {`service "web": build: manifest: "/etc/Dockerfile" must be relative to the build path`},
 		"port-not-number.yml":       {`convox.yml: service "web": port: must be a number from 1 to 65535, optionally after http: or https:, got "abc" (line 3)`},
 		"port-out-of-range.yml":     {`service "web": port: must be a number from 1 to 65535`, `got "70000"`},

@@ -58,7 +58,7 @@ func (d *decoder) checkPaths(scope string, b Build, line int) {
 	switch f := b.Dockerfile; {
 	case strings.HasPrefix(f, "/"):
 		d.Add(scope, line, "dockerfile: %q must be relative to the build context", f)
-	case strings.HasSuffix(f, "/") || path.Clean(f) == ".":
+	case !namesFile(f):
 		d.Add(scope, line, "dockerfile: %q must name a file", f)
 	case escapes(path.Join(b.Context, f)):
 		d.Add(scope, line, "dockerfile: %q is outside the source directory; paths may not climb out with ..", path.Join(b.Context, f))
@@ -85,4 +85,11 @@ func (d *decoder) checkEnv(scope string, entries []string, line int) {
 		}
 		seen[name] = true
 	}
+}
+
+// namesFile reports whether p can name a file: not a directory like "",
+// ".", ".." or "dir/".
+func namesFile(p string) bool {
+	base := path.Base(p)
+	return !strings.HasSuffix(p, "/") && base != "." && base != ".."
 }

@@ -62,6 +62,7 @@ func TestBad(t *testing.T) {
 		"context-absolute.yml":      {`docker-compose.yml: service "web": build: context: "/src" must be relative`},
 		"context-url.yml":           {`service "web": build: context: "git://example.org/app.git" must be a directory of the source, not a URL`},
 		"dockerfile-escapes.yml":    {`docker-compose.yml: service "web": dockerfile: "../Dockerfile" is outside the source directory`},
+		"dockerfile-dotdot.yml":     {`docker-compose.yml: service "web": dockerfile: ".." must name a file (line 1)`},
 		"dockerfile-twice.yml":      {`docker-compose.yml: service "web": dockerfile is set both on the service and under build; keep one (line 3)`},
 		"no-build-or-image.yml":     {`docker-compose.yml: service "web": needs build or image (line 3)`},
 		"ports-map.yml":             {`docker-compose.yml: service "web": ports: must be a list of text, got a mapping (line 5)`},
