@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -66,8 +67,64 @@ func (b *buildx) setup(ctx context.Context, hosts []string, out io.Writer) error
 		opt += ",image=" + b.cfg.BuildKitImage
 	}
 	fmt.Fprintf(out, "Creating buildx builder %s (docker-container)\n", b.builder)
-	return run(ctx, b.s.env, out, docker, "buildx", "create", "--name", b.builder,
-		"--driver", "docker-container", "--driver-opt", opt, "--buildkitd-config", conf, "--bootstrap")
+	if err := run(ctx, b.s.env, out, docker, "buildx", "create", "--name", b.builder,
+		"--driver", "docker-container", "--driver-opt", opt, "--buildkitd-config", conf); err != nil {
+		return err
+	}
+	msg, err := output(ctx, b.s.env, docker, "buildx", "inspect", "--bootstrap", b.builder)
+	if err == nil {
+		return nil
+	}
+	if !strings.Contains(msg, "unable to apply caps") {
+		fmt.Fprint(out, msg)
+		return fmt.Errorf("starting builder %s: %w", b.builder, err)
+	}
+	fmt.Fprintln(out, "This Docker engine refuses privileged containers; starting the builder with explicit capabilities")
+	if err := b.precreate(ctx, conf, out); err != nil {
+		return err
+	}
+	return run(ctx, b.s.env, out, docker, "buildx", "inspect", "--bootstrap", b.builder)
+}
+
+// capabilities are every capability but CAP_SYS_RESOURCE, which some nested
+// hosts withhold (so --privileged fails there).
+var capabilities = strings.Fields(`CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP
+	LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO
+	SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE
+	AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ`)
+
+// precreate replaces the builder container buildx could not start with one
+// of the same name, volume, command and config that needs no --privileged;
+// buildx then adopts the existing container.
+func (b *buildx) precreate(ctx context.Context, conf string, out io.Writer) error {
+	docker := b.cfg.docker()
+	name := "buildx_buildkit_" + b.builder + "0"
+	cmdJSON, err := output(ctx, b.s.env, docker, "inspect", "-f", "{{json .Config.Cmd}}", name)
+	if err != nil {
+		return fmt.Errorf("inspecting builder container %s: %s", name, strings.TrimSpace(cmdJSON))
+	}
+	var cmd []string
+	if err := json.Unmarshal([]byte(strings.TrimSpace(cmdJSON)), &cmd); err != nil {
+		return fmt.Errorf("builder container %s command: %w", name, err)
+	}
+	if msg, err := output(ctx, b.s.env, docker, "rm", "-f", name); err != nil {
+		return fmt.Errorf("removing builder container %s: %s", name, msg)
+	}
+	image := b.cfg.BuildKitImage
+	if image == "" {
+		image = "moby/buildkit:buildx-stable-1"
+	}
+	args := []string{"create", "--name", name, "--init", "--network", "host",
+		"--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+		"-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "-v", name + "_state:/var/lib/buildkit"}
+	for _, c := range capabilities {
+		args = append(args, "--cap-add", c)
+	}
+	args = append(append(args, image), cmd...)
+	if err := run(ctx, b.s.env, io.Discard, docker, args...); err != nil {
+		return err
+	}
+	return run(ctx, b.s.env, out, docker, "cp", conf, name+":/etc/buildkit/buildkitd.toml")
 }
 
 // Builder is the buildx builder this engine builds on.
