@@ -19,6 +19,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"sort"
@@ -65,6 +66,9 @@ func serve(ctx context.Context, getenv func(string) string, log io.Writer, ready
 	if err != nil {
 		return fmt.Errorf("provider %s: %w", name, err)
 	}
+	if c, ok := p.(io.Closer); ok {
+		defer c.Close()
+	}
 	addr := net.JoinHostPort(orDefault(getenv("BIND"), "127.0.0.1"), orDefault(getenv("PORT"), "5443"))
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -80,6 +84,10 @@ func serve(ctx context.Context, getenv func(string) string, log io.Writer, ready
 	}
 	srv := &http.Server{Handler: api.New(p, password, opts...), ReadHeaderTimeout: 30 * time.Second}
 	fmt.Fprintf(log, "ns=rack at=listen provider=%s addr=%s\n", name, l.Addr())
+	// A provider whose builds call the API back learns the real address (PORT=0 picks one).
+	if u, ok := p.(interface{ SetURL(string) }); ok && getenv("RACK_URL") == "" {
+		u.SetURL((&url.URL{Scheme: "http", User: url.UserPassword("convox", password), Host: l.Addr().String()}).String())
+	}
 	if ready != nil {
 		ready(l.Addr().String())
 	}

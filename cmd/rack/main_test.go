@@ -29,8 +29,18 @@ func TestServeRequiresPasswordAndKnownProvider(t *testing.T) {
 
 // TestServe starts the real server on a free loopback port over a
 // registered provider, talks to it with the SDK, then stops it.
+// callbackRack is a provider that wants the API URL and a Close.
+type callbackRack struct {
+	*apitest.Provider
+	url    string
+	closed bool
+}
+
+func (r *callbackRack) SetURL(u string) { r.url = u }
+func (r *callbackRack) Close() error    { r.closed = true; return nil }
+
 func TestServe(t *testing.T) {
-	p := apitest.New("served", nil)
+	p := &callbackRack{Provider: apitest.New("served", nil)}
 	providers["test"] = func(context.Context) (structs.Provider, error) { return p, nil }
 	t.Cleanup(func() { delete(providers, "test") })
 
@@ -65,5 +75,8 @@ func TestServe(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("server did not stop")
+	}
+	if p.url != "http://convox:pw@"+addr || !p.closed {
+		t.Fatalf("provider url %q closed %v", p.url, p.closed)
 	}
 }
