@@ -15,8 +15,12 @@ Four patches, all narrow:
    instead of lacking the attribute, which made RunTask for awsvpc tasks fail.
 4. CloudFormation's Fn::Select evaluates its index, as AWS does, so an index
    given by Ref to a parameter works (moto only took a literal number).
+5. (added for provider/aws, issue 5) RunTask places a task whose container has
+   no memory of its own, as a Fargate task with task-level memory has: moto
+   added None to its memory sum and answered 500.
 """
 
+import copy
 import sys
 
 from moto import server
@@ -71,6 +75,21 @@ def _clean_json_select(resource_json, resources_map):
     return _clean_json(resource_json, resources_map)
 
 
+_task_requirements = ecs.EC2ContainerServiceBackend._calculate_task_resource_requirements
+_memory_keys = ("Memory", "MemoryReservation", "memory", "memoryReservation")
+
+
+def _task_requirements_without_container_memory(task_definition):
+    """Count a container without memory of its own as 0 MB, leaving the definition untouched."""
+    view = copy.copy(task_definition)
+    view.container_definitions = [
+        c if any(c.get(k) is not None for k in _memory_keys)
+        else dict({k: v for k, v in c.items() if k not in _memory_keys}, memoryReservation=0)
+        for c in task_definition.container_definitions
+    ]
+    return _task_requirements(view)
+
+
 def main(argv):
     if len(argv) != 2 or not argv[1].isdigit():
         sys.exit("usage: moto_launcher.py PORT")
@@ -79,6 +98,9 @@ def main(argv):
     NetworkInterface.private_dns_name = None
     # moto's clean_json recurses through the module global, so nested nodes reach this too.
     parsing.clean_json = _clean_json_select
+    ecs.EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(
+        _task_requirements_without_container_memory
+    )
     server.main(["-H", "127.0.0.1", "-p", argv[1]])
 
 
