@@ -189,4 +189,3 @@ func TestSystemParameters(t *testing.T) {
 func member(i int, field string) string {
 	return "Parameters.member." + strconv.Itoa(i) + "." + field
 }
-
