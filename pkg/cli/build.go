@@ -151,7 +151,7 @@ func build(rack structs.Provider, c *stdcli.Context) (*structs.Build, error) {
 	}
 	c.OK()
 
-	if r, err := rack.BuildLogs(a, b.Id, structs.LogsOptions{}); err != nil {
+	if r, err := rack.BuildLogs(a, b.Id, follow()); err != nil {
 		fmt.Fprintf(c.Writer().Stderr, "WARNING: no build logs: %v\n", err)
 	} else {
 		if _, err := io.Copy(c, r); err != nil {

@@ -97,9 +97,11 @@ func TestBuildFlagsReachBuildCreate(t *testing.T) {
 		t.Errorf("uploaded %v, want %v", got, want)
 	}
 
-	b := r.p.Calls("BuildGet")
-	if len(b) == 0 {
+	if len(r.p.Calls("BuildGet")) == 0 {
 		t.Fatal("the CLI never checked the build status")
+	}
+	if logs := r.p.Calls("BuildLogs"); len(logs) != 1 || !on(logs[0].Args[2].(structs.LogsOptions).Follow) {
+		t.Errorf("build logs should be followed live: %+v", logs)
 	}
 	mustContain(t, "stdout", res.stdout,
 		"Packaging source... OK\n", "Uploading source... OK\n", "Starting build... OK\n",

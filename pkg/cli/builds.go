@@ -99,7 +99,7 @@ func cacheSummary(ss []structs.BuildServiceSummary) string {
 
 // BuildsLogs prints the logs of a build.
 func BuildsLogs(rack structs.Provider, c *stdcli.Context) error {
-	r, err := rack.BuildLogs(app(c), c.Arg(0), structs.LogsOptions{})
+	r, err := rack.BuildLogs(app(c), c.Arg(0), follow())
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/stdcli"
 )
 
@@ -84,4 +85,10 @@ func waitWhile(c *stdcli.Context, what string, get func() (string, error), busy 
 		case <-time.After(pollInterval):
 		}
 	}
+}
+
+// follow asks for a log stream that lasts until the build ends, as Convox streams build logs.
+func follow() structs.LogsOptions {
+	yes := true
+	return structs.LogsOptions{Follow: &yes}
 }
