@@ -141,7 +141,7 @@ func (r *Runc) DeleteAll() {
 
 // rootfs lays out a minimal kaniko filesystem.
 func (r *Runc) rootfs(dir string) error {
-	for _, d := range []string{"kaniko/.docker", "busybox", "workspace", "root", "etc", "tmp", "proc", "dev", "sys"} {
+	for _, d := range []string{"kaniko/.docker", "busybox", "workspace", "root", "etc", "tmp", "proc", "dev", "sys", "run"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return fmt.Errorf("rootfs: %w", err)
 		}
@@ -155,6 +155,10 @@ func (r *Runc) rootfs(dir string) error {
 		if err := os.Symlink("busybox", filepath.Join(dir, "busybox", applet)); err != nil {
 			return fmt.Errorf("rootfs: %w", err)
 		}
+	}
+	// /run/.containerenv is the file by which kaniko (like systemd) knows it runs in a container.
+	if err := os.WriteFile(filepath.Join(dir, "run", ".containerenv"), nil, 0o644); err != nil {
+		return fmt.Errorf("rootfs: %w", err)
 	}
 	return os.WriteFile(filepath.Join(dir, "etc", "nsswitch.conf"), []byte("hosts: files dns\n"), 0o644)
 }
