@@ -34,7 +34,7 @@ func (c *counter) Write(p []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		c.rule(string(bytes.TrimRight(c.buf[:i], "\r")), c)
+		c.rule(ansi.ReplaceAllString(string(bytes.TrimRight(c.buf[:i], "\r")), ""), c)
 		c.buf = c.buf[i+1:]
 	}
 	return c.out.Write(p)
@@ -65,8 +65,11 @@ var (
 	// Step 2/5 : RUN make   (not FROM)
 	dockerStep = regexp.MustCompile(`^Step \d+/\d+ : (\S+)`)
 	// kaniko: INFO[0003] RUN make   (also COPY, ADD, ...); a hit says "Using caching version of cmd"
-	kanikoStep   = regexp.MustCompile(`^INFO\[\d+\] (RUN|COPY|ADD|ENV|WORKDIR|USER|LABEL|EXPOSE|ENTRYPOINT|CMD|VOLUME|ARG|SHELL|ONBUILD|STOPSIGNAL|HEALTHCHECK) `)
-	kanikoCached = regexp.MustCompile(`^INFO\[\d+\] (Using caching version of cmd|Found cached layer, extracting)`)
+	// (the same layer-making instructions BuildKit shows as steps)
+	kanikoStep   = regexp.MustCompile(`^INFO\[\d+\] (RUN|COPY|ADD|WORKDIR) `)
+	kanikoCached = regexp.MustCompile(`^INFO\[\d+\] Found cached layer, extracting`)
+	// terminal colour codes kaniko puts around its log level
+	ansi = regexp.MustCompile(`\x1b\[[0-9;]*m`)
 )
 
 // buildkitRule counts `--progress=plain` vertices named [stage n/m] and their CACHED lines.

@@ -49,3 +49,16 @@ func TestRefHostAndLoopback(t *testing.T) {
 		t.Errorf("loopbackHosts = %s", got)
 	}
 }
+
+func TestCountKaniko(t *testing.T) {
+	log := "\x1b[36mINFO\x1b[0m[0000] Using caching version of cmd: RUN make\n" +
+		"\x1b[36mINFO\x1b[0m[0007] ARG DEPS=1\n" +
+		"\x1b[36mINFO\x1b[0m[0007] WORKDIR /app\n" +
+		"\x1b[36mINFO\x1b[0m[0007] COPY deps.txt .\n" +
+		"\x1b[36mINFO\x1b[0m[0007] RUN make\n" +
+		"\x1b[36mINFO\x1b[0m[0007] Found cached layer, extracting to filesystem\n" +
+		"\x1b[36mINFO\x1b[0m[0007] CMD [\"cat\"]\n"
+	if got := count(kanikoRule, log); got != (Result{Steps: 3, Cached: 1}) {
+		t.Errorf("kaniko = %+v", got)
+	}
+}
