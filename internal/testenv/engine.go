@@ -245,4 +245,3 @@ func addFiles(tw *tar.Writer, files map[string]string) error {
 	}
 	return nil
 }
-
