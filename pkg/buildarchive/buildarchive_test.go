@@ -124,6 +124,10 @@ func TestReadRefuses(t *testing.T) {
 			}
 		})
 	}
+	truncated := bytes.NewReader(good.Bytes()[:good.Len()/2])
+	if _, err := Read(truncated, Limits{}); !errors.Is(err, structs.ErrInvalid) || !strings.Contains(err.Error(), "EOF") {
+		t.Errorf("truncated archive: %v", err)
+	}
 	a, err := Read(&good, Limits{MaxImages: 1})
 	if err != nil {
 		t.Fatalf("good archive refused: %v", err)
