@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/convox/rack/pkg/api"
 	"github.com/convox/rack/pkg/api/apitest"
@@ -106,6 +107,13 @@ func dialStatus(t *testing.T, url string, noAuth bool, user, pass string) int {
 	}
 	conn, res, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(url, "http"), h)
 	if err == nil {
+		// Read to the end so the handler is done with the provider before the next case counts calls.
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				break
+			}
+		}
 		conn.Close()
 		return http.StatusSwitchingProtocols
 	}
