@@ -168,8 +168,8 @@ func (p *Provider) buildEnv(st *stack.Stack, a *structs.App, b structs.Build, ur
 	repo := st.Outputs["BuildCacheRepositoryUri"]
 	if st.Parameters["BuildCache"] == "Yes" && repo != "" && env.Generation != "1" {
 		env.Cache, env.CacheRepo = true, repo
-		env.CacheTTL = cacheTTL(st)
 	}
+	env.CacheTTL = cacheTTL(st)
 	return env
 }
 

@@ -147,7 +147,7 @@ func TestBuildCreate(t *testing.T) {
 		{"ec2 with cache", map[string]string{"BuildMethod": "ec2", "BuildCache": "Yes"},
 			ecstypes.LaunchTypeEc2, "BuildTaskDefinitionEc2", true, "87600h"},
 		{"ec2 without cache", map[string]string{"BuildMethod": "ec2", "BuildCache": "No"},
-			ecstypes.LaunchTypeEc2, "BuildTaskDefinitionEc2", false, ""},
+			ecstypes.LaunchTypeEc2, "BuildTaskDefinitionEc2", false, "87600h"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -192,6 +192,23 @@ func TestBuildCreate(t *testing.T) {
 				if env[k] != want {
 					t.Errorf("%s = %q, want %q", k, env[k], want)
 				}
+			}
+			// The overrides agree with what the template put in the task definition.
+			def, err := ecs.NewFromConfig(r.cfg).DescribeTaskDefinition(r.ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: task.TaskDefinitionArn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			compared := 0
+			for _, kv := range def.TaskDefinition.ContainerDefinitions[0].Environment {
+				if k := sdkaws.ToString(kv.Name); strings.HasPrefix(k, "BUILD_CACHE") {
+					compared++
+					if env[k] != sdkaws.ToString(kv.Value) {
+						t.Errorf("%s = %q, the stack's task definition says %q", k, env[k], sdkaws.ToString(kv.Value))
+					}
+				}
+			}
+			if compared != 3 {
+				t.Errorf("task definition has %d BUILD_CACHE* variables, want 3", compared)
 			}
 			if !strings.HasSuffix(b.Repository, ".amazonaws.com/convox/web") {
 				t.Errorf("push repository = %q", b.Repository)
