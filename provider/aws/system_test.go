@@ -7,12 +7,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 
 	"github.com/convox/rack/pkg/params"
 	"github.com/convox/rack/pkg/structs"
+	"github.com/convox/rack/provider/aws"
 )
 
 // stackSnapshot is what tells whether a stack was touched: its status, its
@@ -162,8 +164,12 @@ func TestSystemParameters(t *testing.T) {
 		}
 	})
 
-	t.Run("several values at once", func(t *testing.T) {
-		err := r.p.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{"BuildCacheCleanup": "Yes", "BuildCacheRetentionDays": "14"}})
+	t.Run("several values at once, waiting for the stack", func(t *testing.T) {
+		p, err := aws.New(r.ctx, r.cfg, rackName, aws.WithUpdateWait(true), aws.WithPollInterval(50*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = p.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{"BuildCacheCleanup": "Yes", "BuildCacheRetentionDays": "14"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,6 +179,31 @@ func TestSystemParameters(t *testing.T) {
 		}
 		if got.Parameters["BuildCacheCleanup"] != "Yes" || got.Parameters["BuildCacheRetentionDays"] != "14" || got.Parameters["BuildCache"] != "Yes" {
 			t.Fatalf("parameters after update: %v", got.Parameters)
+		}
+	})
+
+	t.Run("FromEnv reads the rack and the AWS settings from the environment", func(t *testing.T) {
+		t.Setenv("RACK_NAME", "")
+		if _, err := aws.FromEnv(r.ctx); err == nil || !strings.Contains(err.Error(), "RACK_NAME") {
+			t.Fatalf("FromEnv without RACK_NAME: %v", err)
+		}
+		for k, v := range map[string]string{
+			"RACK_NAME": rackName, "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": r.moto.Endpoint,
+			"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_CONFIG_FILE": "/dev/null",
+			"AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_PROFILE": "", "RACK_URL": "http://convox:pw@rack.example",
+		} {
+			t.Setenv(k, v)
+		}
+		p, err := aws.FromEnv(r.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := p.SystemGet()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Name != rackName || s.Region != "us-east-1" || s.Parameters["BuildCache"] != "Yes" {
+			t.Fatalf("SystemGet through FromEnv = %+v", s)
 		}
 	})
 
