@@ -1,0 +1,234 @@
+package formation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/convox/rack/internal/testenv"
+)
+
+// deploy creates a stack of the template in moto and returns its outputs.
+func deploy(ctx context.Context, t *testing.T, m *testenv.Moto, name string, values map[string]string) map[string]string {
+	t.Helper()
+	// No retries: a retried CreateStack only says the stack already exists.
+	client := cloudformation.NewFromConfig(m.AWSConfig(t), func(o *cloudformation.Options) { o.RetryMaxAttempts = 1 })
+	var parameters []cfntypes.Parameter
+	for k, v := range values {
+		parameters = append(parameters, cfntypes.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(v)})
+	}
+	if _, err := client.CreateStack(ctx, &cloudformation.CreateStackInput{
+		StackName:    aws.String(name),
+		TemplateBody: aws.String(string(Template())),
+		Parameters:   parameters,
+		Capabilities: []cfntypes.Capability{cfntypes.CapabilityCapabilityIam},
+	}); err != nil {
+		t.Fatalf("CreateStack %s: %v\n%s", name, err, m.Logs())
+	}
+	for {
+		out, err := client.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(name)})
+		if err != nil {
+			t.Fatalf("DescribeStacks %s: %v", name, err)
+		}
+		stack := out.Stacks[0]
+		switch stack.StackStatus {
+		case cfntypes.StackStatusCreateComplete:
+			outputs := map[string]string{}
+			for _, o := range stack.Outputs {
+				outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
+			}
+			return outputs
+		case cfntypes.StackStatusCreateInProgress:
+			time.Sleep(200 * time.Millisecond)
+		default:
+			t.Fatalf("stack %s: %s %s\n%s", name, stack.StackStatus, aws.ToString(stack.StackStatusReason), m.Logs())
+		}
+	}
+}
+
+// taskEnvironment is the build container's environment of a registered task definition.
+func taskEnvironment(ctx context.Context, t *testing.T, client *ecs.Client, arn string) map[string]string {
+	t.Helper()
+	out, err := client.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)})
+	if err != nil {
+		t.Fatalf("DescribeTaskDefinition %s: %v", arn, err)
+	}
+	env := map[string]string{}
+	for _, c := range out.TaskDefinition.ContainerDefinitions {
+		if aws.ToString(c.Name) != "build" {
+			continue
+		}
+		for _, kv := range c.Environment {
+			env[aws.ToString(kv.Name)] = aws.ToString(kv.Value)
+		}
+	}
+	return env
+}
+
+// describeRepository returns the named repository, or nil when ECR has none.
+func describeRepository(ctx context.Context, t *testing.T, client *ecr.Client, name string) *ecrtypes.Repository {
+	t.Helper()
+	out, err := client.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{name}})
+	var notFound *ecrtypes.RepositoryNotFoundException
+	if errors.As(err, &notFound) {
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("DescribeRepositories %s: %v", name, err)
+	}
+	return &out.Repositories[0]
+}
+
+// A stack with the cache off has no cache repository and tells builds so.
+func TestMotoCacheOff(t *testing.T) {
+	m := testenv.StartMoto(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := m.AWSConfig(t)
+	outputs := deploy(ctx, t, m, "rackoff", map[string]string{"BuildCache": "No"})
+
+	if repo := describeRepository(ctx, t, ecr.NewFromConfig(cfg), "rackoff-build-cache"); repo != nil {
+		t.Errorf("cache repository exists with the cache off: %s", aws.ToString(repo.RepositoryUri))
+	}
+	for _, name := range []string{OutputBuildCacheRepositoryName, OutputBuildCacheRepositoryURI, OutputBuildCacheFileSystem} {
+		if v, ok := outputs[name]; ok {
+			t.Errorf("output %s = %q with the cache off", name, v)
+		}
+	}
+	client := ecs.NewFromConfig(cfg)
+	for _, def := range []string{OutputBuildTaskDefinitionEc2, OutputBuildTaskDefinitionFargate} {
+		env := taskEnvironment(ctx, t, client, outputs[def])
+		if v, ok := env["BUILD_CACHE_REPO"]; env["BUILD_CACHE"] != "false" || !ok || v != "" {
+			t.Errorf("%s: BUILD_CACHE=%q BUILD_CACHE_REPO=%q (present %v), want false and empty", def, env["BUILD_CACHE"], v, ok)
+		}
+		if env["BUILD_CACHE_TTL"] != "87600h" {
+			t.Errorf("%s: BUILD_CACHE_TTL=%q without cleanup", def, env["BUILD_CACHE_TTL"])
+		}
+	}
+	checkOutputs(ctx, t, cfg, outputs)
+}
+
+// A stack with the cache on has {stack}-build-cache, MUTABLE, wired into both
+// task definitions; on fargate an encrypted EFS cache too; deleting the stack removes the repository.
+func TestMotoCacheOn(t *testing.T) {
+	m := testenv.StartMoto(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := m.AWSConfig(t)
+	outputs := deploy(ctx, t, m, "rackon", map[string]string{
+		"BuildCache": "Yes", "BuildCacheCleanup": "Yes", "BuildCacheRetentionDays": "14", "BuildMethod": "fargate",
+	})
+	ecrClient := ecr.NewFromConfig(cfg)
+	repo := describeRepository(ctx, t, ecrClient, "rackon-build-cache")
+	if repo == nil {
+		t.Fatal("no rackon-build-cache repository with the cache on")
+	}
+	uri := aws.ToString(repo.RepositoryUri)
+	if repo.ImageTagMutability != ecrtypes.ImageTagMutabilityMutable {
+		t.Errorf("cache repository tag mutability = %s, want MUTABLE", repo.ImageTagMutability)
+	}
+	if outputs[OutputBuildCacheRepositoryURI] != uri || outputs[OutputBuildCacheRepositoryName] != "rackon-build-cache" {
+		t.Errorf("cache outputs = %q, %q; repository %s", outputs[OutputBuildCacheRepositoryName], outputs[OutputBuildCacheRepositoryURI], uri)
+	}
+	client := ecs.NewFromConfig(cfg)
+	for _, def := range []string{OutputBuildTaskDefinitionEc2, OutputBuildTaskDefinitionFargate} {
+		env := taskEnvironment(ctx, t, client, outputs[def])
+		if env["BUILD_CACHE"] != "true" || env["BUILD_CACHE_REPO"] != uri || env["BUILD_CACHE_TTL"] != "336h" {
+			t.Errorf("%s: BUILD_CACHE=%q BUILD_CACHE_REPO=%q BUILD_CACHE_TTL=%q, want true, %s, 336h",
+				def, env["BUILD_CACHE"], env["BUILD_CACHE_REPO"], env["BUILD_CACHE_TTL"], uri)
+		}
+	}
+	checkFargateCache(ctx, t, cfg, outputs)
+	checkOutputs(ctx, t, cfg, outputs)
+
+	cfnClient := cloudformation.NewFromConfig(cfg)
+	if _, err := cfnClient.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: aws.String("rackon")}); err != nil {
+		t.Fatalf("DeleteStack: %v", err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for describeRepository(ctx, t, ecrClient, "rackon-build-cache") != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("cache repository still exists a minute after DeleteStack")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// The lifecycle policy the template gives the cache repository is one moto's ECR accepts and keeps.
+func TestMotoLifecyclePolicy(t *testing.T) {
+	m := testenv.StartMoto(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	client := ecr.NewFromConfig(m.AWSConfig(t))
+	if _, err := client.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("convox-build-cache")}); err != nil {
+		t.Fatalf("CreateRepository: %v", err)
+	}
+	for _, days := range []int{1, 30, 365} {
+		r := resolve(t, map[string]string{"BuildCache": "Yes", "BuildCacheCleanup": "Yes", "BuildCacheRetentionDays": fmt.Sprint(days)})
+		text := lifecyclePolicy(t, r)
+		if _, err := client.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{
+			RepositoryName: aws.String("convox-build-cache"), LifecyclePolicyText: aws.String(text),
+		}); err != nil {
+			t.Fatalf("retention %d: PutLifecyclePolicy refused %s: %v", days, text, err)
+		}
+		got, err := client.GetLifecyclePolicy(ctx, &ecr.GetLifecyclePolicyInput{RepositoryName: aws.String("convox-build-cache")})
+		if err != nil {
+			t.Fatalf("GetLifecyclePolicy: %v", err)
+		}
+		if !sameJSON(t, aws.ToString(got.LifecyclePolicyText), text) {
+			t.Errorf("retention %d: stored policy %s, put %s", days, aws.ToString(got.LifecyclePolicyText), text)
+		}
+	}
+	// The check is real: moto refuses a policy whose rule has no action.
+	bad := `{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"sinceImagePushed","countUnit":"days","countNumber":1}}]}`
+	if _, err := client.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{
+		RepositoryName: aws.String("convox-build-cache"), LifecyclePolicyText: aws.String(bad),
+	}); err == nil {
+		t.Error("moto accepted a lifecycle rule without an action")
+	}
+}
+
+func sameJSON(t *testing.T, a, b string) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal([]byte(a), &x); err != nil {
+		t.Fatalf("%q: %v", a, err)
+	}
+	if err := json.Unmarshal([]byte(b), &y); err != nil {
+		t.Fatalf("%q: %v", b, err)
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+// checkOutputs: every output the AWS provider reads is there and names something that exists.
+func checkOutputs(ctx context.Context, t *testing.T, cfg aws.Config, outputs map[string]string) {
+	t.Helper()
+	for _, name := range []string{
+		OutputBuildCluster, OutputBuildTaskDefinitionEc2, OutputBuildTaskDefinitionFargate, OutputBuildContainerName,
+		OutputObjectBucket, OutputAppsTable, OutputBuildsTable, OutputReleasesTable, OutputBuildLogGroup,
+		OutputSubnets, OutputBuildSecurityGroup, OutputAppRepositoryPrefix,
+	} {
+		if outputs[name] == "" {
+			t.Errorf("output %s is missing", name)
+		}
+	}
+	if outputs[OutputBuildContainerName] != "build" {
+		t.Errorf("BuildContainerName = %q", outputs[OutputBuildContainerName])
+	}
+	if subnets := strings.Split(outputs[OutputSubnets], ","); len(subnets) != 2 || !strings.HasPrefix(subnets[0], "subnet-") {
+		t.Errorf("Subnets = %q, want two comma-joined subnet ids", outputs[OutputSubnets])
+	}
+	checkStores(ctx, t, cfg, outputs)
+}
