@@ -4,12 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/convox/rack/pkg/manifest"
+	"github.com/convox/rack/pkg/manifest1"
 )
 
 // service is what the build loop needs of one manifest service.
@@ -33,9 +31,7 @@ func loadServices(root, name string, generation int) ([]service, []byte, error) 
 	}
 	var services []service
 	if generation == 1 {
-		if services, err = parseGen1(data); err != nil {
-			err = fmt.Errorf("%s: %w", name, err)
-		}
+		services, err = parseGen1(data, name)
 	} else {
 		services, err = parseGen2(data, name)
 	}
@@ -77,56 +73,29 @@ func parseGen2(data []byte, filename string) ([]service, error) {
 	return out, nil
 }
 
-func parseGen1(data []byte) ([]service, error) {
-	var m struct {
-		Services map[string]gen1Service `yaml:"services"`
-	}
-	if err := yaml.Unmarshal(data, &m); err != nil {
+func parseGen1(data []byte, filename string) ([]service, error) {
+	m, err := manifest1.Load(data, filename)
+	if err != nil {
 		return nil, err
 	}
-	if m.Services == nil {
-		// version 1 compose files put services at the top level
-		var flat map[string]gen1Service
-		if err := yaml.Unmarshal(data, &flat); err != nil {
-			return nil, err
-		}
-		m.Services = flat
-	}
 	var out []service
-	for name, s := range m.Services {
-		svc := service{Name: name, Image: s.Image, Dockerfile: s.Dockerfile}
-		switch s.Build.Kind {
-		case yaml.ScalarNode:
-			svc.Path = s.Build.Value
-		case yaml.MappingNode:
-			var b struct {
-				Context    string            `yaml:"context"`
-				Dockerfile string            `yaml:"dockerfile"`
-				Args       map[string]string `yaml:"args"`
+	for _, s := range m.Services {
+		svc := service{Name: s.Name}
+		if !s.Built() {
+			svc.Image = s.Image
+			out = append(out, svc)
+			continue
+		}
+		svc.Path, svc.Dockerfile = s.Build.Context, s.Build.Dockerfile
+		if svc.Path == "" {
+			svc.Path = "."
+		}
+		for _, a := range s.Build.Args {
+			if strings.Contains(a, "=") {
+				svc.Args = append(svc.Args, a)
 			}
-			if err := s.Build.Decode(&b); err != nil {
-				return nil, fmt.Errorf("service %s: build: %w", name, err)
-			}
-			svc.Path = b.Context
-			if svc.Path == "" {
-				svc.Path = "."
-			}
-			if b.Dockerfile != "" {
-				svc.Dockerfile = b.Dockerfile
-			}
-			for k, v := range b.Args {
-				svc.Args = append(svc.Args, k+"="+v)
-			}
-			sort.Strings(svc.Args)
 		}
 		out = append(out, svc)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
-}
-
-type gen1Service struct {
-	Build      yaml.Node `yaml:"build"`
-	Dockerfile string    `yaml:"dockerfile"`
-	Image      string    `yaml:"image"`
 }
