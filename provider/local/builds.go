@@ -298,6 +298,7 @@ func (p *Provider) recover() error {
 		return err
 	}
 	reason := "the rack restarted while this build was running"
+	p.builds.cleanupHosts()
 	for _, a := range apps {
 		builds, err := p.store.BuildList(a.Name, 0)
 		if err != nil {

@@ -62,6 +62,16 @@ func (s *buildSet) runc() (*builder.Runc, error) {
 	return r, nil
 }
 
+// cleanupHosts removes what BuildKit daemons killed with a previous run of
+// the rack left behind: orphaned step containers, mounts, fresh roots.
+func (s *buildSet) cleanupHosts() {
+	runc := s.tool("runc")
+	builder.CleanRoot(runc, filepath.Join(s.p.opts.Dir, "buildkit"))
+	fresh := filepath.Join(s.p.opts.Dir, "buildkit-fresh")
+	builder.CleanRoot(runc, fresh)
+	os.RemoveAll(fresh)
+}
+
 // cleanup removes what a build of a previous run may have left behind.
 func (s *buildSet) cleanup(id string) {
 	o := s.p.opts

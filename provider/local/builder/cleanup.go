@@ -1,0 +1,55 @@
+package builder
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// CleanRoot removes what a killed BuildKit daemon leaves under root: the runc
+// containers of its build steps (still running, orphaned) and their mounts.
+func CleanRoot(runc, root string) {
+	states, _ := filepath.Glob(filepath.Join(root, "runc-*", "executor"))
+	for _, state := range states {
+		var list strings.Builder
+		if runCommand(context.Background(), &list, nil, runc, "--root", state, "list", "-q") != nil {
+			continue
+		}
+		for _, id := range strings.Fields(list.String()) {
+			_ = runCommand(context.Background(), io.Discard, nil, runc, "--root", state, "delete", "--force", id)
+		}
+	}
+	for _, m := range mountsUnder(root) {
+		_ = syscall.Unmount(m, syscall.MNT_DETACH)
+	}
+}
+
+// mountsUnder lists the mount points below root, deepest first.
+func mountsUnder(root string) []string {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	root = filepath.Clean(root) + "/"
+	var out []string
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		fields := strings.Fields(s.Text())
+		if len(fields) < 5 {
+			continue
+		}
+		// mountinfo escapes spaces and the like as octal: \040
+		mp := strings.NewReplacer(`\040`, " ", `\011`, "\t", `\012`, "\n", `\134`, `\`).Replace(fields[4])
+		if strings.HasPrefix(mp+"/", root) {
+			out = append(out, mp)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
