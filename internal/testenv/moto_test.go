@@ -13,6 +13,9 @@ import (
 
 // The Go SDK decodes the tasks moto runs: container cpu/memory come back as strings.
 func TestMotoTaskDecodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts moto_server")
+	}
 	m := StartMoto(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -63,6 +66,9 @@ func TestMotoTaskDecodes(t *testing.T) {
 
 // A stack's Fargate task definition keeps its cpu, memory, network mode and compatibilities.
 func TestMotoStackTaskDefinition(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts moto_server")
+	}
 	m := StartMoto(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -97,6 +103,9 @@ func TestMotoStackTaskDefinition(t *testing.T) {
 
 // Stop ends the server: the endpoint no longer answers.
 func TestMotoStop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts moto_server")
+	}
 	m := StartMoto(t)
 	m.Stop()
 	client := ecs.NewFromConfig(m.AWSConfig(t), func(o *ecs.Options) { o.RetryMaxAttempts = 1 })

@@ -94,6 +94,9 @@ func matrix() []map[string]string {
 
 // Zero errors and zero warnings for every combination of the cache parameters.
 func TestLintMatrix(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs cfn-lint")
+	}
 	l := newLinter(t)
 	sets := matrix()
 	start := time.Now()
@@ -129,6 +132,9 @@ func (l *linter) failingSets(sets []map[string]string) []map[string]string {
 
 // One run with several sets checks each of them: bad values in later sets are reported.
 func TestLintChecksEverySet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs cfn-lint")
+	}
 	l := newLinter(t)
 	sets := append(matrix()[:2], map[string]string{"BuildCache": "maybe"}, map[string]string{"BuildMethod": "lambda"})
 	matches, err := l.lint(sets)

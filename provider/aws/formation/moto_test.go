@@ -91,9 +91,19 @@ func describeRepository(ctx context.Context, t *testing.T, client *ecr.Client, n
 	return &out.Repositories[0]
 }
 
-// A stack with the cache off has no cache repository and tells builds so.
-func TestMotoCacheOff(t *testing.T) {
+// The template deployed into moto: one server for every case (stack names differ).
+func TestMoto(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts moto_server")
+	}
 	m := testenv.StartMoto(t)
+	t.Run("cache off", func(t *testing.T) { testCacheOff(t, m) })
+	t.Run("cache on", func(t *testing.T) { testCacheOn(t, m) })
+	t.Run("lifecycle policy", func(t *testing.T) { testLifecyclePolicy(t, m) })
+}
+
+// A stack with the cache off has no cache repository and tells builds so.
+func testCacheOff(t *testing.T, m *testenv.Moto) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := m.AWSConfig(t)
@@ -122,8 +132,7 @@ func TestMotoCacheOff(t *testing.T) {
 
 // A stack with the cache on has {stack}-build-cache, MUTABLE, wired into both
 // task definitions; on fargate an encrypted EFS cache too; deleting the stack removes the repository.
-func TestMotoCacheOn(t *testing.T) {
-	m := testenv.StartMoto(t)
+func testCacheOn(t *testing.T, m *testenv.Moto) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := m.AWSConfig(t)
@@ -167,8 +176,7 @@ func TestMotoCacheOn(t *testing.T) {
 }
 
 // The lifecycle policy the template gives the cache repository is one moto's ECR accepts and keeps.
-func TestMotoLifecyclePolicy(t *testing.T) {
-	m := testenv.StartMoto(t)
+func testLifecyclePolicy(t *testing.T, m *testenv.Moto) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	client := ecr.NewFromConfig(m.AWSConfig(t))
