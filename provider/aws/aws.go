@@ -164,7 +164,7 @@ func (p *Provider) table(st *stack.Stack, output, key string) (records.Table, er
 	return records.Table{API: p.ddb, Name: name, Key: key}, nil
 }
 
-// tables reads the stack and returns the table behind output.
+// tableOf reads the stack and returns the table behind output.
 func (p *Provider) tableOf(output, key string) (records.Table, error) {
 	st, err := p.stack()
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -69,10 +68,6 @@ func newRack(t *testing.T, params map[string]string, opts ...aws.Option) *rack {
 	t.Cleanup(cancel)
 	r := &rack{t: t, moto: m, cfg: m.AWSConfig(t), ctx: ctx, log: &syncBuffer{}, recorded: recording}
 	body := formation.Template()
-	// WORKAROUND: moto resolves Fn::FindInMap names among parameters first, and rack.json has both a
-	// parameter and a mapping called BuildCache; renaming the mapping here is a no-op once rack.json does.
-	body = regexp.MustCompile(`"BuildCache"(\s*:\s*\{\s*"Ttl")`).ReplaceAll(body, []byte(`"BuildCacheTtlMap"$1`))
-	body = regexp.MustCompile(`\["BuildCache",(\s*)"Ttl"`).ReplaceAll(body, []byte(`["BuildCacheTtlMap",$1"Ttl"`))
 	// moto resolves UsePreviousValue only for values given at create, so give
 	// every parameter, defaults included, the way an installer would.
 	params = withDefaults(t, body, params)
