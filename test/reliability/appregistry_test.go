@@ -1,0 +1,71 @@
+package reliability
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/convox/rack/internal/faultproxy"
+	"github.com/convox/rack/pkg/structs"
+)
+
+// TestAppRegistryFailsEC2 and TestAppRegistryFailsFargate: when the app's
+// own repository fails, the build fails with a reason naming the push and
+// keeps its logs; the cache repository, healthy in the same registry, is not blamed.
+func TestAppRegistryFailsEC2(t *testing.T)     { testAppRegistryFails(t, "ec2") }
+func TestAppRegistryFailsFargate(t *testing.T) { testAppRegistryFails(t, "fargate") }
+
+func testAppRegistryFails(t *testing.T, method string) {
+	w := newWorld(t, method, true)
+	for _, f := range []faultproxy.Fault{faultproxy.Status500, faultproxy.Unauthorized, faultproxy.Refuse} {
+		t.Run(string(f), func(t *testing.T) {
+			w := w.in(t)
+			w.proxy.Fail(app, f, faultproxy.Writes())
+			defer w.proxy.HealAll()
+			o := w.opts(w.source(method + "-app-" + string(f)))
+			log, b, err := w.run(o, 4*time.Minute)
+			if err == nil || b.Status != structs.BuildStatusFailed {
+				t.Fatalf("build pushing to a failing app repository: err=%v status=%q", err, b.Status)
+			}
+			if w.proxy.Faulted(app) == 0 {
+				t.Fatal("the build never reached the app repository")
+			}
+			checkFailed(t, w.rack, b, log)
+			reason := strings.ToLower(b.Reason)
+			if !strings.Contains(reason, "push") && !strings.Contains(reason, app) {
+				t.Errorf("reason does not say the push to the app repository failed: %q", b.Reason)
+			}
+			if b.Release != "" {
+				t.Errorf("failed build has release %q", b.Release)
+			}
+			for _, l := range warnings(log) {
+				if strings.Contains(l, "build cache failed") {
+					t.Errorf("the app repository's failure is blamed on the cache: %q", l)
+				}
+			}
+		})
+	}
+}
+
+// checkFailed: a failed build has a reason, an end time and its logs stored,
+// with the failure in them.
+func checkFailed(t *testing.T, rack *memRack, b *structs.Build, log string) {
+	t.Helper()
+	if strings.TrimSpace(b.Reason) == "" {
+		t.Error("failed build has no reason")
+	}
+	if b.Ended.IsZero() {
+		t.Error("failed build has no end time")
+	}
+	if b.Logs == "" {
+		t.Fatal("failed build kept no logs")
+	}
+	key := strings.TrimPrefix(b.Logs, "object://"+b.App+"/")
+	stored := rack.object(b.App, key)
+	if stored == "" || !strings.Contains(stored, "ERROR") {
+		t.Errorf("stored logs of the failed build lack the failure (%d bytes)", len(stored))
+	}
+	if len(stored) < len(log)/2 {
+		t.Errorf("stored logs (%d bytes) are much shorter than the build's output (%d)", len(stored), len(log))
+	}
+}

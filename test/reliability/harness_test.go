@@ -1,0 +1,250 @@
+// Package reliability holds the integration tests that a cache is only an
+// optimisation: registry faults, concurrency and crashes never cost a build,
+// an image or a record.
+package reliability
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/convox/rack/internal/faultproxy"
+	"github.com/convox/rack/internal/testenv"
+	"github.com/convox/rack/pkg/build"
+	"github.com/convox/rack/pkg/structs"
+	"github.com/convox/rack/pkg/tarball"
+)
+
+const (
+	app       = "myapp"
+	cacheName = "rack-build-cache"
+)
+
+// world is one registry with base images, a fault proxy in front of it, an
+// in-memory rack and the engine of one build method.
+type world struct {
+	t      *testing.T
+	method string
+	reg    *testenv.Registry
+	proxy  *faultproxy.Proxy
+	rack   *memRack
+	cfg    string // DOCKER_CONFIG with buildx (ec2)
+	kaniko string // runner image (fargate)
+	// push and cache are the app and cache repositories the builds use.
+	push, cache string
+}
+
+// newWorld starts the parts a build of method needs. The cache repository
+// goes through the proxy; the app repository straight to the registry
+// unless appThroughProxy.
+func newWorld(t *testing.T, method string, appThroughProxy bool) *world {
+	t.Helper()
+	w := &world{t: t, method: method, rack: newMemRack()}
+	switch method {
+	case "ec2":
+		testenv.Tool(t, "docker")
+		w.cfg = testenv.DockerConfigWithBuildx(t)
+	case "fargate":
+		w.kaniko = testenv.KanikoImage(t)
+	}
+	w.reg = testenv.StartRegistry(t)
+	testenv.SeedBaseImages(t, w.reg)
+	w.proxy = faultproxy.New(t, w.reg.Host)
+	w.push = w.reg.Host + "/" + app
+	if appThroughProxy {
+		w.push = w.proxy.Host() + "/" + app
+	}
+	w.cache = w.proxy.Host() + "/" + cacheName
+	return w
+}
+
+// source uploads a small app whose image holds token, returning its url.
+func (w *world) source(token string) string {
+	w.t.Helper()
+	dir := w.t.TempDir()
+	files := map[string]string{
+		"convox.yml": "services:\n  web:\n    build: .\n    port: 3000\n",
+		// the first RUN is the same in every build (a cache read after the
+		// first), the second new with each token (a cache write)
+		"Dockerfile": "FROM busybox:latest\nWORKDIR /app\nRUN echo built > built.txt\nCOPY token.txt .\n" +
+			"RUN sha256sum token.txt > token.sum\nCMD [\"cat\", \"/app/token.sum\"]\n",
+		"token.txt": token + "\n",
+	}
+	for n, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(content), 0o644); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := tarball.Create(dir, &buf, nil); err != nil {
+		w.t.Fatal(err)
+	}
+	obj, err := w.rack.ObjectStore(app, "tmp/source-"+token+".tgz", &buf, structs.ObjectStoreOptions{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return obj.Url
+}
+
+// opts are the options of a new build of url.
+func (w *world) opts(url string) build.Options {
+	o := build.Options{App: app, Id: w.rack.addBuild(app), Url: url, Push: w.push, Method: w.method,
+		Cache: true, CacheRepo: w.cache, CacheTTL: "30", Auth: w.auth()}
+	o.Engine.Mirror = w.reg.Host
+	if w.method == "fargate" {
+		o.Engine.KanikoImage = w.kaniko
+	} else {
+		o.Engine.DockerConfig = w.cfg
+	}
+	return o
+}
+
+// auth is BUILD_AUTH for the registry under both of its names.
+func (w *world) auth() string {
+	return fmt.Sprintf(`{%q:{"username":%q,"password":%q},%q:{"username":%q,"password":%q}}`,
+		w.reg.Host, w.reg.Username, w.reg.Password, w.proxy.Host(), w.reg.Username, w.reg.Password)
+}
+
+// run builds with a fresh BuildKit root (ec2) so only the registry cache can
+// supply cached steps; it returns the log, the record and Run's error.
+func (w *world) run(o build.Options, limit time.Duration) (string, *structs.Build, error) {
+	w.t.Helper()
+	if w.method == "ec2" {
+		bk := testenv.StartBuildKit(w.t, w.reg)
+		defer bk.Stop()
+		o.Engine.BuildKitHost = bk.Addr
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	var logs bytes.Buffer
+	start := time.Now()
+	err := build.Run(ctx, w.rack, o, &logs)
+	w.t.Logf("build %s (%s): %s, err=%v", o.Id, w.method, time.Since(start).Round(time.Second), err)
+	if ctx.Err() != nil {
+		w.t.Errorf("build %s still running after %s: a cache fault must not hang a build\n%s", o.Id, limit, tail(logs.String()))
+	}
+	b, gerr := w.rack.BuildGet(app, o.Id)
+	if gerr != nil {
+		w.t.Fatal(gerr)
+	}
+	return logs.String(), b, err
+}
+
+// mustBuild builds and fails the test unless the build completes.
+func (w *world) mustBuild(o build.Options) (string, *structs.Build) {
+	w.t.Helper()
+	log, b, err := w.run(o, 5*time.Minute)
+	if err != nil || b.Status != structs.BuildStatusComplete {
+		w.t.Fatalf("build %s: err=%v status=%q reason=%q\n%s", o.Id, err, b.Status, b.Reason, tail(log))
+	}
+	return log, b
+}
+
+// imageFile reads path out of the image at ref, straight from the registry.
+func (w *world) imageFile(ref, path string) (string, error) {
+	r, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		return "", err
+	}
+	img, err := remote.Image(r, remote.WithAuth(w.reg.Auth()))
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", ref, err)
+	}
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		hdr, err := tr.Next()
+		if err != nil {
+			return "", fmt.Errorf("%s in %s: %w", path, ref, err)
+		}
+		if strings.TrimPrefix(hdr.Name, "/") == path {
+			data, err := io.ReadAll(tr)
+			return string(data), err
+		}
+	}
+}
+
+// checkImage verifies the build's image in the app repository holds token.
+func (w *world) checkImage(id, token string) {
+	w.t.Helper()
+	ref := w.reg.Host + "/" + app + ":web." + id
+	got, err := w.imageFile(ref, "app/token.txt")
+	if err != nil || got != token+"\n" {
+		w.t.Errorf("image %s: token.txt = %q, %v; want %q", ref, got, err, token)
+	}
+	if built, err := w.imageFile(ref, "app/built.txt"); err != nil || built != "built\n" {
+		w.t.Errorf("image %s: the RUN step's file: %q, %v", ref, built, err)
+	}
+}
+
+// cacheImages are the manifests in the cache repository, read and verified
+// (every blob fetched) straight from the registry.
+func (w *world) cacheImages() (map[string]v1.Hash, error) {
+	repo, err := name.NewRepository(w.reg.Host+"/"+cacheName, name.Insecure)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := remote.List(repo, remote.WithAuth(w.reg.Auth()))
+	if err != nil {
+		return nil, fmt.Errorf("listing the cache repository: %w", err)
+	}
+	out := map[string]v1.Hash{}
+	for _, tag := range tags {
+		img, err := remote.Image(repo.Tag(tag), remote.WithAuth(w.reg.Auth()))
+		if err != nil {
+			return nil, fmt.Errorf("cache %s: %w", tag, err)
+		}
+		layers, err := img.Layers()
+		if err != nil {
+			return nil, fmt.Errorf("cache %s: %w", tag, err)
+		}
+		for _, l := range layers {
+			rc, err := l.Compressed()
+			if err == nil {
+				_, err = io.Copy(io.Discard, rc)
+				rc.Close()
+			}
+			if err != nil {
+				return nil, fmt.Errorf("cache %s layer: %w", tag, err)
+			}
+		}
+		d, _ := img.Digest()
+		out[tag] = d
+	}
+	if len(out) == 0 {
+		return nil, errors.New("the cache repository is empty")
+	}
+	return out, nil
+}
+
+func tail(s string) string {
+	if len(s) > 6000 {
+		return "…" + s[len(s)-6000:]
+	}
+	return s
+}
+
+// warnings are the log's WARNING lines.
+func warnings(log string) []string {
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, "WARNING") {
+			out = append(out, strings.TrimSpace(l))
+		}
+	}
+	return out
+}
