@@ -61,6 +61,9 @@ func (b *syncBuffer) String() string {
 // stack with params and returns a provider for it.
 func newRack(t *testing.T, params map[string]string, opts ...aws.Option) *rack {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("moto integration test: skipped under -short")
+	}
 	recording := filepath.Join(t.TempDir(), "moto-recording.jsonl")
 	t.Setenv("MOTO_RECORDER_FILEPATH", recording)
 	m := testenv.StartMoto(t)
