@@ -125,6 +125,10 @@ func TestRackKilledMidBuild(t *testing.T) {
 	if !strings.Contains(logs.String(), "sha256sum") || !strings.Contains(logs.String(), "restarted") {
 		t.Fatalf("logs after the restart:\n%s", logs.String())
 	}
-	// a new build works on the restarted rack's BuildKit
+	// the orphaned step container of the killed daemon is gone
+	list, _ := exec.Command(testenv.Tool(t, "runc"), "list", "--format", "json").Output()
+	if strings.Contains(string(list), data) {
+		t.Fatalf("a build step container of the killed rack survived the restart: %s", list)
+	}
 	t.Logf("build %s after the restart: %s (%s)", b.Id, got.Status, got.Reason)
 }

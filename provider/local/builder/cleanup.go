@@ -3,6 +3,7 @@ package builder
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,15 +14,21 @@ import (
 
 // CleanRoot removes what a killed BuildKit daemon leaves under root: the runc
 // containers of its build steps (still running, orphaned) and their mounts.
+// BuildKit's runc executor keeps container state in runc's default root, so
+// containers are found by their bundle, which lies under root.
 func CleanRoot(runc, root string) {
-	states, _ := filepath.Glob(filepath.Join(root, "runc-*", "executor"))
-	for _, state := range states {
-		var list strings.Builder
-		if runCommand(context.Background(), &list, nil, runc, "--root", state, "list", "-q") != nil {
-			continue
+	var list strings.Builder
+	if runCommand(context.Background(), &list, nil, runc, "list", "--format", "json") == nil {
+		var containers []struct {
+			ID     string `json:"id"`
+			Bundle string `json:"bundle"`
 		}
-		for _, id := range strings.Fields(list.String()) {
-			_ = runCommand(context.Background(), io.Discard, nil, runc, "--root", state, "delete", "--force", id)
+		_ = json.Unmarshal([]byte(list.String()), &containers)
+		prefix := filepath.Clean(root) + "/"
+		for _, c := range containers {
+			if strings.HasPrefix(c.Bundle, prefix) {
+				_ = runCommand(context.Background(), io.Discard, nil, runc, "delete", "--force", c.ID)
+			}
 		}
 	}
 	for _, m := range mountsUnder(root) {
