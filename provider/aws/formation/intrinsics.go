@@ -1,6 +1,7 @@
 package formation
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -70,6 +71,15 @@ func (e *evaluator) call(fn string, arg any) (any, error) {
 		return e.selectItem(args)
 	case "Fn::FindInMap":
 		return e.findInMap(args)
+	case "Fn::Base64":
+		v, err := e.value(arg)
+		if err != nil {
+			return nil, err
+		}
+		if s, ok := scalar(v); ok {
+			return base64.StdEncoding.EncodeToString([]byte(s)), nil
+		}
+		return map[string]any{fn: v}, nil
 	case "Fn::GetAtt", "Fn::GetAZs":
 		return map[string]any{fn: arg}, nil
 	}

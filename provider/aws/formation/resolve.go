@@ -12,8 +12,8 @@ type Stack struct {
 
 // Resolved is the template as CloudFormation would deploy it for one Stack:
 // conditions decided, resources and outputs whose condition is false dropped,
-// and Ref to parameters, Fn::If, Fn::Sub, Fn::Join, Fn::Select and
-// Fn::FindInMap evaluated. What exists only once deployed (Ref to a resource,
+// and Ref to parameters, Fn::If, Fn::Sub, Fn::Join, Fn::Select, Fn::FindInMap
+// and Fn::Base64 evaluated. What exists only once deployed (Ref to a resource,
 // Fn::GetAtt, Fn::GetAZs) stays as the intrinsic, e.g. {"Ref": "Vpc"}.
 type Resolved struct {
 	Params     map[string]string

@@ -269,3 +269,21 @@ func difference(a, b []string) []string {
 	}
 	return out
 }
+
+// The ec2 build host group exists only for the ec2 method, registered into the build cluster.
+func TestEc2BuildHosts(t *testing.T) {
+	hosts := []string{"BuildInstanceProfile", "BuildInstanceRole", "BuildInstances", "BuildLaunchTemplate"}
+	ec2 := resolve(t, map[string]string{"BuildMethod": "ec2"})
+	fargate := resolve(t, map[string]string{"BuildMethod": "fargate"})
+	if got := difference(ec2.names(), fargate.names()); !slices.Equal(got, hosts) {
+		t.Errorf("ec2 method adds %v, want %v", got, hosts)
+	}
+	if got := difference(fargate.names(), ec2.names()); len(got) > 0 {
+		t.Errorf("fargate method adds %v", got)
+	}
+	data := ec2.Resources["BuildLaunchTemplate"].Properties["LaunchTemplateData"].(map[string]any)
+	userData, _ := json.Marshal(data["UserData"])
+	if !strings.Contains(string(userData), `ECS_CLUSTER=${BuildCluster}`) {
+		t.Errorf("build hosts do not join the build cluster: %s", userData)
+	}
+}
