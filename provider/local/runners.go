@@ -31,8 +31,7 @@ func (s *buildSet) runner(ps map[string]string) (builder.Runner, error) {
 	}
 	env := append(s.baseEnv(), "DOCKER_CONFIG="+dockerConfig)
 	if engine && o.BuildKitImage != "" {
-		host := &builder.Engine{Docker: o.Docker, DockerConfig: dockerConfig, BuildKitImage: o.BuildKitImage, Ephemeral: ephemeral, Env: s.baseEnv()}
-		return &builder.Process{Binary: o.BuildBinary, Env: env, Host: host}, nil
+		return &builder.Process{Binary: o.BuildBinary, Env: env, Host: s.engineHost(ephemeral)}, nil
 	}
 	bin, conf := s.tool("buildkitd"), builder.Config(s.p.registry.Host())
 	if ephemeral {
@@ -47,6 +46,12 @@ func (s *buildSet) runner(ps map[string]string) (builder.Runner, error) {
 	shared := s.shared
 	s.mu.Unlock()
 	return &builder.Process{Binary: o.BuildBinary, Env: env, Host: shared}, nil
+}
+
+// engineHost is the host's Docker engine as the ec2 build host.
+func (s *buildSet) engineHost(ephemeral bool) *builder.Engine {
+	o := s.p.opts
+	return &builder.Engine{Docker: o.Docker, DockerConfig: s.dir("docker"), BuildKitImage: o.BuildKitImage, Ephemeral: ephemeral, Env: s.baseEnv()}
 }
 
 func (s *buildSet) runc() (*builder.Runc, error) {

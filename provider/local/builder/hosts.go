@@ -2,6 +2,7 @@ package builder
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -106,11 +107,16 @@ func (h *Engine) Acquire(ctx context.Context, t Task) ([]string, func(), error) 
 func (h *Engine) RemoveBuilders(ctx context.Context, out io.Writer) error {
 	env := append(append([]string{}, h.Env...), "DOCKER_CONFIG="+h.DockerConfig)
 	var list strings.Builder
-	if err := runCommand(ctx, &list, env, h.Docker, "buildx", "ls", "--format", "{{.Name}}"); err != nil {
+	// one JSON object per builder (its nodes are inside it)
+	if err := runCommand(ctx, &list, env, h.Docker, "buildx", "ls", "--format", "json"); err != nil {
 		return fmt.Errorf("listing buildx builders: %w: %s", err, list.String())
 	}
-	for _, name := range strings.Fields(list.String()) {
-		name = strings.TrimSuffix(name, "*")
+	for _, line := range strings.Split(list.String(), "\n") {
+		var b struct{ Name string }
+		if json.Unmarshal([]byte(line), &b) != nil {
+			continue
+		}
+		name := b.Name
 		if !strings.HasPrefix(name, "convox-") {
 			continue
 		}
