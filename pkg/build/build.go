@@ -220,8 +220,8 @@ func (b *builder) createRelease() error {
 	if err != nil {
 		return fmt.Errorf("creating release: %w", err)
 	}
+	// the CLI prints the build and release ids once the build completes
 	b.release = r.Id
-	fmt.Fprintf(b.out, "Build:   %s\nRelease: %s\n", b.opts.Id, r.Id)
 	return nil
 }
 

@@ -211,6 +211,10 @@ func (w *faultWatch) Write(p []byte) (int, error) {
 		line := sc.Text()
 		last = line
 		lower := strings.ToLower(line)
+		if strings.HasSuffix(lower, ": not found") {
+			// no cache ref yet (first build, or the cache was just emptied): a cold cache, not a fault
+			continue
+		}
 		if strings.Contains(line, w.host) && (strings.Contains(lower, "error") || strings.Contains(lower, "fail") || strings.Contains(lower, "refused") || strings.Contains(lower, " 500")) {
 			w.fault = strings.TrimSpace(line)
 			if len(w.fault) > 300 {

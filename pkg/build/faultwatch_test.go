@@ -1,0 +1,33 @@
+package build
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestFaultWatch tells a cold cache (no ref yet) from a cache fault.
+func TestFaultWatch(t *testing.T) {
+	const repo = "127.0.0.1:5000/rack-build-cache"
+	tests := []struct {
+		name  string
+		lines []string
+		fault bool
+	}{
+		{"cold cache", []string{"#7 importing cache manifest from " + repo + ":web.buildcache", "#7 ERROR: failed to configure registry cache importer: " + repo + ":web.buildcache: not found"}, false},
+		{"refused", []string{"#7 ERROR: failed to configure registry cache importer: failed to do request: Head \"http://127.0.0.1:5000/v2/rack-build-cache/manifests/web.buildcache\": dial tcp 127.0.0.1:5000: connect: connection refused"}, true},
+		{"server error", []string{"#15 ERROR: error writing layer blob: unexpected status from PUT request to http://127.0.0.1:5000/v2/rack-build-cache/blobs/uploads/: 500 Internal Server Error"}, true},
+		{"other registry", []string{"#9 ERROR: failed to push 127.0.0.1:6000/app:web.B1: 500 Internal Server Error"}, false},
+		{"healthy", []string{"#15 exporting cache to registry", "#15 writing cache image manifest sha256:abc done"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newFaultWatch(repo)
+			for _, l := range tt.lines {
+				fmt.Fprintln(w, l)
+			}
+			if got := w.Fault() != ""; got != tt.fault {
+				t.Errorf("fault = %q, want a fault: %v", w.Fault(), tt.fault)
+			}
+		})
+	}
+}
