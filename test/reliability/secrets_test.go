@@ -1,0 +1,78 @@
+package reliability
+
+import (
+	"context"
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/convox/rack/internal/faultproxy"
+	"github.com/convox/rack/pkg/build"
+	"github.com/convox/rack/pkg/structs"
+)
+
+// leaks reports which of the registry's secrets occur in s.
+func (w *world) leaks(s string) []string {
+	var found []string
+	for name, v := range map[string]string{
+		"registry password": w.reg.Password,
+		"BUILD_AUTH":        w.auth(),
+		"basic auth":        base64.StdEncoding.EncodeToString([]byte(w.reg.Username + ":" + w.reg.Password)),
+	} {
+		if strings.Contains(s, v) {
+			found = append(found, name)
+		}
+	}
+	return found
+}
+
+// TestBrokenAuthNeverEchoed: a BUILD_AUTH that is not the expected JSON fails
+// the build saying so, without repeating the value (it holds passwords).
+func TestBrokenAuthNeverEchoed(t *testing.T) {
+	rack := newMemRack()
+	const secret = "pw-never-shown-9c1d"
+	for _, auth := range []string{"{" + secret, `["` + secret + `"]`, `{"h":"` + secret + `"}`, `{"h":{"password":` + secret + `}}`} {
+		id := rack.addBuild(app)
+		w := &world{t: t, rack: rack}
+		// a source that reaches the engine, where BUILD_AUTH is read
+		url := w.source("auth")
+		var logs strings.Builder
+		err := build.Run(context.Background(), rack, build.Options{App: app, Id: id, Url: url, Push: "127.0.0.1:1/" + app,
+			Auth: auth, Method: "ec2"}, &logs)
+		b, _ := rack.BuildGet(app, id)
+		if err == nil || b.Status != structs.BuildStatusFailed {
+			t.Errorf("BUILD_AUTH %q: err=%v status=%q", auth, err, b.Status)
+			continue
+		}
+		if !strings.Contains(b.Reason, "BUILD_AUTH") {
+			t.Errorf("reason does not name BUILD_AUTH: %q", b.Reason)
+		}
+		stored := rack.object(app, "build/"+id+"/logs")
+		for where, s := range map[string]string{"error": err.Error(), "reason": b.Reason, "log": logs.String(), "stored log": stored} {
+			if strings.Contains(s, secret) {
+				t.Errorf("BUILD_AUTH %q: the %s repeats it: %s", auth, where, s)
+			}
+		}
+	}
+}
+
+// TestRegistryLoginFailureHidesPassword: the app registry refusing the login
+// fails the build; neither the log, the reason nor the record shows the
+// registry password or BUILD_AUTH.
+func TestRegistryLoginFailureHidesPassword(t *testing.T) {
+	w := newWorld(t, "ec2", true)
+	w.proxy.Fail("", faultproxy.Unauthorized)
+	o := w.opts(w.source("login"))
+	log, b, err := w.run(o, 4*time.Minute)
+	if err == nil || b.Status != structs.BuildStatusFailed {
+		t.Fatalf("build with its login refused: err=%v status=%q", err, b.Status)
+	}
+	stored := w.rack.object(app, "build/"+o.Id+"/logs")
+	for where, s := range map[string]string{"log": log, "stored log": stored, "reason": b.Reason, "error": err.Error(),
+		"manifest": b.Manifest, "entrypoint": b.Entrypoint} {
+		if found := w.leaks(s); len(found) > 0 {
+			t.Errorf("the %s leaks the %s", where, strings.Join(found, ", "))
+		}
+	}
+}
