@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -155,11 +156,16 @@ func (w *world) mustBuild(o build.Options) (string, *structs.Build) {
 
 // imageFile reads path out of the image at ref, straight from the registry.
 func (w *world) imageFile(ref, path string) (string, error) {
+	return readFile(ref, path, w.reg.Auth())
+}
+
+// readFile reads path out of the flattened image at ref.
+func readFile(ref, path string, auth authn.Authenticator) (string, error) {
 	r, err := name.ParseReference(ref, name.Insecure)
 	if err != nil {
 		return "", err
 	}
-	img, err := remote.Image(r, remote.WithAuth(w.reg.Auth()))
+	img, err := remote.Image(r, remote.WithAuth(auth))
 	if err != nil {
 		return "", fmt.Errorf("reading %s: %w", ref, err)
 	}

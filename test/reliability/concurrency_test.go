@@ -1,0 +1,176 @@
+package reliability
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/convox/rack/pkg/structs"
+	"github.com/convox/rack/test/reliability/rackenv"
+)
+
+// TestConcurrentBuildsAndRequests: on a local rack with BuildCache=Yes and a
+// fresh BuildKit root per build, 4 builds of one app start at once (all
+// writing the same cache ref) inside a burst of 20 concurrent API requests of
+// mixed kinds. Every request's record survives, every build completes with
+// its own image, and the cache serves the next build.
+func TestConcurrentBuildsAndRequests(t *testing.T) {
+	r := rackenv.Start(t, rackenv.Options{})
+	c := r.Client
+	if err := c.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{"BuildCache": "Yes", "BuildEphemeral": "Yes"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AppCreate("app1", structs.AppCreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	for i := 0; i < 4; i++ {
+		urls = append(urls, r.Upload(t, "app1", rackenv.SmallApp(t, fmt.Sprintf("concurrent-%d", i))))
+	}
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	builds := map[string]int{} // build id -> token index
+	do := func(what string, fn func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("%s: %w", what, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	start := make(chan struct{})
+	gate := func(fn func() error) func() error { return func() error { <-start; return fn() } }
+	for i := range urls {
+		do("build", gate(func() error {
+			b, err := c.BuildCreate("app1", urls[i], structs.BuildCreateOptions{})
+			if err == nil {
+				mu.Lock()
+				builds[b.Id] = i
+				mu.Unlock()
+			}
+			return err
+		}))
+	}
+	for i := 0; i < 6; i++ {
+		do("app create", gate(func() error {
+			_, err := c.AppCreate(fmt.Sprintf("burst%d", i), structs.AppCreateOptions{})
+			return err
+		}))
+		do("object store", gate(func() error {
+			_, err := c.ObjectStore("app1", fmt.Sprintf("burst/%d", i), strings.NewReader(fmt.Sprint("object ", i)), structs.ObjectStoreOptions{})
+			return err
+		}))
+	}
+	do("params cleanup", gate(func() error {
+		return c.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{"BuildCacheCleanup": "Yes"}})
+	}))
+	do("params retention", gate(func() error {
+		return c.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{"BuildCacheRetentionDays": "14"}})
+	}))
+	do("app list", gate(func() error { _, err := c.AppList(); return err }))
+	do("build list", gate(func() error { _, err := c.BuildList("app1", structs.BuildListOptions{}); return err }))
+	close(start)
+	wg.Wait()
+	for _, err := range errs {
+		t.Error(err)
+	}
+	if len(builds) != 4 {
+		t.Fatalf("%d builds created, want 4", len(builds))
+	}
+
+	// no record lost
+	for i := 0; i < 6; i++ {
+		if _, err := c.AppGet(fmt.Sprintf("burst%d", i)); err != nil {
+			t.Errorf("app burst%d lost: %v", i, err)
+		}
+		rc, err := c.ObjectFetch("app1", fmt.Sprintf("burst/%d", i))
+		if err != nil {
+			t.Errorf("object burst/%d lost: %v", i, err)
+			continue
+		}
+		data, _ := io.ReadAll(rc)
+		rc.Close()
+		if string(data) != fmt.Sprint("object ", i) {
+			t.Errorf("object burst/%d = %q", i, data)
+		}
+	}
+	sys, err := c.SystemGet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := sys.Parameters; p["BuildCacheCleanup"] != "Yes" || p["BuildCacheRetentionDays"] != "14" || p["BuildCache"] != "Yes" {
+		t.Errorf("concurrent parameter updates lost one: %v", p)
+	}
+
+	// every build completes with its own image
+	for id, i := range builds {
+		b, logs := r.Wait(t, "app1", id, 8*time.Minute)
+		if b.Status != structs.BuildStatusComplete {
+			t.Errorf("build %s: %s %s\n%s", id, b.Status, b.Reason, tail(logs))
+			continue
+		}
+		if got := imageToken(t, r, b); got != fmt.Sprintf("concurrent-%d\n", i) {
+			t.Errorf("build %s image holds %q, want token %d", id, got, i)
+		}
+	}
+	list, err := c.BuildList("app1", structs.BuildListOptions{})
+	if err != nil || len(list) != 4 {
+		t.Errorf("build list: %d builds, %v", len(list), err)
+	}
+
+	// the cache ref all four wrote is whole, and serves a fresh builder
+	ref, _ := name.ParseReference(r.Registry()+"/"+r.CacheRepo()+":web.buildcache", name.Insecure)
+	img, err := remote.Image(ref, remote.WithAuth(r.RegistryAuth()))
+	if err != nil {
+		t.Fatalf("cache ref after concurrent writes: %v", err)
+	}
+	layers, _ := img.Layers()
+	for _, l := range layers {
+		rc, err := l.Compressed()
+		if err == nil {
+			_, err = io.Copy(io.Discard, rc)
+			rc.Close()
+		}
+		if err != nil {
+			t.Errorf("cache layer unreadable: %v", err)
+		}
+	}
+	b, err := c.BuildCreate("app1", urls[0], structs.BuildCreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, logs := r.Wait(t, "app1", b.Id, 5*time.Minute)
+	if b.Status != structs.BuildStatusComplete {
+		t.Fatalf("build after the concurrent ones: %s %s\n%s", b.Status, b.Reason, tail(logs))
+	}
+	for _, s := range b.Cache {
+		t.Logf("build after: %s %d of %d steps cached, persistent %v", s.Service, s.Cached, s.Steps, s.PersistentCache)
+		if !s.PersistentCache || s.Cached == 0 {
+			t.Errorf("the cache did not serve the build after the concurrent ones\n%s", tail(logs))
+		}
+	}
+	if w := warnings(logs); len(w) > 0 {
+		t.Errorf("warnings after concurrent builds: %q", w)
+	}
+}
+
+// imageToken reads app/token.txt from a build's image in the rack's registry.
+func imageToken(t *testing.T, r *rackenv.Rack, b *structs.Build) string {
+	t.Helper()
+	got, err := readFile(r.Registry()+"/app1:web."+b.Id, "app/token.txt", r.RegistryAuth())
+	if err != nil {
+		t.Errorf("build %s image: %v", b.Id, err)
+	}
+	return got
+}
