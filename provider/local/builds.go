@@ -162,13 +162,14 @@ func (p *Provider) BuildUpdate(app, id string, opts structs.BuildUpdateOptions) 
 	})
 }
 
-// BuildLogs returns a build's output: followed live while it runs with
-// Follow, or the stored log.
+// BuildLogs returns a build's output: followed live while it runs (unless
+// Follow is false), or the stored log.
 func (p *Provider) BuildLogs(app, id string, opts structs.LogsOptions) (io.ReadCloser, error) {
 	if _, err := p.store.BuildGet(app, id); err != nil {
 		return nil, err
 	}
-	follow := opts.Follow != nil && *opts.Follow
+	// older convox CLIs send no follow option and expect a live stream
+	follow := opts.Follow == nil || *opts.Follow
 	done := func() bool {
 		if p.builds.running(id) {
 			return false

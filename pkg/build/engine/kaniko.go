@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/convox/rack/pkg/build/dockerfile"
 )
 
 // DefaultKanikoExecutor is where the kaniko image keeps its executor.
@@ -82,6 +84,11 @@ func (k *kaniko) Build(ctx context.Context, req Request, out io.Writer) (Result,
 		args = append(args, "--insecure", "--insecure-pull")
 	}
 	args = append(args, cacheFlags...)
+	if len(cacheFlags) > 0 && singleStage(req.Dockerfile) {
+		// COPY layers come from the cache too, so a warm build never unpacks
+		// the base image; kaniko refuses this flag on multi-stage Dockerfiles.
+		args = append(args, "--cache-copy-layers=true")
+	}
 
 	c := newCounter(out, kanikoRule)
 	var err error
@@ -98,6 +105,12 @@ func (k *kaniko) Build(ctx context.Context, req Request, out io.Writer) (Result,
 		}
 	}
 	return c.Result(), err
+}
+
+// singleStage reports whether the Dockerfile has exactly one FROM.
+func singleStage(path string) bool {
+	f, err := dockerfile.Load(path)
+	return err == nil && len(f.Stages) == 1
 }
 
 // cacheRepo picks the repository out of kaniko cache flags ("" without them).

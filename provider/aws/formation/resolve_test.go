@@ -232,7 +232,7 @@ func TestBuildTaskEnvironment(t *testing.T) {
 			t.Errorf("%s environment = %v", def, env)
 		}
 		image := r.Resources[def].Properties["ContainerDefinitions"].([]any)[0].(map[string]any)["Image"]
-		if image != "convox/build:"+method {
+		if image != "convox/convox-build:"+method {
 			t.Errorf("%s default image = %v", def, image)
 		}
 		custom := resolve(t, map[string]string{"BuildImage": "registry.example/builder:1"})
