@@ -108,3 +108,10 @@ func (m *Rack) ReleaseCreate(app string, o structs.ReleaseCreateOptions) (*struc
 	m.releases = append(m.releases, r)
 	return &r, nil
 }
+
+// Object returns a stored object as text ("" when absent), for assertions on build logs.
+func (m *Rack) Object(app, key string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return string(m.objects[app+"/"+key])
+}

@@ -1,10 +1,13 @@
 package build
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
+	"github.com/convox/rack/internal/memrack"
 	"github.com/convox/rack/internal/testenv"
+	"github.com/convox/rack/pkg/structs"
 )
 
 // TestEC2FreshBuilderRebuildIsCached: build, throw the builder away (a fresh
@@ -55,7 +58,7 @@ func TestEC2FreshBuilderRebuildIsCached(t *testing.T) {
 	if h.digest(h.push+":web."+second.Id) == "" {
 		t.Errorf("image of the rebuild not in the app repo")
 	}
-	if !strings.Contains(h.rack.object(h.app, "build/"+second.Id+"/logs"), "Service web: 5 steps, 5 cached") {
+	if !strings.Contains(h.rack.Object(h.app, "build/"+second.Id+"/logs"), "Service web: 5 steps, 5 cached") {
 		t.Error("stored logs lack the summary line")
 	}
 
@@ -141,15 +144,17 @@ func TestGen1NeverTouchesCache(t *testing.T) {
 
 // TestMaliciousSourceRefused: a traversal tarball fails the build with a clear reason.
 func TestMaliciousSourceRefused(t *testing.T) {
-	rack := newMemRack()
-	rack.addBuild("app", "B1")
-	rack.objects["app/tmp/evil.tgz"] = evilTarball(t)
+	rack := memrack.New()
+	rack.AddBuild("app", "B1")
+	if _, err := rack.ObjectStore("app", "tmp/evil.tgz", bytes.NewReader(evilTarball(t)), structs.ObjectStoreOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	err := Run(t.Context(), rack, Options{App: "app", Id: "B1", Url: "object://app/tmp/evil.tgz", Push: "127.0.0.1:1/app"}, nil)
 	b, _ := rack.BuildGet("app", "B1")
 	if err == nil || b.Status != "failed" || !strings.Contains(b.Reason, "path traversal") {
 		t.Fatalf("err = %v, status %q, reason %q", err, b.Status, b.Reason)
 	}
-	if !strings.Contains(rack.object("app", "build/B1/logs"), "path traversal") {
+	if !strings.Contains(rack.Object("app", "build/B1/logs"), "path traversal") {
 		t.Error("failure not in the stored logs")
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/convox/rack/internal/memrack"
 	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/pkg/tarball"
@@ -26,7 +27,7 @@ func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) 
 type harness struct {
 	t     *testing.T
 	reg   *testenv.Registry
-	rack  *memRack
+	rack  *memrack.Rack
 	app   string
 	push  string
 	cache string
@@ -40,7 +41,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	reg := testenv.StartRegistry(t)
 	testenv.SeedBaseImages(t, reg)
-	return &harness{t: t, reg: reg, rack: newMemRack(), app: "myapp",
+	return &harness{t: t, reg: reg, rack: memrack.New(), app: "myapp",
 		push: reg.Host + "/myapp", cache: reg.Host + "/rack-build-cache"}
 }
 
@@ -65,7 +66,7 @@ func (h *harness) upload(dir string) string {
 // opts are build options for the next build of the app from url.
 func (h *harness) opts(url string) Options {
 	id := fmt.Sprintf("B%d", h.n.Add(1))
-	h.rack.addBuild(h.app, id)
+	h.rack.AddBuild(h.app, id)
 	return Options{App: h.app, Id: id, Url: url, Push: h.push, Auth: h.reg.AuthJSON(),
 		Method: "ec2", Cache: true, CacheRepo: h.cache, CacheTTL: "30"}
 }
