@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/convox/rack/internal/faultproxy"
+	"github.com/convox/rack/internal/memrack"
 	"github.com/convox/rack/pkg/structs"
 )
 
@@ -49,7 +50,7 @@ func testAppRegistryFails(t *testing.T, method string) {
 
 // checkFailed: a failed build has a reason, an end time and its logs stored,
 // with the failure in them.
-func checkFailed(t *testing.T, rack *memRack, b *structs.Build, log string) {
+func checkFailed(t *testing.T, rack *memrack.Rack, b *structs.Build, log string) {
 	t.Helper()
 	if strings.TrimSpace(b.Reason) == "" {
 		t.Error("failed build has no reason")
@@ -61,7 +62,7 @@ func checkFailed(t *testing.T, rack *memRack, b *structs.Build, log string) {
 		t.Fatal("failed build kept no logs")
 	}
 	key := strings.TrimPrefix(b.Logs, "object://"+b.App+"/")
-	stored := rack.object(b.App, key)
+	stored := rack.Object(b.App, key)
 	if stored == "" || !strings.Contains(stored, "ERROR") {
 		t.Errorf("stored logs of the failed build lack the failure (%d bytes)", len(stored))
 	}

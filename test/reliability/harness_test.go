@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/convox/rack/internal/faultproxy"
+	"github.com/convox/rack/internal/memrack"
 	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/pkg/build"
 	"github.com/convox/rack/pkg/structs"
@@ -41,9 +43,10 @@ type world struct {
 	method string
 	reg    *testenv.Registry
 	proxy  *faultproxy.Proxy
-	rack   *memRack
-	cfg    string // DOCKER_CONFIG with buildx (ec2)
-	kaniko string // runner image (fargate)
+	rack   *memrack.Rack
+	n      *atomic.Int32 // build ids
+	cfg    string        // DOCKER_CONFIG with buildx (ec2)
+	kaniko string        // runner image (fargate)
 	// push and cache are the app and cache repositories the builds use.
 	push, cache string
 }
@@ -53,7 +56,7 @@ type world struct {
 // unless appThroughProxy.
 func newWorld(t *testing.T, method string, appThroughProxy bool) *world {
 	t.Helper()
-	w := &world{t: t, method: method, rack: newMemRack()}
+	w := &world{t: t, method: method, rack: memrack.New(), n: &atomic.Int32{}}
 	switch method {
 	case "ec2":
 		testenv.Tool(t, "docker")
@@ -102,7 +105,7 @@ func (w *world) source(token string) string {
 
 // opts are the options of a new build of url.
 func (w *world) opts(url string) build.Options {
-	o := build.Options{App: app, Id: w.rack.addBuild(app), Url: url, Push: w.push, Method: w.method,
+	o := build.Options{App: app, Id: w.addBuild(), Url: url, Push: w.push, Method: w.method,
 		Cache: true, CacheRepo: w.cache, CacheTTL: "30", Auth: w.auth()}
 	o.Engine.Mirror = w.reg.Host
 	if w.method == "fargate" {
@@ -111,6 +114,13 @@ func (w *world) opts(url string) build.Options {
 		o.Engine.DockerConfig = w.cfg
 	}
 	return o
+}
+
+// addBuild records a new build of the app and returns its id.
+func (w *world) addBuild() string {
+	id := fmt.Sprintf("B%03d", w.n.Add(1))
+	w.rack.AddBuild(app, id)
+	return id
 }
 
 // auth is BUILD_AUTH for the registry under both of its names.

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/base64"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/convox/rack/internal/faultproxy"
+	"github.com/convox/rack/internal/memrack"
 	"github.com/convox/rack/pkg/build"
 	"github.com/convox/rack/pkg/structs"
 )
@@ -30,17 +32,16 @@ func (w *world) leaks(s string) []string {
 // TestBrokenAuthNeverEchoed: a BUILD_AUTH that is not the expected JSON fails
 // the build saying so, without repeating the value (it holds passwords).
 func TestBrokenAuthNeverEchoed(t *testing.T) {
-	rack := newMemRack()
+	w := &world{t: t, rack: memrack.New(), n: &atomic.Int32{}}
 	const secret = "pw-never-shown-9c1d"
 	for _, auth := range []string{"{" + secret, `["` + secret + `"]`, `{"h":"` + secret + `"}`, `{"h":{"password":` + secret + `}}`} {
-		id := rack.addBuild(app)
-		w := &world{t: t, rack: rack}
+		id := w.addBuild()
 		// a source that reaches the engine, where BUILD_AUTH is read
 		url := w.source("auth")
 		var logs strings.Builder
-		err := build.Run(context.Background(), rack, build.Options{App: app, Id: id, Url: url, Push: "127.0.0.1:1/" + app,
+		err := build.Run(context.Background(), w.rack, build.Options{App: app, Id: id, Url: url, Push: "127.0.0.1:1/" + app,
 			Auth: auth, Method: "ec2"}, &logs)
-		b, _ := rack.BuildGet(app, id)
+		b, _ := w.rack.BuildGet(app, id)
 		if err == nil || b.Status != structs.BuildStatusFailed {
 			t.Errorf("BUILD_AUTH %q: err=%v status=%q", auth, err, b.Status)
 			continue
@@ -48,7 +49,7 @@ func TestBrokenAuthNeverEchoed(t *testing.T) {
 		if !strings.Contains(b.Reason, "BUILD_AUTH") {
 			t.Errorf("reason does not name BUILD_AUTH: %q", b.Reason)
 		}
-		stored := rack.object(app, "build/"+id+"/logs")
+		stored := w.rack.Object(app, "build/"+id+"/logs")
 		for where, s := range map[string]string{"error": err.Error(), "reason": b.Reason, "log": logs.String(), "stored log": stored} {
 			if strings.Contains(s, secret) {
 				t.Errorf("BUILD_AUTH %q: the %s repeats it: %s", auth, where, s)
@@ -68,7 +69,7 @@ func TestRegistryLoginFailureHidesPassword(t *testing.T) {
 	if err == nil || b.Status != structs.BuildStatusFailed {
 		t.Fatalf("build with its login refused: err=%v status=%q", err, b.Status)
 	}
-	stored := w.rack.object(app, "build/"+o.Id+"/logs")
+	stored := w.rack.Object(app, "build/"+o.Id+"/logs")
 	for where, s := range map[string]string{"log": log, "stored log": stored, "reason": b.Reason, "error": err.Error(),
 		"manifest": b.Manifest, "entrypoint": b.Entrypoint} {
 		if found := w.leaks(s); len(found) > 0 {
