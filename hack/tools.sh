@@ -89,6 +89,11 @@ if [ ! -s "$rootfs" ] && [ -x "$bin/debootstrap" ]; then
 	fi
 fi
 ln -sf "$rootfs" "$tools/debian-rootfs.tar"
+# The same rootfs compressed once: the base image layer, pushed as it is.
+if [ -s "$rootfs" ] && [ ! -s "$rootfs.gz" ]; then
+	gzip -1 -c "$rootfs" >"$rootfs.gz.tmp" && mv "$rootfs.gz.tmp" "$rootfs.gz"
+fi
+ln -sf "$rootfs.gz" "$tools/debian-rootfs.tar.gz"
 
 for cmd in moto_server cfn-lint docker python3; do
 	command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd")

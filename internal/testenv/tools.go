@@ -8,18 +8,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/convox/rack/pkg/tools"
 )
 
 // ToolsDir is the version-keyed tool cache `make tools` fills.
 func ToolsDir() string {
-	if dir := os.Getenv("CONVOX_TOOLS"); dir != "" {
-		return dir
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return filepath.Join(os.TempDir(), "convox-rack-tools")
-	}
-	return filepath.Join(home, ".cache", "convox-rack-tools")
+	return tools.Dir()
 }
 
 // InCI reports whether the tests run under CI, where nothing may skip.
@@ -36,22 +31,10 @@ func Missing(t testing.TB, format string, args ...any) {
 	t.Skipf("missing: "+format+" (run `make tools`)", args...)
 }
 
-// LookTool finds a tool in the tool cache, then on PATH; "" when absent.
-func LookTool(name string) string {
-	path := filepath.Join(ToolsDir(), "bin", name)
-	if info, err := os.Stat(path); err == nil && !info.IsDir() {
-		return path
-	}
-	if path, err := exec.LookPath(name); err == nil {
-		return path
-	}
-	return ""
-}
-
 // Tool returns the path of a pinned tool, or stops the test naming it.
 func Tool(t testing.TB, name string) string {
 	t.Helper()
-	path := LookTool(name)
+	path := tools.Look(name)
 	if path == "" {
 		Missing(t, "tool %q", name)
 	}
@@ -61,7 +44,7 @@ func Tool(t testing.TB, name string) string {
 // DebianRootfsTar is the cached debootstrap minbase rootfs tarball.
 func DebianRootfsTar(t testing.TB) string {
 	t.Helper()
-	path := filepath.Join(ToolsDir(), "debian-rootfs.tar")
+	path := tools.DebianRootfs()
 	if info, err := os.Stat(path); err != nil || info.Size() == 0 {
 		Missing(t, "debian rootfs tarball %s", path)
 	}

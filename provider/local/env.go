@@ -9,7 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/convox/rack/provider/local/baseimages"
+	"github.com/convox/rack/pkg/baseimages"
+	"github.com/convox/rack/pkg/tools"
 )
 
 // FromEnv builds a rack from the environment cmd/rack runs in:
@@ -36,7 +37,7 @@ func FromEnv() (*Provider, error) {
 		RegistryAddr:  os.Getenv("RACK_REGISTRY_ADDR"),
 		BuildKitImage: os.Getenv("RACK_BUILDKIT_IMAGE"),
 		RunnerImage:   os.Getenv("RACK_RUNNER_IMAGE"),
-		Tools:         filepath.Join(ToolsDir(), "bin"),
+		Tools:         tools.BinDir(),
 	}
 	if opts.Name == "" {
 		opts.Name = "convox"
@@ -78,26 +79,14 @@ func FromEnv() (*Provider, error) {
 	}
 	if os.Getenv("RACK_SEED_BASE_IMAGES") != "0" {
 		opts.BaseImages = &baseimages.Sources{
-			Busybox:      filepath.Join(ToolsDir(), "bin", "busybox"),
-			DebianRootfs: filepath.Join(ToolsDir(), "debian-rootfs.tar"),
+			Busybox:      filepath.Join(tools.BinDir(), "busybox"),
+			DebianRootfs: tools.DebianRootfs(),
 		}
 	}
 	if os.Getenv("CONVOX_IGNORE_DOCKER") != "1" {
 		opts.Docker = DockerEngine()
 	}
 	return New(opts)
-}
-
-// ToolsDir is the pinned tool cache `make tools` fills.
-func ToolsDir() string {
-	if dir := os.Getenv("CONVOX_TOOLS"); dir != "" {
-		return dir
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return filepath.Join(os.TempDir(), "convox-rack-tools")
-	}
-	return filepath.Join(home, ".cache", "convox-rack-tools")
 }
 
 // DockerEngine is the docker CLI when a Docker engine answers through it, else "".

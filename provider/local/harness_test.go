@@ -15,7 +15,7 @@ import (
 	"github.com/convox/rack/pkg/api"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/pkg/tarball"
-	"github.com/convox/rack/provider/local/baseimages"
+	"github.com/convox/rack/pkg/baseimages"
 )
 
 // liveRack is a local rack with its API served on loopback, as cmd/rack runs it.

@@ -22,7 +22,7 @@ import (
 
 	"github.com/convox/rack/pkg/registry"
 	"github.com/convox/rack/pkg/structs"
-	"github.com/convox/rack/provider/local/baseimages"
+	"github.com/convox/rack/pkg/baseimages"
 	"github.com/convox/rack/provider/local/janitor"
 	"github.com/convox/rack/provider/local/objects"
 	"github.com/convox/rack/provider/local/repos"

@@ -25,7 +25,7 @@ import (
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/pkg/tarball"
 	"github.com/convox/rack/provider/local"
-	"github.com/convox/rack/provider/local/baseimages"
+	"github.com/convox/rack/pkg/baseimages"
 )
 
 // Rack is a running local rack and a client of its API.
