@@ -31,6 +31,15 @@ func (p *Provider) builds(st *stack.Stack) (records.Table, error) {
 	return p.table(st, "BuildsTable", "id")
 }
 
+// buildTable is the builds table of the rack's stack.
+func (p *Provider) buildTable() (records.Table, error) {
+	st, err := p.stack()
+	if err != nil {
+		return records.Table{}, err
+	}
+	return p.builds(st)
+}
+
 // putBuild writes a build record.
 func (p *Provider) putBuild(t records.Table, it buildItem) error {
 	return t.Put(p.ctx, it.Build.Id, map[string]string{"app": it.Build.App, "created": records.Created(it.Created)}, it)
@@ -185,11 +194,7 @@ func cacheTTL(st *stack.Stack) string {
 
 // BuildGet reads a build.
 func (p *Provider) BuildGet(app, id string) (*structs.Build, error) {
-	st, err := p.stack()
-	if err != nil {
-		return nil, err
-	}
-	t, err := p.builds(st)
+	t, err := p.buildTable()
 	if err != nil {
 		return nil, err
 	}
@@ -205,11 +210,7 @@ func (p *Provider) BuildList(app string, opts structs.BuildListOptions) (structs
 	if _, err := p.AppGet(app); err != nil {
 		return nil, err
 	}
-	st, err := p.stack()
-	if err != nil {
-		return nil, err
-	}
-	t, err := p.builds(st)
+	t, err := p.buildTable()
 	if err != nil {
 		return nil, err
 	}
@@ -227,11 +228,7 @@ func (p *Provider) BuildList(app string, opts structs.BuildListOptions) (structs
 
 // BuildUpdate applies what the build task reports.
 func (p *Provider) BuildUpdate(app, id string, opts structs.BuildUpdateOptions) (*structs.Build, error) {
-	st, err := p.stack()
-	if err != nil {
-		return nil, err
-	}
-	t, err := p.builds(st)
+	t, err := p.buildTable()
 	if err != nil {
 		return nil, err
 	}
