@@ -47,6 +47,7 @@ func FuzzBuildCreateOptions(f *testing.F) {
 	f.Add("file:///etc/passwd", "TOKEN=a=b=c", "a/../../b", strings.Repeat("d", 5000), "0123456789abcdef", "1", "0")
 	f.Add("object://", "", "", "", "", "", "")
 	f.Fuzz(func(t *testing.T, src, args, manifest, desc, sha, noCache, dev string) {
+		defer watchdog(execLimit)()
 		form := url.Values{"url": {src}, "manifest": {manifest}, "description": {desc}, "git-sha": {sha},
 			"no-cache": {noCache}, "development": {dev}}
 		for _, a := range strings.Split(args, "\n") {
@@ -113,6 +114,7 @@ func FuzzSystemParameters(f *testing.F) {
 	f.Add("BuildCacheRetentionDays=365&BuildCacheCleanup=Yes&BuildMethod=fargate")
 	f.Add("Password=x%00y")
 	f.Fuzz(func(t *testing.T, raw string) {
+		defer watchdog(execLimit)()
 		p, rec := serve(t, "PUT", "/system", url.Values{"parameters": {raw}})
 		if rec.Code >= 500 {
 			t.Fatalf("status %d for client input: %s", rec.Code, rec.Body)

@@ -66,6 +66,7 @@ func FuzzArchiveRead(f *testing.F) {
 	stage := f.TempDir()
 	f.Setenv("TMPDIR", stage)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		defer watchdog(execLimit)()
 		a, err := buildarchive.Read(bytes.NewReader(data), buildarchive.Limits{MaxBytes: 1 << 20, MaxImages: 4})
 		if err != nil {
 			if !errors.Is(err, buildarchive.ErrInvalid) || !errors.Is(err, structs.ErrInvalid) {

@@ -21,11 +21,11 @@ import (
 
 	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/pkg/api"
+	"github.com/convox/rack/pkg/baseimages"
 	"github.com/convox/rack/pkg/sdk"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/pkg/tarball"
 	"github.com/convox/rack/provider/local"
-	"github.com/convox/rack/pkg/baseimages"
 )
 
 // Rack is a running local rack and a client of its API.
