@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/convox/rack/pkg/baseimages"
+	"github.com/convox/rack/pkg/engineimages"
 	"github.com/convox/rack/pkg/tools"
 )
 
@@ -21,8 +22,8 @@ import (
 //	RACK_URL              API URL builds call back to (default http://convox:PASSWORD@127.0.0.1:$PORT)
 //	RACK_BUILD_BINARY     static cmd/build binary (default: "build" beside this executable)
 //	RACK_REGISTRY_ADDR    registry listen address (default: last run's, else a free loopback port)
-//	RACK_BUILDKIT_IMAGE   engine image of the docker-container builder
-//	RACK_RUNNER_IMAGE     engine image of fargate builds (/kaniko/executor, /kaniko/build)
+//	RACK_BUILDKIT_IMAGE   engine image of the docker-container builder (default: made from the tools)
+//	RACK_RUNNER_IMAGE     engine image of fargate builds (default: made from the tools and RACK_BUILD_BINARY)
 //	RACK_JANITOR_INTERVAL cache cleanup interval (default 1h)
 //	RACK_SEED_BASE_IMAGES 0: do not push busybox and debian base images at start
 //	CONVOX_TOOLS          pinned tool cache (default ~/.cache/convox-rack-tools)
@@ -86,7 +87,42 @@ func FromEnv() (*Provider, error) {
 	if os.Getenv("CONVOX_IGNORE_DOCKER") != "1" {
 		opts.Docker = DockerEngine()
 	}
+	if err := engineImages(&opts); err != nil {
+		return nil, err
+	}
 	return New(opts)
+}
+
+// engineImages makes the BuildKit and kaniko runner images on the Docker
+// engine unless they were given, so a machine with an engine builds through
+// it as an EC2 build host does.
+func engineImages(opts *Options) error {
+	if opts.Docker == "" || opts.BuildBinary == "" || opts.BuildKitImage != "" && opts.RunnerImage != "" {
+		// without a build binary there is nothing to build with; runners say so per build
+		return nil
+	}
+	src := engineimages.Sources{
+		Docker:       opts.Docker,
+		DebianRootfs: tools.DebianRootfs(),
+		Buildkitd:    tools.Look("buildkitd"),
+		Buildctl:     tools.Look("buildctl"),
+		Runc:         tools.Look("runc"),
+		Executor:     tools.Look("executor"),
+		BuildBinary:  opts.BuildBinary,
+		Busybox:      tools.Look("busybox"),
+	}
+	var err error
+	if opts.BuildKitImage == "" {
+		if opts.BuildKitImage, err = engineimages.BuildKit(src); err != nil {
+			return fmt.Errorf("making the BuildKit image on the Docker engine (run `make tools`, or set CONVOX_IGNORE_DOCKER=1): %w", err)
+		}
+	}
+	if opts.RunnerImage == "" {
+		if opts.RunnerImage, err = engineimages.Kaniko(src); err != nil {
+			return fmt.Errorf("making the kaniko runner image on the Docker engine (run `make tools`, or set CONVOX_IGNORE_DOCKER=1): %w", err)
+		}
+	}
+	return nil
 }
 
 // DockerEngine is the docker CLI when a Docker engine answers through it, else "".

@@ -13,9 +13,9 @@ import (
 
 	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/pkg/api"
+	"github.com/convox/rack/pkg/baseimages"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/pkg/tarball"
-	"github.com/convox/rack/pkg/baseimages"
 )
 
 // liveRack is a local rack with its API served on loopback, as cmd/rack runs it.
