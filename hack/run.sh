@@ -58,7 +58,8 @@ RACK_PASSWORD=$password RACK_DATA=$data PORT=$port PROVIDER=local \
 	"$bin/rack" >"$work/rack.log" 2>&1 &
 rack_pid=$!
 export RACK_URL="http://convox:$password@127.0.0.1:$port"
-for _ in $(seq 1 300); do
+# the first start on a Docker engine also makes the BuildKit and kaniko images there
+for _ in $(seq 1 900); do
 	if convox rack >/dev/null 2>&1; then break; fi
 	if ! kill -0 "$rack_pid" 2>/dev/null; then
 		cat "$work/rack.log"
@@ -85,15 +86,16 @@ timed_build() { # label -> sets build_id and seconds
 	seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
 	echo "$1 build $build_id took ${seconds}s"
 }
-say "Cold build (empty cache, fresh BuildKit daemon)"
+say "Cold build (empty cache, fresh builder)"
 timed_build Cold
 cold_id=$build_id cold_s=$seconds
-say "Warm build (fresh BuildKit daemon, layers from ${RACK_NAME:-convox}-build-cache)"
+say "Warm build (fresh builder, layers from ${RACK_NAME:-convox}-build-cache)"
 timed_build Warm
 warm_id=$build_id warm_s=$seconds
 
 say "Results"
 printf '  cold build %s: %ss\n  warm build %s: %ss\n' "$cold_id" "$cold_s" "$warm_id" "$warm_s"
+awk -v c="$cold_s" -v w="$warm_s" 'BEGIN { printf "  warm/cold: %.3f\n", w / c }'
 convox builds info "$warm_id" -a "$app"
 convox builds -a "$app"
 
