@@ -41,7 +41,7 @@ func (s *buildSet) runner(ps map[string]string) (builder.Runner, error) {
 	s.mu.Lock()
 	if s.shared == nil {
 		daemon := &builder.BuildKitd{Binary: bin, Root: s.dir("buildkit"), Config: conf, Env: s.baseEnv()}
-		s.shared = &builder.SharedDaemon{Daemon: daemon}
+		s.shared = &builder.SharedDaemon{Daemon: daemon, Runc: s.tool("runc")}
 	}
 	shared := s.shared
 	s.mu.Unlock()

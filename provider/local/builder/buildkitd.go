@@ -111,6 +111,13 @@ func (b *BuildKitd) Running() bool {
 	}
 }
 
+// Exited is closed when the daemon last started exits; nil before any start.
+func (b *BuildKitd) Exited() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.exited
+}
+
 // Stop ends the daemon (SIGTERM, then SIGKILL of its group).
 func (b *BuildKitd) Stop() {
 	b.mu.Lock()

@@ -12,29 +12,65 @@ import (
 )
 
 // SharedDaemon is one long-lived BuildKit daemon: a build host that keeps its
-// local layer cache between builds. It is restarted if it died.
+// local layer cache between builds. It is restarted if it died; what a dead
+// daemon left running (its builds' step containers, their mounts) is removed
+// as soon as it exits and again before it restarts.
 type SharedDaemon struct {
 	Daemon *BuildKitd
-	mu     sync.Mutex
+	// Runc is the runc binary that lists and deletes the daemon's step
+	// containers; without it nothing is cleaned.
+	Runc    string
+	mu      sync.Mutex
+	stopped bool
 }
 
 // Name names the host.
 func (h *SharedDaemon) Name() string { return "buildkitd" }
 
-// Acquire starts the daemon when it is not running.
+// Acquire starts the daemon when it is not running, after removing what a
+// previous daemon on the same root left behind.
 func (h *SharedDaemon) Acquire(ctx context.Context, t Task) ([]string, func(), error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.Daemon.Running() {
+		h.cleanLocked()
 		if err := h.Daemon.Start(ctx); err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("starting the shared BuildKit daemon: %w", err)
 		}
+		h.stopped = false
+		go h.watch(h.Daemon.Exited())
 	}
 	return []string{"BUILDKIT_HOST=" + h.Daemon.Addr()}, func() {}, nil
 }
 
-// Stop ends the daemon.
-func (h *SharedDaemon) Stop() { h.Daemon.Stop() }
+// watch cleans up after the daemon once exited is closed, unless it was
+// stopped (Stop cleans) or a newer daemon already runs (Acquire cleaned).
+func (h *SharedDaemon) watch(exited <-chan struct{}) {
+	<-exited
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.stopped || h.Daemon.Running() {
+		return
+	}
+	h.cleanLocked()
+}
+
+// cleanLocked removes the step containers and mounts of a dead daemon; h.mu is held.
+func (h *SharedDaemon) cleanLocked() {
+	if h.Runc == "" {
+		return
+	}
+	CleanRoot(h.Runc, h.Daemon.Root)
+}
+
+// Stop ends the daemon and removes what its builds left running.
+func (h *SharedDaemon) Stop() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stopped = true
+	h.Daemon.Stop()
+	h.cleanLocked()
+}
 
 // EphemeralDaemon starts a brand-new BuildKit daemon on an empty root for each
 // build and throws it away after, like an ephemeral EC2 build host.
