@@ -85,16 +85,25 @@ func withEnv(env []string, kvs ...string) []string {
 }
 
 // run executes name args with env, streaming output to out; the process group is
-// killed when ctx ends.
+// killed when ctx ends, the child when this process dies. A failure's error
+// ends with the tool's last error-looking output line.
 func run(ctx context.Context, env []string, out io.Writer, name string, args ...string) error {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = env
-	cmd.Stdout = out
-	cmd.Stderr = out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	tail := newLastError(out)
+	cmd.Stdout = tail
+	cmd.Stderr = tail
+	cmd.SysProcAttr = procAttr()
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 10 * time.Second
-	if err := cmd.Run(); err != nil {
+	err := start(cmd)
+	if err == nil {
+		err = cmd.Wait()
+	}
+	if err != nil {
+		if line := tail.Line(); line != "" {
+			return fmt.Errorf("%s %s: %w: %s", filepath.Base(name), firstArgs(args), err, line)
+		}
 		return fmt.Errorf("%s %s: %w", filepath.Base(name), firstArgs(args), err)
 	}
 	return nil
