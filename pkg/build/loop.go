@@ -49,6 +49,12 @@ func (b *builder) buildAll(ctx context.Context, work, src string, services []ser
 	}
 	in.Cache, in.BuildArgs = false, nil
 	uncached := cachepolicy.Decide(in)
+	if policy.Persistent {
+		if err := probeCache(ctx, b.opts.CacheRepo, firstBuilt(services), cfg.Logins); err != nil {
+			fmt.Fprintf(b.out, "WARNING: the build cache failed (%v); building without the persistent cache\n", err)
+			policy = uncached
+		}
+	}
 
 	groups, err := b.groups(work, src, services, policy, uncached)
 	if err != nil {
@@ -60,6 +66,16 @@ func (b *builder) buildAll(ctx context.Context, work, src string, services []ser
 		}
 	}
 	return b.report(groups, cfg.Logins)
+}
+
+// firstBuilt is the first service built from source ("" when none).
+func firstBuilt(services []service) string {
+	for _, s := range services {
+		if s.Path != "" {
+			return s.Name
+		}
+	}
+	return ""
 }
 
 func (b *builder) engine(ctx context.Context, cfg engine.Config) (engine.Engine, bool, error) {

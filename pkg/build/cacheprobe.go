@@ -1,0 +1,126 @@
+package build
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/convox/rack/pkg/build/engine"
+)
+
+// probeTimeout bounds the cache probe: a registry slower than this would
+// stall the build itself.
+const probeTimeout = 15 * time.Second
+
+// maxProbeBlob is the largest config blob the probe reads.
+const maxProbeBlob = 4 << 20
+
+// probeCache checks the cache repository before a build: it lists its tags,
+// reads one cache manifest (preferring the ref of service) and its config
+// blob. A missing repository or tag is a cold cache (nil); a timeout, refused
+// connection, 5xx, auth failure or a corrupt or truncated answer is an error.
+func probeCache(ctx context.Context, repo, service string, logins map[string]engine.Login) error {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	host := engine.RefHost(repo + "/")
+	var nopts []name.Option
+	if engine.IsLoopback(host) {
+		nopts = append(nopts, name.Insecure)
+	}
+	r, err := name.NewRepository(repo, nopts...)
+	if err != nil {
+		return fmt.Errorf("cache repository %q: %w", repo, err)
+	}
+	auth := authn.Anonymous
+	if l, ok := logins[host]; ok {
+		auth = &authn.Basic{Username: l.Username, Password: l.Password}
+	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(auth)}
+	tags, err := remote.List(r, opts...)
+	if err != nil {
+		return coldOrFault("listing the cache tags", err)
+	}
+	tag := pickTag(tags, service+".buildcache")
+	if tag == "" {
+		return nil
+	}
+	return probeManifest(r.Tag(tag), opts)
+}
+
+// pickTag is want when tags has it, else the first tag in order ("" for none).
+func pickTag(tags []string, want string) string {
+	if len(tags) == 0 {
+		return ""
+	}
+	for _, t := range tags {
+		if t == want {
+			return t
+		}
+	}
+	sorted := append([]string(nil), tags...)
+	sort.Strings(sorted)
+	return sorted[0]
+}
+
+// probeManifest reads the manifest of ref and the whole config blob it names.
+func probeManifest(ref name.Tag, opts []remote.Option) error {
+	desc, err := remote.Get(ref, opts...)
+	if err != nil {
+		return coldOrFault("reading cache manifest "+ref.String(), err)
+	}
+	if desc.MediaType.IsIndex() {
+		if _, err := v1.ParseIndexManifest(bytes.NewReader(desc.Manifest)); err != nil {
+			return fmt.Errorf("cache manifest %s: %w", ref, err)
+		}
+		return nil
+	}
+	m, err := v1.ParseManifest(bytes.NewReader(desc.Manifest))
+	if err != nil {
+		return fmt.Errorf("cache manifest %s: %w", ref, err)
+	}
+	if m.Config.Digest.Hex == "" || m.Config.Size > maxProbeBlob {
+		return nil
+	}
+	layer, err := remote.Layer(ref.Context().Digest(m.Config.Digest.String()), opts...)
+	if err != nil {
+		return fmt.Errorf("cache blob %s: %w", m.Config.Digest, err)
+	}
+	rc, err := layer.Compressed()
+	if err != nil {
+		return coldOrFault("reading cache blob "+m.Config.Digest.String(), err)
+	}
+	defer rc.Close()
+	if _, err := io.Copy(io.Discard, rc); err != nil {
+		return fmt.Errorf("reading cache blob %s: %w", m.Config.Digest, err)
+	}
+	return nil
+}
+
+// coldOrFault is nil for a registry answer meaning "not there yet" (a cold
+// cache), else err wrapped with what was being done.
+func coldOrFault(doing string, err error) error {
+	var terr *transport.Error
+	if errors.As(err, &terr) {
+		if terr.StatusCode == http.StatusNotFound {
+			return nil
+		}
+		for _, d := range terr.Errors {
+			switch d.Code {
+			case transport.NameUnknownErrorCode, transport.ManifestUnknownErrorCode, transport.BlobUnknownErrorCode:
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("%s: %w", doing, err)
+}
