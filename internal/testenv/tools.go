@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/convox/rack/pkg/tools"
@@ -70,7 +71,29 @@ func DockerConfigWithBuildx(t testing.TB) string {
 	if err := os.Symlink(buildx, filepath.Join(plugins, "docker-buildx")); err != nil {
 		t.Fatal(err)
 	}
+	// builders made under this config (docker-container ones keep a container
+	// running on the engine) go with the test
+	t.Cleanup(func() { removeBuilders(dir) })
 	return dir
+}
+
+// removeBuilders removes every buildx builder registered under a DOCKER_CONFIG.
+func removeBuilders(dockerConfig string) {
+	env := append(os.Environ(), "DOCKER_CONFIG="+dockerConfig)
+	ls := exec.Command("docker", "buildx", "ls", "--format", "{{.Name}}")
+	ls.Env = env
+	out, err := ls.Output()
+	if err != nil {
+		return
+	}
+	for _, name := range strings.Fields(string(out)) {
+		if name == "default" || strings.HasPrefix(name, "\\_") {
+			continue
+		}
+		rm := exec.Command("docker", "buildx", "rm", "--force", name)
+		rm.Env = env
+		rm.Run()
+	}
 }
 
 // RequireDockerEngine stops the test unless a Docker engine answers.
