@@ -290,6 +290,12 @@ func (s *buildSet) stop() {
 	if s.shared != nil {
 		s.shared.Stop()
 	}
+	if s.p.opts.Docker != "" {
+		// the docker-container builder is the rack's build host: it stops with the rack
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = s.engineHost(false).RemoveBuilders(ctx, io.Discard)
+	}
 }
 
 // recover fails builds a previous run of the rack left unfinished; their logs stay.
