@@ -5,14 +5,14 @@ import (
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/convox/rack/pkg/manifest/yamlnode"
 )
 
 var (
 	// nameRE is what Convox allows for service, resource and timer names:
 	// they become DNS labels, image tags and stack resource names.
 	nameRE = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	// envRE is a POSIX environment variable name.
-	envRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 // nameRule says what nameRE allows, for messages.
@@ -21,7 +21,7 @@ const nameRule = "lowercase letters, digits and dashes, starting with a letter, 
 // check validates what the YAML structure cannot: names, paths, environment
 // entries and references between sections.
 func (d *decoder) validate(m *Manifest) {
-	d.checkEnv("environment", m.Environment, 0)
+	d.CheckEnv("environment", m.Environment, 0)
 	resources := map[string]bool{}
 	for _, r := range m.Resources {
 		scope := fmt.Sprintf("resource %q", r.Name)
@@ -36,8 +36,8 @@ func (d *decoder) validate(m *Manifest) {
 		scope := fmt.Sprintf("service %q", s.Name)
 		d.checkName("service", s.Name, s.line)
 		services[s.Name] = true
-		d.checkEnv(scope+": environment", s.Environment, s.line)
-		d.checkEnv(scope+": build: args", s.Build.Args, s.line)
+		d.CheckEnv(scope+": environment", s.Environment, s.line)
+		d.CheckEnv(scope+": build: args", s.Build.Args, s.line)
 		if s.Built() {
 			d.checkPath(scope+": build: path", s.Build.Path, s.line)
 			d.checkManifest(scope+": build: manifest", s.Build, s.line)
@@ -73,7 +73,7 @@ func (d *decoder) checkPath(scope, p string, line int) {
 	switch {
 	case strings.HasPrefix(p, "/"):
 		d.Add(scope, line, "%q must be relative to the directory of the manifest", p)
-	case escapes(p):
+	case yamlnode.Escapes(p):
 		d.Add(scope, line, "%q is outside the source directory; paths may not climb out with ..", p)
 	case strings.ContainsAny(p, "\\\x00"):
 		d.Add(scope, line, "%q must use / as separator and no NUL characters", p)
@@ -86,38 +86,9 @@ func (d *decoder) checkManifest(scope string, b ServiceBuild, line int) {
 	switch m := b.Manifest; {
 	case strings.HasPrefix(m, "/"):
 		d.Add(scope, line, "%q must be relative to the build path", m)
-	case !namesFile(m):
+	case !yamlnode.NamesFile(m):
 		d.Add(scope, line, "%q must name a file", m)
 	default:
 		d.checkPath(scope, path.Join(b.Path, m), line)
 	}
-}
-
-// escapes reports whether a relative path leaves its root.
-func escapes(p string) bool {
-	c := path.Clean(p)
-	return c == ".." || strings.HasPrefix(c, "../")
-}
-
-// checkEnv requires NAME or NAME=value entries with valid, unique names.
-func (d *decoder) checkEnv(scope string, entries []string, line int) {
-	seen := map[string]bool{}
-	for _, e := range entries {
-		name, _, _ := strings.Cut(e, "=")
-		if !envRE.MatchString(name) {
-			d.Add(scope, line, "%q must be NAME or NAME=value, where NAME is letters, digits and underscores not starting with a digit", e)
-			continue
-		}
-		if seen[name] {
-			d.Add(scope, line, "%s is set more than once", name)
-		}
-		seen[name] = true
-	}
-}
-
-// namesFile reports whether p can name a file: not a directory like "",
-// ".", ".." or "dir/".
-func namesFile(p string) bool {
-	base := path.Base(p)
-	return !strings.HasSuffix(p, "/") && base != "." && base != ".."
 }

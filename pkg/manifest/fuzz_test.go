@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/convox/rack/pkg/manifest/yamlnode"
 )
 
 // FuzzLoad checks Load never panics, explains every refusal, and only
@@ -46,7 +48,7 @@ func FuzzLoad(f *testing.F) {
 				continue
 			}
 			df := s.Dockerfile()
-			if strings.HasPrefix(df, "/") || escapes(df) || escapes(s.Build.Path) || strings.HasPrefix(s.Build.Path, "/") {
+			if strings.HasPrefix(df, "/") || yamlnode.Escapes(df) || yamlnode.Escapes(s.Build.Path) || strings.HasPrefix(s.Build.Path, "/") {
 				t.Fatalf("service %q escapes the source: path %q, Dockerfile %q", s.Name, s.Build.Path, df)
 			}
 			if path.Base(df) == "." || df == "" {

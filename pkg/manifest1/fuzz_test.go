@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/convox/rack/pkg/manifest/yamlnode"
 )
 
 // FuzzLoad checks Load never panics, explains every refusal, and only
@@ -46,7 +48,7 @@ func FuzzLoad(f *testing.F) {
 				continue
 			}
 			df := s.Dockerfile()
-			if strings.HasPrefix(df, "/") || escapes(df) || escapes(s.Build.Context) || strings.HasPrefix(s.Build.Context, "/") {
+			if strings.HasPrefix(df, "/") || yamlnode.Escapes(df) || yamlnode.Escapes(s.Build.Context) || strings.HasPrefix(s.Build.Context, "/") {
 				t.Fatalf("service %q escapes the source: context %q, Dockerfile %q", s.Name, s.Build.Context, df)
 			}
 			if path.Base(df) == "." || df == "" {
