@@ -102,17 +102,7 @@ func StartBuildKit(t testing.TB, reg *Registry) *BuildKit {
 
 // Stop ends the daemon (SIGTERM, then SIGKILL) and everything it started.
 func (b *BuildKit) Stop() {
-	if b.cmd == nil || b.cmd.Process == nil {
-		return
-	}
-	pid := b.cmd.Process.Pid
-	syscall.Kill(pid, syscall.SIGTERM)
-	select {
-	case <-b.stop:
-	case <-time.After(10 * time.Second):
-		syscall.Kill(-pid, syscall.SIGKILL)
-		<-b.stop
-	}
+	stopProcess(b.cmd, b.stop, 10*time.Second)
 }
 
 // Pid is the daemon's process id, for tests that kill it mid-build.

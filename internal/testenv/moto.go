@@ -96,17 +96,7 @@ func launchMoto(python, launcher, logPath string, port int) (*Moto, error) {
 
 // Stop ends the server (SIGTERM, then SIGKILL to its process group).
 func (m *Moto) Stop() {
-	if m.cmd == nil || m.cmd.Process == nil {
-		return
-	}
-	pid := m.cmd.Process.Pid
-	syscall.Kill(pid, syscall.SIGTERM)
-	select {
-	case <-m.exited:
-	case <-time.After(10 * time.Second):
-		syscall.Kill(-pid, syscall.SIGKILL)
-		<-m.exited
-	}
+	stopProcess(m.cmd, m.exited, 10*time.Second)
 }
 
 // Logs is the server's output so far, for failure messages.
