@@ -37,8 +37,9 @@ func TestBench(t *testing.T) {
 		for _, round := range []struct {
 			name string
 			run  func(int)
-		}{{"ec2", b.ec2Round}, {"fargate", b.fargateRound}, {"multi", b.multiRound}} {
-			if only := os.Getenv("BENCH_ONLY"); only == "" || strings.Contains(only, round.name) {
+		}{{"ec2", b.ec2Round}, {"fargate", b.fargateRound}, {"multi", b.multiRound}, {"export", b.exportRound}} {
+			only := os.Getenv("BENCH_ONLY")
+			if only == "" && round.name != "export" || strings.Contains(only, round.name) {
 				round.run(i)
 			}
 		}
@@ -270,6 +271,21 @@ func buildArgs() []string {
 		return []string{"DEPS_WORK_MB=" + mb}
 	}
 	return nil
+}
+
+// exportRound (BENCH_ONLY=export) splits the cost of exporting the cache on
+// a cold ec2 build: no export, the product's estargz export, and gzip.
+func (b *bencher) exportRound(i int) {
+	const m = cachepolicy.MethodEC2
+	src := b.source("cached-deps", 0)
+	b.time(m, "a", "bare-plain-cold", b.bareBuildx(src, nil))
+	estargz := flags(m, fmt.Sprintf("%s/export-estargz-%d", b.reg.Host, i), true, false, "web")
+	b.time(m, "a", "bare-cache-cold", b.bareBuildx(src, estargz))
+	gzip := make([]string, len(estargz))
+	for j, f := range estargz {
+		gzip[j] = strings.Replace(strings.Replace(f, "compression=estargz", "compression=gzip", 1), "export-estargz", "export-gzip", 1)
+	}
+	b.time(m, "a", "bare-cache-cold-gzip", b.bareBuildx(src, gzip))
 }
 
 func command(env []string, name string, args ...string) error {
