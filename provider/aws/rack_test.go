@@ -1,7 +1,6 @@
 package aws_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,26 +33,8 @@ type rack struct {
 	cfg      sdkaws.Config
 	ctx      context.Context
 	p        *aws.Provider
-	log      *syncBuffer
+	log      *testenv.SyncBuffer
 	recorded string
-}
-
-// syncBuffer is a log sink the provider may write from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // newRack starts moto (recording every request it gets), creates the rack
@@ -69,7 +49,7 @@ func newRack(t *testing.T, params map[string]string, opts ...aws.Option) *rack {
 	m := testenv.StartMoto(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
-	r := &rack{t: t, moto: m, cfg: m.AWSConfig(t), ctx: ctx, log: &syncBuffer{}, recorded: recording}
+	r := &rack{t: t, moto: m, cfg: m.AWSConfig(t), ctx: ctx, log: &testenv.SyncBuffer{}, recorded: recording}
 	body := formation.Template()
 	// moto resolves UsePreviousValue only for values given at create, so give
 	// every parameter, defaults included, the way an installer would.

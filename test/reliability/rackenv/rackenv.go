@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,7 +36,7 @@ type Rack struct {
 	URL, Addr, Password string
 	// Dir is the rack's data directory.
 	Dir string
-	log *syncBuffer
+	log *testenv.SyncBuffer
 }
 
 // Options tune the rack; the zero value is a rack that builds on a BuildKit
@@ -55,7 +54,7 @@ type Options struct {
 func Start(t testing.TB, o Options) *Rack {
 	t.Helper()
 	dir := t.TempDir()
-	r := &Rack{Password: "rack-" + hexOf(t), Dir: dir, log: &syncBuffer{}}
+	r := &Rack{Password: "rack-" + hexOf(t), Dir: dir, log: &testenv.SyncBuffer{}}
 	opts := local.Options{Name: "rack1", Dir: dir, Password: r.Password, JanitorInterval: -1}
 	if !o.NoBuilds {
 		testenv.Tool(t, "buildkitd")
@@ -206,22 +205,4 @@ func hexOf(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(b)
-}
-
-// syncBuffer is a buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
