@@ -171,8 +171,20 @@ func PluginDir(dir, buildx string) error {
 		return fmt.Errorf("docker config: %w", err)
 	}
 	link := filepath.Join(plugins, "docker-buildx")
-	os.Remove(link)
-	if err := os.Symlink(buildx, link); err != nil {
+	if target, err := os.Readlink(link); err == nil && target == buildx {
+		return nil
+	}
+	// concurrent builds may get here together: make the link under a unique
+	// name and rename it into place, which replaces atomically
+	tmp, err := os.MkdirTemp(plugins, ".link-")
+	if err != nil {
+		return fmt.Errorf("docker config: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	if err := os.Symlink(buildx, filepath.Join(tmp, "docker-buildx")); err != nil {
+		return fmt.Errorf("docker config: %w", err)
+	}
+	if err := os.Rename(filepath.Join(tmp, "docker-buildx"), link); err != nil {
 		return fmt.Errorf("docker config: %w", err)
 	}
 	return nil
