@@ -28,8 +28,10 @@ go_tool() { # module version pkg name
 	(
 		cd "$scratch"
 		go mod init scratch >/dev/null 2>&1
-		GOFLAGS=-mod=mod go get "$module@$version" >/dev/null
-		CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$scratch/out/$name" "$pkg"
+		# Getting the package (not just the module) records the sums of
+		# everything it imports, which a fresh module cache does not have.
+		GOFLAGS=-mod=mod go get "$pkg@$version" >/dev/null
+		CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$scratch/out/$name" "$pkg"
 	)
 	mkdir -p "$dir"
 	mv "$scratch/out/$name" "$dir/$name"
