@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"sort"
+	"strings"
 )
 
 // Recipe versions: bump one to rebuild that image.
@@ -146,11 +147,22 @@ func contentKey(rev, rootfs string, files map[string]string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil))[:12], nil
 }
 
-// importImage pipes a tar written by fill into `docker import` unless tag exists.
+// importImage pipes a tar written by fill into `docker import` unless tag
+// exists; a new import then removes the stale tags of the same image.
 func importImage(docker, tag string, changes []string, fill func(*tar.Writer) error) error {
 	if exec.Command(docker, "image", "inspect", tag).Run() == nil {
 		return nil
 	}
+	if err := importTar(docker, tag, changes, fill); err != nil {
+		return err
+	}
+	repo, _, _ := strings.Cut(tag, ":")
+	_, err := pruneStale(docker, repo, tag, staleAfter)
+	return err
+}
+
+// importTar runs `docker import` on the tar fill writes.
+func importTar(docker, tag string, changes []string, fill func(*tar.Writer) error) error {
 	args := []string{"import"}
 	for _, c := range changes {
 		args = append(args, "--change", c)

@@ -1,0 +1,56 @@
+package engineimages_test
+
+import (
+	"archive/tar"
+	"crypto/rand"
+	"encoding/hex"
+	"os/exec"
+	"slices"
+	"testing"
+
+	"github.com/convox/rack/internal/testenv"
+	"github.com/convox/rack/pkg/engineimages"
+)
+
+// On a real engine: a stale tag goes, the kept tag and a tag a container uses stay.
+func TestPruneStale(t *testing.T) {
+	docker := testenv.RequireDockerEngine(t)
+	suffix := make([]byte, 4)
+	rand.Read(suffix)
+	repo := "convox-rack-prunetest-" + hex.EncodeToString(suffix)
+	fill := func(tw *tar.Writer) error { return engineimages.AddData(tw, "hello.txt", []byte("hi\n"), 0o644) }
+	tags := []string{repo + ":old", repo + ":used", repo + ":new"}
+	for _, tag := range tags {
+		if err := engineimages.ImportTar(docker, tag, []string{`CMD ["/hello.txt"]`}, fill); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, tag := range tags {
+			exec.Command(docker, "image", "rm", "-f", tag).Run()
+		}
+	})
+	container := repo + "-c"
+	if out, err := exec.Command(docker, "create", "--name", container, repo+":used").CombinedOutput(); err != nil {
+		t.Fatalf("docker create: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command(docker, "rm", "-f", container).Run() })
+
+	removed, err := engineimages.PruneStale(docker, repo, repo+":new", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(removed, []string{repo + ":old"}) {
+		t.Errorf("removed %v, want only %s:old", removed, repo)
+	}
+	for tag, want := range map[string]bool{repo + ":old": false, repo + ":used": true, repo + ":new": true} {
+		if got := exec.Command(docker, "image", "inspect", tag).Run() == nil; got != want {
+			t.Errorf("%s present = %v, want %v", tag, got, want)
+		}
+	}
+
+	// a fresh tag is younger than the age limit and stays
+	if removed, err := engineimages.PruneStale(docker, repo, repo+":new", engineimages.StaleAfter); err != nil || len(removed) != 0 {
+		t.Errorf("with the real age limit: removed %v, %v; want nothing", removed, err)
+	}
+}
