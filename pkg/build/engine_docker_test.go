@@ -70,7 +70,7 @@ func TestEC2DockerContainerBuilder(t *testing.T) {
 func TestEC2WithoutBuildx(t *testing.T) {
 	h := newHarness(t)
 	testenv.RequireDockerEngine(t)
-	bases := []string{"debian:bookworm-slim", h.reg.Host + "/library/debian:bookworm-slim"}
+	bases := []string{"busybox:latest", h.reg.Host + "/library/busybox:latest"}
 	for _, img := range bases {
 		if exec.Command("docker", "image", "inspect", img).Run() != nil {
 			img := img

@@ -85,7 +85,7 @@ func TestRackKilledMidBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The default DEPS_WORK_MB hashes 4 GB: long enough to kill the rack inside it.
+	// The default DEPS_WORK_MB hashes 6 GB: long enough to kill the rack inside it.
 	b, err := rack.BuildCreate("demo", obj.Url, structs.BuildCreateOptions{})
 	if err != nil {
 		t.Fatal(err)
