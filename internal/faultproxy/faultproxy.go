@@ -48,6 +48,7 @@ type rule struct {
 	fault   Fault
 	methods map[string]bool // nil: every method
 	delay   time.Duration
+	after   int // matching requests still to let through before the fault starts
 }
 
 // Option refines a fault.
@@ -70,6 +71,10 @@ func Methods(methods ...string) Option {
 		}
 	}
 }
+
+// After lets the first n requests the fault matches through untouched: a
+// fault that starts in the middle of a client's work.
+func After(n int) Option { return func(r *rule) { r.after = n } }
 
 // Delay sets how long Slow holds a request.
 func Delay(d time.Duration) Option { return func(r *rule) { r.delay = d } }
@@ -271,7 +276,7 @@ func (p *Proxy) match(method, repo string) (rule, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	best, found := rule{}, false
-	bestLen := -1
+	bestPrefix, bestLen := "", -1
 	for prefix, r := range p.rules {
 		if prefix != "" && (repo == "" || !strings.HasPrefix(repo, prefix)) {
 			continue
@@ -280,8 +285,13 @@ func (p *Proxy) match(method, repo string) (rule, bool) {
 			continue
 		}
 		if len(prefix) > bestLen {
-			best, found, bestLen = r, true, len(prefix)
+			best, found, bestPrefix, bestLen = r, true, prefix, len(prefix)
 		}
+	}
+	if found && best.after > 0 {
+		best.after--
+		p.rules[bestPrefix] = best
+		return rule{}, false
 	}
 	return best, found
 }

@@ -219,6 +219,51 @@ func TestWritesOnly(t *testing.T) {
 	}
 }
 
+// TestAfter: the fault lets the first n matching requests through, then starts.
+func TestAfter(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.push(e.reg.Host, "rack-build-cache:old"); err != nil {
+		t.Fatal(err)
+	}
+	e.proxy.Fail("rack-build-cache", faultproxy.Status500, faultproxy.After(2))
+	repo := e.ref(e.proxy.Host(), "rack-build-cache:old").Context()
+	list := func() error {
+		_, err := remote.List(repo, remote.WithAuth(e.reg.Auth()), remote.WithRetryBackoff(remote.Backoff{Steps: 1}))
+		return err
+	}
+	for i := 1; i <= 2; i++ {
+		if err := list(); err != nil {
+			t.Fatalf("request %d, before the fault starts: %v", i, err)
+		}
+	}
+	for i := 3; i <= 4; i++ {
+		if err := list(); statusOf(err) != 500 {
+			t.Errorf("request %d, after the fault started: %v, want 500", i, err)
+		}
+	}
+	// the client retries a 500, so count in the proxy's own record: the
+	// first two requests for the repository pass, every one after faults
+	var faults []faultproxy.Fault
+	for _, r := range e.proxy.Requests() {
+		if r.Repo == "rack-build-cache" {
+			faults = append(faults, r.Fault)
+		}
+	}
+	if len(faults) < 4 {
+		t.Fatalf("the proxy saw %d requests for the repository, want at least 4", len(faults))
+	}
+	for i, f := range faults {
+		if want := faultproxy.Fault(""); i >= 2 {
+			want = faultproxy.Status500
+			if f != want {
+				t.Errorf("request %d: fault %q, want %q", i+1, f, want)
+			}
+		} else if f != want {
+			t.Errorf("request %d: fault %q, want none", i+1, f)
+		}
+	}
+}
+
 // TestCorruptManifestBytes: the manifest keeps its length but is no JSON and no longer matches its digest.
 func TestCorruptManifestBytes(t *testing.T) {
 	e := newEnv(t)

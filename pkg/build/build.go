@@ -136,6 +136,7 @@ type builder struct {
 	log     *lockedBuffer
 	summary []structs.BuildServiceSummary
 	release string
+	logins  map[string]engine.Login // every registry login of this build
 }
 
 func (b *builder) run(ctx context.Context) error {

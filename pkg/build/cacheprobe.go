@@ -33,20 +33,11 @@ const maxProbeBlob = 4 << 20
 func probeCache(ctx context.Context, repo, service string, logins map[string]engine.Login) error {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	host := engine.RefHost(repo + "/")
-	var nopts []name.Option
-	if engine.IsLoopback(host) {
-		nopts = append(nopts, name.Insecure)
-	}
-	r, err := name.NewRepository(repo, nopts...)
+	r, err := name.NewRepository(repo, nameOptions(repo)...)
 	if err != nil {
 		return fmt.Errorf("cache repository %q: %w", repo, err)
 	}
-	auth := authn.Anonymous
-	if l, ok := logins[host]; ok {
-		auth = &authn.Basic{Username: l.Username, Password: l.Password}
-	}
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(auth)}
+	opts := remoteOptions(ctx, repo, logins)
 	tags, err := remote.List(r, opts...)
 	if err != nil {
 		return coldOrFault("listing the cache tags", err)
@@ -56,6 +47,35 @@ func probeCache(ctx context.Context, repo, service string, logins map[string]eng
 		return nil
 	}
 	return probeManifest(r.Tag(tag), opts)
+}
+
+// probeRef reads one cache manifest (repo:tag) and its config blob, within
+// the probe's limit: what kaniko reads of a cache layer before it uses it.
+func probeRef(ctx context.Context, ref string, logins map[string]engine.Login) error {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	tag, err := name.NewTag(ref, nameOptions(ref)...)
+	if err != nil {
+		return fmt.Errorf("cache ref %q: %w", ref, err)
+	}
+	return probeManifest(tag, remoteOptions(ctx, ref, logins))
+}
+
+// nameOptions allow plain http to a loopback registry.
+func nameOptions(ref string) []name.Option {
+	if engine.IsLoopback(engine.RefHost(ref + "/")) {
+		return []name.Option{name.Insecure}
+	}
+	return nil
+}
+
+// remoteOptions carry ctx and the login for ref's registry.
+func remoteOptions(ctx context.Context, ref string, logins map[string]engine.Login) []remote.Option {
+	auth := authn.Anonymous
+	if l, ok := logins[engine.RefHost(ref+"/")]; ok {
+		auth = &authn.Basic{Username: l.Username, Password: l.Password}
+	}
+	return []remote.Option{remote.WithContext(ctx), remote.WithAuth(auth)}
 }
 
 // pickTag is want when tags has it, else the first tag in order ("" for none).

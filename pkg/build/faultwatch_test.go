@@ -1,7 +1,9 @@
 package build
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -32,6 +34,53 @@ func TestFaultWatch(t *testing.T) {
 			}
 			if got := w.Fault() != ""; got != tt.fault {
 				t.Errorf("fault = %q, want a fault: %v", w.Fault(), tt.fault)
+			}
+		})
+	}
+}
+
+// TestFaultWatchKanikoMiss: kaniko's "No cached layer found" is a miss when
+// the ref is not there and a fault when reading it again fails otherwise;
+// a hit, or a watch without a check, reads nothing.
+func TestFaultWatchKanikoMiss(t *testing.T) {
+	const repo = "127.0.0.1:5000/rack-build-cache"
+	ref := repo + ":0123abcd"
+	checking := "\x1b[36mINFO\x1b[0m[0001] Checking for cached layer " + ref + "..."
+	missed := "\x1b[36mINFO\x1b[0m[0001] No cached layer found for cmd RUN echo built > built.txt"
+	hit := "\x1b[36mINFO\x1b[0m[0001] Using caching version of cmd: RUN echo built > built.txt"
+	tests := []struct {
+		name   string
+		lines  []string
+		check  error
+		reads  int
+		fault  bool
+		noWire bool
+	}{
+		{"missing layer", []string{checking, missed}, nil, 1, false, false},
+		{"registry failed", []string{checking, missed}, errors.New("500 Internal Server Error"), 1, true, false},
+		{"hit", []string{checking, hit}, errors.New("never read"), 0, false, false},
+		{"other repository", []string{"INFO[0001] Checking for cached layer 127.0.0.1:5000/other:0123...", missed}, errors.New("never read"), 0, false, false},
+		{"no persistent cache", []string{checking, missed}, errors.New("never read"), 0, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newFaultWatch(repo)
+			var reads []string
+			if !tt.noWire {
+				w.check = func(r string) error { reads = append(reads, r); return tt.check }
+			}
+			for _, l := range tt.lines {
+				fmt.Fprintln(w, l)
+			}
+			fault := w.Fault()
+			if (fault != "") != tt.fault {
+				t.Errorf("fault = %q, want a fault: %v", fault, tt.fault)
+			}
+			if tt.fault && !strings.Contains(fault, ref) {
+				t.Errorf("fault %q does not name %s", fault, ref)
+			}
+			if len(reads) != tt.reads || tt.reads == 1 && reads[0] != ref {
+				t.Errorf("read again %q, want %d reads of %s", reads, tt.reads, ref)
 			}
 		})
 	}

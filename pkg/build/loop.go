@@ -1,7 +1,6 @@
 package build
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/convox/rack/pkg/build/cachepolicy"
@@ -35,6 +33,7 @@ func (b *builder) buildAll(ctx context.Context, work, src string, services []ser
 		return err
 	}
 	cfg.Logins = mergeLogins(cfg.Logins, logins)
+	b.logins = cfg.Logins
 	eng, buildx, err := b.engine(ctx, cfg)
 	if err != nil {
 		return err
@@ -149,6 +148,9 @@ func (b *builder) buildGroup(ctx context.Context, eng engine.Engine, g group, un
 	}
 	start := time.Now()
 	watch := newFaultWatch(b.opts.CacheRepo)
+	if req.Policy.Persistent {
+		watch.check = func(ref string) error { return probeRef(ctx, ref, b.logins) }
+	}
 	res, err := eng.Build(ctx, req, io.MultiWriter(b.out, watch))
 	fault := watch.Fault()
 	if err != nil && req.Policy.Persistent && fault != "" && ctx.Err() == nil {
@@ -199,119 +201,6 @@ func (b *builder) report(groups []group, logins map[string]engine.Login) error {
 		return fmt.Errorf("reporting build cache summary: %w", err)
 	}
 	return nil
-}
-
-// faultWatch notices output lines where the cache repository errored: a line
-// naming the cache repository with an error in it, or a BuildKit `#N ERROR`
-// line for a step `#N` that named the cache repository earlier.
-type faultWatch struct {
-	mu    sync.Mutex
-	repo  string          // host/name of the cache repository
-	api   string          // host/v2/name/, how registry URLs name it
-	steps map[string]bool // BuildKit steps that named the cache repository
-	part  []byte
-	fault string
-}
-
-func newFaultWatch(repo string) *faultWatch {
-	repo = strings.TrimSpace(repo)
-	w := &faultWatch{steps: map[string]bool{}}
-	if host := engine.RefHost(repo + "/"); host != "" {
-		w.repo = repo
-		w.api = host + "/v2/" + strings.TrimPrefix(repo, host+"/") + "/"
-	}
-	return w
-}
-
-func (w *faultWatch) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.repo == "" || w.fault != "" {
-		return len(p), nil
-	}
-	w.part = append(w.part, p...)
-	for w.fault == "" {
-		i := bytes.IndexByte(w.part, '\n')
-		if i < 0 {
-			break
-		}
-		w.line(strings.TrimRight(string(w.part[:i]), "\r"))
-		w.part = w.part[i+1:]
-	}
-	if len(w.part) > 1<<20 {
-		w.part = w.part[:0]
-	}
-	return len(p), nil
-}
-
-// line checks one whole output line.
-func (w *faultWatch) line(line string) {
-	lower := strings.ToLower(line)
-	step := buildkitStepID(line)
-	mentions := w.mentions(line)
-	if mentions && step != "" {
-		w.steps[step] = true
-	}
-	if strings.HasSuffix(lower, ": not found") {
-		// no cache ref yet (first build, or the cache was just emptied): a cold cache, not a fault
-		return
-	}
-	stepError := step != "" && w.steps[step] && strings.HasPrefix(line, "#"+step+" ERROR")
-	if stepError || (mentions && looksFaulty(lower)) {
-		w.fault = strings.TrimSpace(line)
-		if len(w.fault) > 300 {
-			w.fault = w.fault[:300] + "…"
-		}
-	}
-}
-
-// mentions reports whether line names the cache repository itself (not
-// another repository of the same registry, nor one whose name extends it).
-func (w *faultWatch) mentions(line string) bool {
-	if strings.Contains(line, w.api) {
-		return true
-	}
-	for rest := line; ; {
-		i := strings.Index(rest, w.repo)
-		if i < 0 {
-			return false
-		}
-		rest = rest[i+len(w.repo):]
-		if rest == "" || strings.ContainsRune(":@/\"' ,;)", rune(rest[0])) {
-			return true
-		}
-	}
-}
-
-// looksFaulty reports whether a lower-cased line tells of an error.
-func looksFaulty(lower string) bool {
-	for _, s := range []string{"error", "fail", "refused", " 500", "timeout", "unauthorized"} {
-		if strings.Contains(lower, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// buildkitStepID is N of a BuildKit `--progress=plain` line "#N ...", or "".
-func buildkitStepID(line string) string {
-	if !strings.HasPrefix(line, "#") {
-		return ""
-	}
-	end := 1
-	for end < len(line) && line[end] >= '0' && line[end] <= '9' {
-		end++
-	}
-	if end == 1 || end == len(line) || line[end] != ' ' {
-		return ""
-	}
-	return line[1:end]
-}
-
-func (w *faultWatch) Fault() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.fault
 }
 
 func mergeLogins(a, b map[string]engine.Login) map[string]engine.Login {

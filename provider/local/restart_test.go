@@ -55,7 +55,8 @@ func (rp *rackProcess) kill() {
 }
 
 // A rack killed in the middle of a build and started again shows that build
-// failed with a reason, not running, and still has its logs.
+// failed with a reason, not running, and still has its logs; the build cache
+// it had filled before still serves the next build.
 func TestRackKilledMidBuild(t *testing.T) {
 	testenv.Tool(t, "buildkitd")
 	if os.Geteuid() != 0 {
@@ -77,6 +78,9 @@ func TestRackKilledMidBuild(t *testing.T) {
 	if _, err := rack.AppCreate("demo", structs.AppCreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	if err := rack.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{"BuildCache": "Yes"}}); err != nil {
+		t.Fatal(err)
+	}
 	var src bytes.Buffer
 	if err := tarball.Create(filepath.Join(testenv.RepoRoot(), "examples", "cached-deps"), &src, nil); err != nil {
 		t.Fatal(err)
@@ -84,6 +88,11 @@ func TestRackKilledMidBuild(t *testing.T) {
 	obj, err := rack.ObjectStore("demo", "tmp/src.tgz", &src, structs.ObjectStoreOptions{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// a quick build fills the cache before the crash
+	small := structs.BuildCreateOptions{BuildArgs: []string{"DEPS_WORK_MB=50"}}
+	if first := buildAndWait(t, rack, obj.Url, small); first.Status != structs.BuildStatusComplete {
+		t.Fatalf("build before the crash: %s %s", first.Status, first.Reason)
 	}
 	// The default DEPS_WORK_MB hashes 6 GB: long enough to kill the rack inside it.
 	b, err := rack.BuildCreate("demo", obj.Url, structs.BuildCreateOptions{})
@@ -131,4 +140,36 @@ func TestRackKilledMidBuild(t *testing.T) {
 		t.Fatalf("a build step container of the killed rack survived the restart: %s", list)
 	}
 	t.Logf("build %s after the restart: %s (%s)", b.Id, got.Status, got.Reason)
+
+	// the cache the crash interrupted still serves the build it served before
+	again := buildAndWait(t, rack, obj.Url, small)
+	if again.Status != structs.BuildStatusComplete {
+		t.Fatalf("build after the restart: %s %s", again.Status, again.Reason)
+	}
+	for _, c := range again.Cache {
+		t.Logf("build %s after the restart: %s %d of %d steps cached, persistent cache %v", again.Id, c.Service, c.Cached, c.Steps, c.PersistentCache)
+		if c.Cached != c.Steps || c.Steps == 0 || !c.PersistentCache {
+			t.Errorf("build after the restart: %s %d of %d steps cached, persistent cache %v", c.Service, c.Cached, c.Steps, c.PersistentCache)
+		}
+	}
+}
+
+// buildAndWait builds url on app demo and waits for the build to end.
+func buildAndWait(t *testing.T, rack *sdk.Client, url string, opts structs.BuildCreateOptions) *structs.Build {
+	t.Helper()
+	b, err := rack.BuildCreate("demo", url, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+		got, err := rack.BuildGet("demo", b.Id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Terminal() {
+			return got
+		}
+	}
+	t.Fatalf("build %s did not end within 5 minutes", b.Id)
+	return nil
 }

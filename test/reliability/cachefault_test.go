@@ -92,6 +92,43 @@ func testCacheFaults(t *testing.T, method string) {
 	}
 }
 
+// TestCacheFaultMidBuildFargate: the cache passes the check before the build
+// and starts failing while kaniko looks its layers up. Kaniko itself calls
+// that a miss; the build still succeeds with the right image, warns that the
+// cache failed and does not claim the persistent cache.
+func TestCacheFaultMidBuildFargate(t *testing.T) {
+	w := newWorld(t, "fargate", false)
+	url := w.source("mid-build")
+	w.mustBuild(w.opts(url))
+	if _, err := w.cacheImages(); err != nil {
+		t.Fatalf("the first build left no usable cache: %v", err)
+	}
+	// the check before the build lists the tags and reads one manifest and
+	// its config blob: three reads of the cache repository
+	w.proxy.Fail(cacheName, faultproxy.Status500, faultproxy.Reads(), faultproxy.After(3))
+	log, b, err := w.run(w.opts(url), 3*time.Minute)
+	w.proxy.HealAll()
+	if err != nil || b.Status != structs.BuildStatusComplete {
+		t.Fatalf("a cache fault mid-build failed the build: err=%v status=%q reason=%q\n%s", err, b.Status, b.Reason, tail(log))
+	}
+	w.checkImage(b.Id, "mid-build")
+	if w.proxy.Faulted(cacheName) == 0 {
+		t.Fatal("kaniko never reached the faulted cache repository")
+	}
+	if strings.Contains(log, "building without the persistent cache") {
+		t.Fatalf("the fault hit the check before the build, not kaniko; the check reads more than three times now:\n%s", tail(log))
+	}
+	warns := strings.Join(warnings(log), "\n")
+	if !strings.Contains(warns, "the build cache failed (kaniko could not read "+w.cache+":") {
+		t.Errorf("no WARNING naming the cache layer kaniko could not read:\n%s", tail(log))
+	}
+	for _, s := range b.Cache {
+		if s.PersistentCache {
+			t.Errorf("service %s claims the persistent cache under a mid-build fault", s.Service)
+		}
+	}
+}
+
 // in is the world for subtest t.
 func (w *world) in(t *testing.T) *world {
 	c := *w

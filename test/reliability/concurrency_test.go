@@ -9,21 +9,27 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/test/reliability/rackenv"
 )
 
 // TestConcurrentBuildsAndRequests: on a local rack with BuildCache=Yes and a
-// fresh BuildKit root per build, 4 builds of one app start at once (all
-// writing the same cache ref) inside a burst of 20 concurrent API requests of
-// mixed kinds. Every request's record survives, every build completes with
-// its own image, and the cache serves the next build.
+// fresh builder per build (a fresh BuildKit root on ec2, a fresh kaniko
+// container on fargate), 4 builds of one app start at once (all writing the
+// same cache) inside a burst of 20 concurrent API requests of mixed kinds.
+// Every request's record survives, every build completes with its own image,
+// every cache image is whole, and the cache serves the next build.
 func TestConcurrentBuildsAndRequests(t *testing.T) {
+	for _, method := range []string{"ec2", "fargate"} {
+		t.Run(method, func(t *testing.T) { testConcurrent(t, method) })
+	}
+}
+
+func testConcurrent(t *testing.T, method string) {
 	r := rackenv.Start(t, rackenv.Options{})
 	c := r.Client
-	if err := c.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{"BuildCache": "Yes", "BuildEphemeral": "Yes"}}); err != nil {
+	if err := c.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{"BuildCache": "Yes", "BuildEphemeral": "Yes", "BuildMethod": method}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.AppCreate("app1", structs.AppCreateOptions{}); err != nil {
@@ -109,7 +115,7 @@ func TestConcurrentBuildsAndRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := sys.Parameters; p["BuildCacheCleanup"] != "Yes" || p["BuildCacheRetentionDays"] != "14" || p["BuildCache"] != "Yes" {
+	if p := sys.Parameters; p["BuildCacheCleanup"] != "Yes" || p["BuildCacheRetentionDays"] != "14" || p["BuildCache"] != "Yes" || p["BuildMethod"] != method {
 		t.Errorf("concurrent parameter updates lost one: %v", p)
 	}
 
@@ -129,22 +135,18 @@ func TestConcurrentBuildsAndRequests(t *testing.T) {
 		t.Errorf("build list: %d builds, %v", len(list), err)
 	}
 
-	// the cache ref all four wrote is whole, and serves a fresh builder
-	ref, _ := name.ParseReference(r.Registry()+"/"+r.CacheRepo()+":web.buildcache", name.Insecure)
-	img, err := remote.Image(ref, remote.WithAuth(r.RegistryAuth()))
+	// every cache image the four wrote is whole (on ec2 one shared ref, on
+	// fargate one image per cached step), and the cache serves a fresh builder
+	repo, err := name.NewRepository(r.Registry()+"/"+r.CacheRepo(), name.Insecure)
 	if err != nil {
-		t.Fatalf("cache ref after concurrent writes: %v", err)
+		t.Fatal(err)
 	}
-	layers, _ := img.Layers()
-	for _, l := range layers {
-		rc, err := l.Compressed()
-		if err == nil {
-			_, err = io.Copy(io.Discard, rc)
-			rc.Close()
-		}
-		if err != nil {
-			t.Errorf("cache layer unreadable: %v", err)
-		}
+	cache, err := repoImages(repo, r.RegistryAuth())
+	if err != nil {
+		t.Fatalf("cache after concurrent writes: %v", err)
+	}
+	if _, ok := cache["web.buildcache"]; method == "ec2" && !ok {
+		t.Errorf("no web.buildcache ref after concurrent ec2 builds: %v", cache)
 	}
 	b, err := c.BuildCreate("app1", urls[0], structs.BuildCreateOptions{})
 	if err != nil {
@@ -156,7 +158,11 @@ func TestConcurrentBuildsAndRequests(t *testing.T) {
 	}
 	for _, s := range b.Cache {
 		t.Logf("build after: %s %d of %d steps cached, persistent %v", s.Service, s.Cached, s.Steps, s.PersistentCache)
-		if !s.PersistentCache || s.Cached == 0 {
+		// whichever build wrote the cache last, the steps before COPY token.txt
+		// are the same in all four: WORKDIR and the first RUN on ec2, that
+		// RUN's layer on fargate (kaniko does not count WORKDIR as a hit)
+		shared := map[string]int{"ec2": 2, "fargate": 1}[method]
+		if !s.PersistentCache || s.Cached < shared {
 			t.Errorf("the cache did not serve the build after the concurrent ones\n%s", tail(logs))
 		}
 	}

@@ -214,13 +214,19 @@ func (w *world) cacheImages() (map[string]v1.Hash, error) {
 	if err != nil {
 		return nil, err
 	}
-	tags, err := remote.List(repo, remote.WithAuth(w.reg.Auth()))
+	return repoImages(repo, w.reg.Auth())
+}
+
+// repoImages are the manifests of every tag of repo, each read and verified
+// (every blob fetched); an empty repository is an error.
+func repoImages(repo name.Repository, auth authn.Authenticator) (map[string]v1.Hash, error) {
+	tags, err := remote.List(repo, remote.WithAuth(auth))
 	if err != nil {
 		return nil, fmt.Errorf("listing the cache repository: %w", err)
 	}
 	out := map[string]v1.Hash{}
 	for _, tag := range tags {
-		img, err := remote.Image(repo.Tag(tag), remote.WithAuth(w.reg.Auth()))
+		img, err := remote.Image(repo.Tag(tag), remote.WithAuth(auth))
 		if err != nil {
 			return nil, fmt.Errorf("cache %s: %w", tag, err)
 		}

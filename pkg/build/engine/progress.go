@@ -62,6 +62,10 @@ var (
 	buildkitStep = regexp.MustCompile(`^#(\d+) \[(?:[^\]]* )?\d+/\d+\] (\S+)`)
 	// #7 CACHED
 	buildkitCached = regexp.MustCompile(`^#(\d+) CACHED\s*$`)
+	// #7 sha256:4b1f… 31.47MB / 31.47MB 0.1s done   |   #7 extracting sha256:4b1f…
+	// A step whose result a later step needs is pulled from the registry
+	// cache and unpacked instead of printing CACHED: its blobs show under it.
+	buildkitLoaded = regexp.MustCompile(`^#(\d+) (?:extracting )?sha256:[0-9a-f]{64}\b`)
 	// Step 2/5 : RUN make   (not FROM)
 	dockerStep = regexp.MustCompile(`^Step \d+/\d+ : (\S+)`)
 	// kaniko: INFO[0003] RUN make   (also COPY, ADD, ...); a hit says "Using caching version of cmd"
@@ -72,13 +76,16 @@ var (
 	ansi = regexp.MustCompile(`\x1b\[[0-9;]*m`)
 )
 
-// buildkitRule counts `--progress=plain` vertices named [stage n/m] and their CACHED lines.
+// buildkitRule counts `--progress=plain` vertices named [stage n/m], and as
+// cached those that print CACHED or were loaded from the registry cache.
 func buildkitRule(line string, c *counter) {
 	if m := buildkitStep.FindStringSubmatch(line); m != nil {
 		if !strings.EqualFold(m[2], "FROM") {
 			c.steps[m[1]] = true
 		}
 	} else if m := buildkitCached.FindStringSubmatch(line); m != nil {
+		c.hits[m[1]] = true
+	} else if m := buildkitLoaded.FindStringSubmatch(line); m != nil {
 		c.hits[m[1]] = true
 	}
 }

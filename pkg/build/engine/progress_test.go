@@ -32,6 +32,32 @@ func TestCountBuildKit(t *testing.T) {
 	}
 }
 
+// After a source change, the dependency step's result is pulled from the
+// registry cache and unpacked for the changed step on top of it: a cache hit
+// that prints its blobs instead of CACHED. The changed steps ran.
+func TestCountBuildKitLoadedFromCache(t *testing.T) {
+	blob := "4b1fea0a18343b24cb2311b45c4672e17d01492885b9d7a9b5f89513a9448ff4"
+	log := `#5 [1/5] FROM docker.io/library/busybox:latest@sha256:06ac04a8ddacde4522bd1bfe618db2802a298f36c5ff004fb782192279e3eac6
+#5 resolve docker.io/library/busybox:latest@sha256:06ac04a8ddacde4522bd1bfe618db2802a298f36c5ff004fb782192279e3eac6 done
+#5 DONE 0.0s
+#8 [2/5] WORKDIR /app
+#8 CACHED
+#9 [3/5] RUN head -c 6000000000 /dev/zero | sha256sum > deps.sum
+#9 sha256:` + blob + ` 31.47MB / 31.47MB 0.1s done
+#9 extracting sha256:` + blob + `
+#9 extracting sha256:` + blob + ` 0.2s done
+#9 DONE 0.3s
+#10 [4/5] COPY src/ ./src/
+#10 DONE 0.1s
+#11 [5/5] RUN cat src/* deps.sum | sha256sum > build.sum
+#11 DONE 0.0s
+#12 exporting cache to registry
+#12 writing layer sha256:` + blob + ` 0.0s done`
+	if got := count(buildkitRule, log); got != (Result{Steps: 4, Cached: 2}) {
+		t.Errorf("buildkit = %+v, want 4 steps, 2 cached", got)
+	}
+}
+
 func TestCountDocker(t *testing.T) {
 	log := "Step 1/3 : FROM busybox\n ---> abc\nStep 2/3 : RUN echo\n ---> Using cache\n ---> def\nStep 3/3 : COPY . .\n ---> 123\n"
 	if got := count(dockerRule, log); got != (Result{Steps: 2, Cached: 1}) {
