@@ -37,7 +37,7 @@ func TestBench(t *testing.T) {
 		for _, round := range []struct {
 			name string
 			run  func(int)
-		}{{"ec2", b.ec2Round}, {"fargate", b.fargateRound}, {"multi", b.multiRound}, {"export", b.exportRound}} {
+		}{{"ec2", b.ec2Round}, {"fargate", b.fargateRound}, {"multi", b.multiRound}, {"local", b.localRound}, {"export", b.exportRound}} {
 			only := os.Getenv("BENCH_ONLY")
 			if only == "" && round.name != "export" || strings.Contains(only, round.name) {
 				round.run(i)
@@ -57,6 +57,7 @@ func TestBench(t *testing.T) {
 	res.AddRatio("fargate source-change ours/bare", a("fargate", "source-change"), a("fargate", "bare-cache-source-change"), 2)
 	res.AddRatio("ec2 cold export/no export", a("ec2", "cold"), a("ec2", "cold-no-export"), 1.05)
 	res.AddRatio("ec2 app b cold/app a cold", Key("ec2", "b", "cold"), a("ec2", "cold"), 1.3)
+	res.AddRatio("local rack warm/cold (end to end)", a("local", "warm"), a("local", "cold"), 0.15)
 
 	var table bytes.Buffer
 	res.WriteTable(&table)
@@ -83,6 +84,7 @@ type bencher struct {
 	samples []*Sample
 	index   map[string]*Sample
 	n       int
+	local   *localRack // started by the first local round
 }
 
 func newBencher(t *testing.T) *bencher {
