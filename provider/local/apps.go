@@ -45,6 +45,7 @@ func (p *Provider) AppDelete(name string) error {
 	if err := p.repos.Remove(context.Background(), name); err != nil {
 		return fmt.Errorf("deleting images of %s: %w", name, err)
 	}
+	p.gc.request()
 	if err := p.objects.DeleteApp(name); err != nil {
 		return fmt.Errorf("deleting objects of %s: %w", name, err)
 	}

@@ -234,12 +234,14 @@ func (s *buildSet) start(b structs.Build, runner builder.Runner, task builder.Ta
 		return err
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
+	release := p.gc.lease() // the build pushes: no registry sweep until it ends
 	s.mu.Lock()
 	s.active[b.Id] = runningBuild{app: b.App, cancel: cancel}
 	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		defer release()
 		defer cancel()
 		task.Out = logf
 		fmt.Fprintf(logf, "Running build %s on %s\n", b.Id, runner.Name())

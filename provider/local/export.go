@@ -68,6 +68,8 @@ func (p *Provider) BuildImport(app string, r io.Reader) (*structs.Build, error) 
 		Reason: "imported from build " + a.Build.Id,
 	}
 	ctx := context.Background()
+	release := p.gc.lease() // the import pushes: no registry sweep until it ends
+	defer release()
 	for _, service := range a.Services() {
 		ref, err := p.repos.Tag(app, service+"."+b.Id)
 		if err != nil {

@@ -68,6 +68,7 @@ type Provider struct {
 	registry *registry.Server
 	repos    *repos.Client
 	janitor  *janitor.Janitor
+	gc       *registryGC
 	builds   *buildSet
 	regUser  string
 	regPass  string
@@ -143,6 +144,7 @@ func New(opts Options) (*Provider, error) {
 					fmt.Fprintf(os.Stderr, "ns=local at=janitor error=%q\n", err)
 				} else if len(res.Expired) > 0 {
 					fmt.Fprintf(os.Stderr, "ns=local at=janitor expired=%d kept=%d\n", len(res.Expired), len(res.Kept))
+					p.gc.request()
 				}
 			})
 		}()
@@ -179,6 +181,7 @@ func (p *Provider) startRegistry() error {
 		return fmt.Errorf("local: %w", err)
 	}
 	p.repos = &repos.Client{Host: p.registry.Host(), Auth: &authn.Basic{Username: p.regUser, Password: p.regPass}, Dir: regOpts.Dir}
+	p.gc = &registryGC{dir: regOpts.Dir, log: os.Stderr}
 	return nil
 }
 
@@ -223,13 +226,18 @@ func (p *Provider) RegistryAuth() authn.Authenticator { return p.repos.Auth }
 // CacheRepo is the build cache repository's name in the registry.
 func (p *Provider) CacheRepo() string { return p.opts.Name + "-build-cache" }
 
-// Sweep runs the cache janitor once with the current parameters.
+// Sweep runs the cache janitor once with the current parameters; the disk of
+// the images it expires is freed as soon as nothing pushes.
 func (p *Provider) Sweep(ctx context.Context) (janitor.Result, error) {
 	policy, on := p.cleanupPolicy()
 	if !on {
 		return janitor.Result{}, nil
 	}
-	return p.janitor.Sweep(ctx, policy)
+	res, err := p.janitor.Sweep(ctx, policy)
+	if len(res.Expired) > 0 {
+		p.gc.request()
+	}
+	return res, err
 }
 
 // persistent reads a value kept in path, making and saving it the first time.

@@ -71,6 +71,8 @@ func (p *Provider) SystemUpdate(opts structs.SystemUpdateOptions) error {
 		if err := p.store.ForgetRepo(p.CacheRepo()); err != nil {
 			return fmt.Errorf("deleting the build cache: %w", err)
 		}
+		// the cache's layers leave the disk now, or after the builds running
+		defer p.gc.request()
 	}
 	return p.store.SetParams(opts.Parameters)
 }
