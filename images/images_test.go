@@ -8,8 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/convox/rack/internal/testenv"
+	"github.com/convox/rack/pkg/structs"
+	"github.com/convox/rack/test/reliability/rackenv"
 )
 
 func TestImagesBuildAndRun(t *testing.T) {
@@ -58,4 +61,42 @@ func TestImagesBuildAndRun(t *testing.T) {
 	t.Cleanup(func() {
 		exec.Command(docker, "rmi", reg.Host+"/convox-build:ec2", reg.Host+"/convox-build:fargate").Run()
 	})
+	t.Run("fargate image builds an app", func(t *testing.T) { fargateBuilds(t, docker, cfg, reg.Host+"/convox-build:fargate") })
+}
+
+// fargateBuilds runs real builds in the fargate image on a local rack (a
+// fresh container per build, as a Fargate task): the second build of the same
+// source takes its layers from the rack's build cache.
+func fargateBuilds(t *testing.T, docker, cfg, ref string) {
+	if out, err := exec.Command(docker, "--config", cfg, "pull", ref).CombinedOutput(); err != nil {
+		t.Fatalf("docker pull %s: %v\n%s", ref, err, out)
+	}
+	r := rackenv.Start(t, rackenv.Options{Engine: true, RunnerImage: ref})
+	if err := r.Client.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{
+		"BuildCache": "Yes", "BuildMethod": "fargate", "BuildEphemeral": "Yes"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Client.AppCreate("app1", structs.AppCreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	url := r.Upload(t, "app1", rackenv.SmallApp(t, "in-the-image"))
+	for i, wantCached := range []bool{false, true} {
+		b, err := r.Client.BuildCreate("app1", url, structs.BuildCreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, logs := r.Wait(t, "app1", b.Id, 5*time.Minute)
+		if b.Status != structs.BuildStatusComplete {
+			t.Fatalf("build %d in the fargate image: %s %s\n%s", i+1, b.Status, b.Reason, logs)
+		}
+		if !strings.Contains(logs, "in a fresh container") {
+			t.Errorf("build %d did not run in a container:\n%s", i+1, logs)
+		}
+		for _, s := range b.Cache {
+			t.Logf("build %d: %s %d of %d steps cached, persistent %v", i+1, s.Service, s.Cached, s.Steps, s.PersistentCache)
+			if !s.PersistentCache || (s.Cached > 0) != wantCached {
+				t.Errorf("build %d: %d of %d cached, persistent %v; want cached layers: %v", i+1, s.Cached, s.Steps, s.PersistentCache, wantCached)
+			}
+		}
+	}
 }

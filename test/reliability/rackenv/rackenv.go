@@ -44,6 +44,9 @@ type Rack struct {
 type Options struct {
 	// Engine builds through the Docker engine with its BuildKit and runner images.
 	Engine bool
+	// RunnerImage, with Engine, runs fargate builds in this image (already on
+	// the engine) instead of the one made from the pinned tools.
+	RunnerImage string
 	// MaxUpload bounds uploads and imports (default the API's).
 	MaxUpload int64
 	// NoBuilds skips the build tools, for tests of the API alone.
@@ -69,7 +72,10 @@ func Start(t testing.TB, o Options) *Rack {
 		if o.Engine {
 			opts.Docker = testenv.RequireDockerEngine(t)
 			opts.BuildKitImage = testenv.BuildKitImage(t)
-			opts.RunnerImage = testenv.KanikoImage(t)
+			opts.RunnerImage = o.RunnerImage
+			if opts.RunnerImage == "" {
+				opts.RunnerImage = testenv.KanikoImage(t)
+			}
 		}
 	}
 	p, err := local.New(opts)
