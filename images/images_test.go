@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,78 @@ func TestImagesBuildAndRun(t *testing.T) {
 		exec.Command(docker, "rmi", reg.Host+"/convox-build:ec2", reg.Host+"/convox-build:fargate").Run()
 	})
 	t.Run("fargate image builds an app", func(t *testing.T) { fargateBuilds(t, docker, cfg, reg.Host+"/convox-build:fargate") })
+	t.Run("ec2 image builds an app", func(t *testing.T) { ec2Builds(t, docker, cfg, reg.Host+"/convox-build:ec2") })
+}
+
+// ec2Builds runs real builds in the ec2 image as ECS runs the build task on
+// an EC2 host: a container on the host network with the host's Docker socket,
+// building on a docker-container builder of that engine. The rack's build
+// task is a wrapper that starts the image with the task's environment.
+func ec2Builds(t *testing.T, docker, cfg, ref string) {
+	if out, err := exec.Command(docker, "--config", cfg, "pull", ref).CombinedOutput(); err != nil {
+		t.Fatalf("docker pull %s: %v\n%s", ref, err, out)
+	}
+	socket := "/var/run/docker.sock"
+	if _, err := os.Stat(socket); err != nil {
+		testenv.Missing(t, "the Docker engine's socket at %s", socket)
+	}
+	before := builderContainers(t, docker)
+	t.Cleanup(func() {
+		for _, c := range builderContainers(t, docker) {
+			if !slices.Contains(before, c) {
+				exec.Command(docker, "rm", "-f", "-v", c).Run()
+			}
+		}
+	})
+	wrapper := filepath.Join(t.TempDir(), "build-in-image")
+	script := `#!/bin/sh
+# the build task in the ec2 image, with the task's environment
+envfile=$(mktemp)
+trap 'rm -f "$envfile"' EXIT
+env | grep -E '^(BUILD_[A-Z_]*|RACK_URL|BUILDKIT_IMAGE)=' > "$envfile"
+echo "build task: docker run ` + ref + `"
+exec ` + docker + ` run --rm --network host -v ` + socket + `:` + socket + ` --env-file "$envfile" ` + ref + ` "$@"
+`
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := rackenv.Start(t, rackenv.Options{Engine: true, BuildBinary: wrapper})
+	if err := r.Client.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{
+		"BuildCache": "Yes", "BuildMethod": "ec2", "BuildEphemeral": "Yes"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Client.AppCreate("app1", structs.AppCreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	url := r.Upload(t, "app1", rackenv.SmallApp(t, "in-the-ec2-image"))
+	for i, wantAll := range []bool{false, true} {
+		b, err := r.Client.BuildCreate("app1", url, structs.BuildCreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, logs := r.Wait(t, "app1", b.Id, 5*time.Minute)
+		if b.Status != structs.BuildStatusComplete {
+			t.Fatalf("build %d in the ec2 image: %s %s\n%s", i+1, b.Status, b.Reason, logs)
+		}
+		if !strings.Contains(logs, "build task: docker run "+ref) {
+			t.Errorf("build %d did not run in the ec2 image:\n%s", i+1, logs)
+		}
+		for _, s := range b.Cache {
+			t.Logf("build %d: %s %d of %d steps cached, persistent %v", i+1, s.Service, s.Cached, s.Steps, s.PersistentCache)
+			if !s.PersistentCache || (s.Cached == s.Steps) != wantAll {
+				t.Errorf("build %d: %d of %d cached, persistent %v; want every step cached: %v\n%s", i+1, s.Cached, s.Steps, s.PersistentCache, wantAll, logs)
+			}
+		}
+	}
+}
+
+// builderContainers lists the engine's buildx builder containers.
+func builderContainers(t *testing.T, docker string) []string {
+	out, err := exec.Command(docker, "ps", "-a", "--filter", "name=buildx_buildkit_", "--format", "{{.Names}}").Output()
+	if err != nil {
+		t.Fatalf("docker ps: %v", err)
+	}
+	return strings.Fields(string(out))
 }
 
 // fargateBuilds runs real builds in the fargate image on a local rack (a

@@ -47,6 +47,9 @@ type Options struct {
 	// RunnerImage, with Engine, runs fargate builds in this image (already on
 	// the engine) instead of the one made from the pinned tools.
 	RunnerImage string
+	// BuildBinary replaces the build task binary the rack runs for ec2
+	// builds, e.g. with a wrapper that runs the task in an image.
+	BuildBinary string
 	// MaxUpload bounds uploads and imports (default the API's).
 	MaxUpload int64
 	// NoBuilds skips the build tools, for tests of the API alone.
@@ -68,6 +71,9 @@ func Start(t testing.TB, o Options) *Rack {
 		}
 		opts.Tools = filepath.Join(testenv.ToolsDir(), "bin")
 		opts.BuildBinary = testenv.BuildBinary(t)
+		if o.BuildBinary != "" {
+			opts.BuildBinary = o.BuildBinary
+		}
 		opts.BaseImages = &baseimages.Sources{Busybox: testenv.BusyboxPath(t), DebianRootfs: testenv.DebianRootfsTar(t)}
 		if o.Engine {
 			opts.Docker = testenv.RequireDockerEngine(t)
