@@ -66,7 +66,7 @@ func (d *decoder) service(p yamlnode.Pair) Service {
 			hasBuild = true
 			s.Build = d.build(scope, f)
 		case "command":
-			s.Command = d.string(scope, f)
+			s.Command = d.Text(scope, f)
 		case "domain":
 			v, err := yamlnode.StringOrStrings(f.Value)
 			d.Field(scope, f, err)
@@ -76,7 +76,7 @@ func (d *decoder) service(p yamlnode.Pair) Service {
 		case "health":
 			s.Health = d.health(scope, f)
 		case "image":
-			s.Image = d.string(scope, f)
+			s.Image = d.Text(scope, f)
 		case "internal":
 			v, err := yamlnode.Bool(f.Value)
 			d.Field(scope, f, err)
@@ -88,7 +88,7 @@ func (d *decoder) service(p yamlnode.Pair) Service {
 		case "scale":
 			s.Scale = d.scale(scope, f)
 		case "test":
-			s.Test = d.string(scope, f)
+			s.Test = d.Text(scope, f)
 		default:
 			d.Unknown(scope, f, serviceFields)
 		}
@@ -101,12 +101,6 @@ func (d *decoder) service(p yamlnode.Pair) Service {
 		s.Build = ServiceBuild{Path: DefaultBuildPath, Manifest: DefaultDockerfile}
 	}
 	return s
-}
-
-func (d *decoder) string(scope string, f yamlnode.Pair) string {
-	v, err := yamlnode.String(f.Value)
-	d.Field(scope, f, err)
-	return v
 }
 
 // natural reads a whole number of 0 or more (seconds, CPU units, MiB).
@@ -135,9 +129,9 @@ func (d *decoder) build(scope string, f yamlnode.Pair) ServiceBuild {
 		for _, g := range d.Pairs(scope+": build", n) {
 			switch g.Key {
 			case "path":
-				b.Path = d.string(scope+": build", g)
+				b.Path = d.Text(scope+": build", g)
 			case "manifest":
-				b.Manifest = d.string(scope+": build", g)
+				b.Manifest = d.Text(scope+": build", g)
 			case "args":
 				b.Args = d.strings(scope+": build: args", g)
 			default:
@@ -161,13 +155,13 @@ func (d *decoder) health(scope string, f yamlnode.Pair) ServiceHealth {
 	var h ServiceHealth
 	n := yamlnode.Resolve(f.Value)
 	if n == nil || n.Kind != yaml.MappingNode {
-		h.Path = d.string(scope, f)
+		h.Path = d.Text(scope, f)
 		return h
 	}
 	for _, g := range d.Pairs(scope+": health", n) {
 		switch g.Key {
 		case "path":
-			h.Path = d.string(scope+": health", g)
+			h.Path = d.Text(scope+": health", g)
 		case "grace":
 			h.Grace = d.natural(scope+": health", g)
 		case "interval":
@@ -249,13 +243,13 @@ func (d *decoder) resource(p yamlnode.Pair) Resource {
 	for _, f := range d.Pairs(scope, p.Value) {
 		switch f.Key {
 		case "type":
-			r.Type = d.string(scope, f)
+			r.Type = d.Text(scope, f)
 		case "options":
 			for _, o := range d.Pairs(scope+": options", f.Value) {
 				if r.Options == nil {
 					r.Options = map[string]string{}
 				}
-				r.Options[o.Key] = d.string(scope+": options", o)
+				r.Options[o.Key] = d.Text(scope+": options", o)
 			}
 		default:
 			d.Unknown(scope, f, resourceFields)
@@ -270,11 +264,11 @@ func (d *decoder) timer(p yamlnode.Pair) Timer {
 	for _, f := range d.Pairs(scope, p.Value) {
 		switch f.Key {
 		case "command":
-			t.Command = d.string(scope, f)
+			t.Command = d.Text(scope, f)
 		case "schedule":
-			t.Schedule = d.string(scope, f)
+			t.Schedule = d.Text(scope, f)
 		case "service":
-			t.Service = d.string(scope, f)
+			t.Service = d.Text(scope, f)
 		default:
 			d.Unknown(scope, f, timerFields)
 		}

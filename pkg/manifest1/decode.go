@@ -83,13 +83,13 @@ func (d *decoder) service(p yamlnode.Pair) Service {
 		case "command":
 			s.Command = d.command(scope, f)
 		case "dockerfile":
-			dockerfile = d.string(scope, f)
+			dockerfile = d.Text(scope, f)
 		case "entrypoint":
 			s.Entrypoint = d.command(scope, f)
 		case "environment":
 			s.Environment = d.keyValues(scope, f)
 		case "image":
-			s.Image = d.string(scope, f)
+			s.Image = d.Text(scope, f)
 		case "labels":
 			s.Labels = map[string]string{}
 			for _, kv := range d.keyValues(scope, f) {
@@ -99,7 +99,7 @@ func (d *decoder) service(p yamlnode.Pair) Service {
 		case "links":
 			s.Links = d.strings(scope, f)
 		case "mem_limit":
-			s.MemLimit = d.string(scope, f)
+			s.MemLimit = d.Text(scope, f)
 		case "ports":
 			s.Ports = d.ports(scope, f)
 		case "privileged":
@@ -128,12 +128,6 @@ func (d *decoder) service(p yamlnode.Pair) Service {
 	return s
 }
 
-func (d *decoder) string(scope string, f yamlnode.Pair) string {
-	v, err := yamlnode.String(f.Value)
-	d.Field(scope, f, err)
-	return v
-}
-
 func (d *decoder) strings(scope string, f yamlnode.Pair) []string {
 	v, err := yamlnode.Strings(f.Value)
 	d.Field(scope, f, err)
@@ -149,9 +143,9 @@ func (d *decoder) build(scope string, f yamlnode.Pair) Build {
 		for _, g := range d.Pairs(scope+": build", n) {
 			switch g.Key {
 			case "context":
-				b.Context = d.string(scope+": build", g)
+				b.Context = d.Text(scope+": build", g)
 			case "dockerfile":
-				b.Dockerfile = d.string(scope+": build", g)
+				b.Dockerfile = d.Text(scope+": build", g)
 			case "args":
 				b.Args = d.keyValues(scope+": build", g)
 			default:

@@ -36,6 +36,13 @@ func (p *Problems) Field(scope string, f Pair, err error) {
 	}
 }
 
+// Text reads field f as text, recording a problem when it is not.
+func (p *Problems) Text(scope string, f Pair) string {
+	v, err := String(f.Value)
+	p.Field(scope, f, err)
+	return v
+}
+
 // Pairs lists a mapping's entries, recording a problem when n is not one.
 func (p *Problems) Pairs(scope string, n *yaml.Node) []Pair {
 	ps, err := Pairs(n)

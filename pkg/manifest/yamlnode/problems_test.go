@@ -30,3 +30,18 @@ func TestProblems(t *testing.T) {
 		t.Fatalf("Error() = %q", e.Error())
 	}
 }
+
+func TestProblemsText(t *testing.T) {
+	top, err := Parse([]byte("image: busybox\nport: [1, 2]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Problems{File: "convox.yml"}
+	pairs := p.Pairs("", top)
+	if got := p.Text(`service "web"`, pairs[0]); got != "busybox" || p.Len() != 0 {
+		t.Errorf("Text(image) = %q with %d problems", got, p.Len())
+	}
+	if got := p.Text(`service "web"`, pairs[1]); got != "" || p.Len() != 1 {
+		t.Errorf("Text(port list) = %q with %d problems, want one problem", got, p.Len())
+	}
+}
