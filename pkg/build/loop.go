@@ -149,7 +149,12 @@ func (b *builder) buildGroup(ctx context.Context, eng engine.Engine, g group, un
 	start := time.Now()
 	watch := newFaultWatch(b.opts.CacheRepo)
 	if req.Policy.Persistent {
-		watch.check = func(ref string) error { return probeRef(ctx, ref, b.logins) }
+		watch.check = func(ref string) error {
+			if err := probeRef(ctx, ref, b.logins); err != nil && ctx.Err() == nil {
+				return err
+			}
+			return nil // a canceled build is not a cache fault
+		}
 	}
 	res, err := eng.Build(ctx, req, io.MultiWriter(b.out, watch))
 	fault := watch.Fault()
