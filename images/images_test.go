@@ -99,33 +99,52 @@ exec ` + docker + ` run --rm --network host -v ` + socket + `:` + socket + ` --e
 		t.Fatal(err)
 	}
 	r := rackenv.Start(t, rackenv.Options{Engine: true, BuildBinary: wrapper})
+	for i, b := range buildTwice(t, r, "ec2") {
+		if !strings.Contains(b.logs, "build task: docker run "+ref) {
+			t.Errorf("build %d did not run in the ec2 image:\n%s", i+1, b.logs)
+		}
+		for _, s := range b.Cache {
+			if all := s.Cached == s.Steps; !s.PersistentCache || all != (i == 1) {
+				t.Errorf("build %d: %d of %d cached, persistent %v; want every step cached: %v\n%s", i+1, s.Cached, s.Steps, s.PersistentCache, i == 1, b.logs)
+			}
+		}
+	}
+}
+
+// built is a finished build and its logs.
+type built struct {
+	*structs.Build
+	logs string
+}
+
+// buildTwice turns the build cache on with method and fresh builders, builds
+// one small app twice and returns both builds, each complete.
+func buildTwice(t *testing.T, r *rackenv.Rack, method string) []built {
+	t.Helper()
 	if err := r.Client.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{
-		"BuildCache": "Yes", "BuildMethod": "ec2", "BuildEphemeral": "Yes"}}); err != nil {
+		"BuildCache": "Yes", "BuildMethod": method, "BuildEphemeral": "Yes"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.Client.AppCreate("app1", structs.AppCreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	url := r.Upload(t, "app1", rackenv.SmallApp(t, "in-the-ec2-image"))
-	for i, wantAll := range []bool{false, true} {
+	url := r.Upload(t, "app1", rackenv.SmallApp(t, "in-the-"+method+"-image"))
+	var out []built
+	for i := 1; i <= 2; i++ {
 		b, err := r.Client.BuildCreate("app1", url, structs.BuildCreateOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		b, logs := r.Wait(t, "app1", b.Id, 5*time.Minute)
 		if b.Status != structs.BuildStatusComplete {
-			t.Fatalf("build %d in the ec2 image: %s %s\n%s", i+1, b.Status, b.Reason, logs)
-		}
-		if !strings.Contains(logs, "build task: docker run "+ref) {
-			t.Errorf("build %d did not run in the ec2 image:\n%s", i+1, logs)
+			t.Fatalf("build %d in the %s image: %s %s\n%s", i, method, b.Status, b.Reason, logs)
 		}
 		for _, s := range b.Cache {
-			t.Logf("build %d: %s %d of %d steps cached, persistent %v", i+1, s.Service, s.Cached, s.Steps, s.PersistentCache)
-			if !s.PersistentCache || (s.Cached == s.Steps) != wantAll {
-				t.Errorf("build %d: %d of %d cached, persistent %v; want every step cached: %v\n%s", i+1, s.Cached, s.Steps, s.PersistentCache, wantAll, logs)
-			}
+			t.Logf("build %d: %s %d of %d steps cached, persistent %v", i, s.Service, s.Cached, s.Steps, s.PersistentCache)
 		}
+		out = append(out, built{b, logs})
 	}
+	return out
 }
 
 // builderContainers lists the engine's buildx builder containers.
@@ -145,30 +164,13 @@ func fargateBuilds(t *testing.T, docker, cfg, ref string) {
 		t.Fatalf("docker pull %s: %v\n%s", ref, err, out)
 	}
 	r := rackenv.Start(t, rackenv.Options{Engine: true, RunnerImage: ref})
-	if err := r.Client.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{
-		"BuildCache": "Yes", "BuildMethod": "fargate", "BuildEphemeral": "Yes"}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Client.AppCreate("app1", structs.AppCreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	url := r.Upload(t, "app1", rackenv.SmallApp(t, "in-the-image"))
-	for i, wantCached := range []bool{false, true} {
-		b, err := r.Client.BuildCreate("app1", url, structs.BuildCreateOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, logs := r.Wait(t, "app1", b.Id, 5*time.Minute)
-		if b.Status != structs.BuildStatusComplete {
-			t.Fatalf("build %d in the fargate image: %s %s\n%s", i+1, b.Status, b.Reason, logs)
-		}
-		if !strings.Contains(logs, "in a fresh container") {
-			t.Errorf("build %d did not run in a container:\n%s", i+1, logs)
+	for i, b := range buildTwice(t, r, "fargate") {
+		if !strings.Contains(b.logs, "in a fresh container") {
+			t.Errorf("build %d did not run in a container:\n%s", i+1, b.logs)
 		}
 		for _, s := range b.Cache {
-			t.Logf("build %d: %s %d of %d steps cached, persistent %v", i+1, s.Service, s.Cached, s.Steps, s.PersistentCache)
-			if !s.PersistentCache || (s.Cached > 0) != wantCached {
-				t.Errorf("build %d: %d of %d cached, persistent %v; want cached layers: %v", i+1, s.Cached, s.Steps, s.PersistentCache, wantCached)
+			if cached := s.Cached > 0; !s.PersistentCache || cached != (i == 1) {
+				t.Errorf("build %d: %d of %d cached, persistent %v; want cached layers: %v", i+1, s.Cached, s.Steps, s.PersistentCache, i == 1)
 			}
 		}
 	}

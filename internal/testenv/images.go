@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -35,6 +36,27 @@ func PushImage(reg *Registry, ref string, img v1.Image) error {
 	}
 	if err := remote.Write(tag, img, remote.WithAuth(reg.Auth())); err != nil {
 		return fmt.Errorf("pushing %s: %w", tag, err)
+	}
+	return nil
+}
+
+// ReadLayers downloads every layer of img to the end, so a missing or
+// truncated blob is an error (the client checks each digest).
+func ReadLayers(img v1.Image) error {
+	layers, err := img.Layers()
+	if err != nil {
+		return err
+	}
+	for _, l := range layers {
+		rc, err := l.Compressed()
+		if err == nil {
+			_, err = io.Copy(io.Discard, rc)
+			rc.Close()
+		}
+		if err != nil {
+			d, _ := l.Digest()
+			return fmt.Errorf("layer %s: %w", d, err)
+		}
 	}
 	return nil
 }

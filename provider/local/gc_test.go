@@ -2,7 +2,6 @@ package local
 
 import (
 	"bytes"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/pkg/tarball"
 )
@@ -48,19 +48,8 @@ func readWhole(t *testing.T, r *liveRack, ref string) {
 	if err != nil {
 		t.Fatalf("image %s after the sweep: %v", ref, err)
 	}
-	layers, err := img.Layers()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range layers {
-		rc, err := l.Compressed()
-		if err == nil {
-			_, err = io.Copy(io.Discard, rc)
-			rc.Close()
-		}
-		if err != nil {
-			t.Fatalf("image %s lost a layer in the sweep: %v", ref, err)
-		}
+	if err := testenv.ReadLayers(img); err != nil {
+		t.Fatalf("image %s lost a layer in the sweep: %v", ref, err)
 	}
 }
 

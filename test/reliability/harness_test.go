@@ -230,19 +230,8 @@ func repoImages(repo name.Repository, auth authn.Authenticator) (map[string]v1.H
 		if err != nil {
 			return nil, fmt.Errorf("cache %s: %w", tag, err)
 		}
-		layers, err := img.Layers()
-		if err != nil {
+		if err := testenv.ReadLayers(img); err != nil {
 			return nil, fmt.Errorf("cache %s: %w", tag, err)
-		}
-		for _, l := range layers {
-			rc, err := l.Compressed()
-			if err == nil {
-				_, err = io.Copy(io.Discard, rc)
-				rc.Close()
-			}
-			if err != nil {
-				return nil, fmt.Errorf("cache %s layer: %w", tag, err)
-			}
 		}
 		d, _ := img.Digest()
 		out[tag] = d
