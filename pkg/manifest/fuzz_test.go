@@ -1,25 +1,19 @@
 package manifest
 
 import (
-	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/convox/rack/pkg/manifest/yamlnode"
+	"github.com/convox/rack/pkg/manifest/yamlnode/fixtures"
 )
 
 // FuzzLoad checks Load never panics, explains every refusal, and only
 // accepts manifests whose names and build paths are safe to use.
 func FuzzLoad(f *testing.F) {
-	fixtures, _ := filepath.Glob("testdata/*/*.yml")
-	for _, file := range fixtures {
-		if data, err := os.ReadFile(file); err == nil {
-			f.Add(data)
-		}
-	}
+	fixtures.Seed(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Load(data, "convox.yml")
 		if err != nil {

@@ -1,50 +1,19 @@
 package manifest
 
 import (
-	"encoding/json"
 	"errors"
-	"flag"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/convox/rack/pkg/manifest/yamlnode/fixtures"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files of testdata/good")
-
 // TestGood parses each good fixture and compares it with its golden JSON.
-func TestGood(t *testing.T) {
-	files, _ := filepath.Glob("testdata/good/*.yml")
-	if len(files) == 0 {
-		t.Fatal("no fixtures in testdata/good")
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := Load(data, "convox.yml")
-			if err != nil {
-				t.Fatalf("Load: %v", err)
-			}
-			got, _ := json.MarshalIndent(m, "", "  ")
-			golden := strings.TrimSuffix(f, ".yml") + ".json"
-			if *update {
-				if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if string(got)+"\n" != string(want) {
-				t.Fatalf("%s differs from %s:\n%s", f, golden, got)
-			}
-		})
-	}
-}
+func TestGood(t *testing.T) { fixtures.Good(t, load) }
+
+// load is Load as the fixture runner calls it.
+func load(data []byte) (any, error) { return Load(data, "convox.yml") }
 
 // TestBad checks every bad fixture fails with messages naming the file, the
 // service and the field.
@@ -89,32 +58,7 @@ func TestBad(t *testing.T) {
 			`service "Web": port: must be a number`,
 		},
 	}
-	files, _ := filepath.Glob("testdata/bad/*.yml")
-	if len(files) != len(tests) {
-		t.Errorf("%d bad fixtures but %d expectations", len(files), len(tests))
-	}
-	for _, f := range files {
-		name := filepath.Base(f)
-		t.Run(name, func(t *testing.T) {
-			want, ok := tests[name]
-			if !ok {
-				t.Fatalf("no expectation for %s", name)
-			}
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := Load(data, "convox.yml")
-			if err == nil {
-				t.Fatalf("Load accepted %s: %+v", name, m)
-			}
-			for _, w := range want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error does not contain %q:\n%v", w, err)
-				}
-			}
-		})
-	}
+	fixtures.Bad(t, load, tests)
 }
 
 func TestEveryProblemAtOnce(t *testing.T) {
