@@ -20,6 +20,7 @@ import (
 	"github.com/convox/rack/pkg/build"
 	"github.com/convox/rack/pkg/build/cachepolicy"
 	"github.com/convox/rack/pkg/build/engine"
+	"github.com/convox/rack/pkg/buildtask"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/pkg/tarball"
 )
@@ -157,8 +158,8 @@ func (b *bencher) ours(method, dir, cacheRepo string, cache, noCache bool) func(
 		if err != nil {
 			return err
 		}
-		opts := build.Options{App: app, Id: id, Url: obj.Url, Push: b.reg.Host + "/bench", Auth: b.reg.AuthJSON(),
-			Method: method, Cache: cache, CacheRepo: cacheRepo, CacheTTL: "30", NoCache: noCache, BuildArgs: buildArgs(),
+		opts := build.Options{Spec: buildtask.Spec{App: app, ID: id, URL: obj.Url, Push: b.reg.Host + "/bench", Auth: b.reg.AuthJSON(),
+			Method: buildtask.Method(method), Cache: cache, CacheRepo: cacheRepo, CacheTTL: "30", NoCache: noCache, BuildArgs: buildArgs()},
 			Engine: engine.Config{Logins: logins, Mirror: b.reg.Host}}
 		if bk != nil {
 			defer bk.Stop()

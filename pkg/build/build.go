@@ -15,8 +15,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/convox/rack/pkg/build/cachepolicy"
 	"github.com/convox/rack/pkg/build/engine"
+	"github.com/convox/rack/pkg/buildtask"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/pkg/tarball"
 )
@@ -30,32 +30,10 @@ type Rack interface {
 	ReleaseCreate(app string, opts structs.ReleaseCreateOptions) (*structs.Release, error)
 }
 
-// Options are one build's settings, as the provider passes them in BUILD_* variables.
+// Options are one build's settings: the build-task contract the provider
+// passed, and how this host runs the build.
 type Options struct {
-	App string
-	Id  string
-	// Url is the source tarball, object://{app}/{key}.
-	Url string
-	// Push is the app's image repository; images are tagged {Push}:{service}.{Id}.
-	Push string
-	// Auth is BUILD_AUTH: registry logins as JSON.
-	Auth string
-	// Generation is 1 (docker-compose.yml) or 2 (convox.yml, the default).
-	Generation int
-	// Manifest is the manifest file name inside the source.
-	Manifest    string
-	Development bool
-	// Method is ec2 (buildx) or fargate (kaniko).
-	Method string
-	// Cache is the rack's BuildCache parameter; CacheRepo the cache repository.
-	Cache     bool
-	CacheRepo string
-	// CacheTTL is kaniko's --cache-ttl: whole days or a duration.
-	CacheTTL string
-	Rack     string
-	// NoCache is `convox build --no-cache`.
-	NoCache   bool
-	BuildArgs []string
+	buildtask.Spec
 	// WorkDir holds the extracted source (default a temporary directory); on
 	// the fargate method it must be a mount, which kaniko leaves alone.
 	WorkDir string
@@ -74,7 +52,7 @@ func Run(ctx context.Context, rack Rack, opts Options, logs io.Writer) error {
 	buf := &lockedBuffer{}
 	b := &builder{rack: rack, opts: opts.withDefaults(), out: io.MultiWriter(logs, buf), log: buf}
 	started := time.Now().UTC()
-	if _, err := rack.BuildUpdate(opts.App, opts.Id, structs.BuildUpdateOptions{Started: &started, Status: ptr(structs.BuildStatusRunning)}); err != nil {
+	if _, err := rack.BuildUpdate(opts.App, opts.ID, structs.BuildUpdateOptions{Started: &started, Status: ptr(structs.BuildStatusRunning)}); err != nil {
 		return fmt.Errorf("reporting build start: %w", err)
 	}
 	err := b.run(ctx)
@@ -90,42 +68,8 @@ func Run(ctx context.Context, rack Rack, opts Options, logs io.Writer) error {
 }
 
 func (o Options) withDefaults() Options {
-	if o.Generation == 0 {
-		o.Generation = 2
-	}
-	if o.Manifest == "" {
-		o.Manifest = "convox.yml"
-		if o.Generation == 1 {
-			o.Manifest = "docker-compose.yml"
-		}
-	}
-	if o.Method == "" {
-		o.Method = cachepolicy.MethodEC2
-	}
+	o.Spec = o.Spec.WithDefaults()
 	return o
-}
-
-// Validate checks the options a build cannot start without.
-func (o Options) Validate() error {
-	var missing []string
-	for name, v := range map[string]string{"app": o.App, "id": o.Id, "url": o.Url, "push": o.Push} {
-		if v == "" {
-			missing = append(missing, name)
-		}
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("missing required: %s", strings.Join(sortStrings(missing), ", "))
-	}
-	if o.Method != "" && o.Method != cachepolicy.MethodEC2 && o.Method != cachepolicy.MethodFargate {
-		return fmt.Errorf("method must be ec2 or fargate, got %q", o.Method)
-	}
-	if o.Generation != 0 && o.Generation != 1 && o.Generation != 2 {
-		return fmt.Errorf("generation must be 1 or 2, got %d", o.Generation)
-	}
-	if _, err := cachepolicy.NormalizeTTL(o.CacheTTL); err != nil {
-		return err
-	}
-	return nil
 }
 
 // builder is one build in progress.
@@ -156,7 +100,7 @@ func (b *builder) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := b.rack.BuildUpdate(b.opts.App, b.opts.Id, structs.BuildUpdateOptions{Manifest: ptr(string(manifest))}); err != nil {
+	if _, err := b.rack.BuildUpdate(b.opts.App, b.opts.ID, structs.BuildUpdateOptions{Manifest: ptr(string(manifest))}); err != nil {
 		return fmt.Errorf("reporting manifest: %w", err)
 	}
 	if err := b.buildAll(ctx, work, src, services); err != nil {
@@ -172,7 +116,7 @@ func (b *builder) workDir() (string, error) {
 			return "", fmt.Errorf("creating work directory: %w", err)
 		}
 	}
-	dir, err := os.MkdirTemp(parent, "build-"+b.opts.Id+"-")
+	dir, err := os.MkdirTemp(parent, "build-"+b.opts.ID+"-")
 	if err != nil {
 		return "", fmt.Errorf("creating work directory: %w", err)
 	}
@@ -181,14 +125,14 @@ func (b *builder) workDir() (string, error) {
 
 // fetch downloads the source object and extracts it safely into dir.
 func (b *builder) fetch(dir string) error {
-	app, key, err := objectKey(b.opts.Url)
+	app, key, err := objectKey(b.opts.URL)
 	if err != nil {
 		return err
 	}
 	if app == "" {
 		app = b.opts.App
 	}
-	fmt.Fprintf(b.out, "Fetching source %s\n", b.opts.Url)
+	fmt.Fprintf(b.out, "Fetching source %s\n", b.opts.URL)
 	r, err := b.rack.ObjectFetch(app, key)
 	if err != nil {
 		return fmt.Errorf("fetching source: %w", err)
@@ -217,7 +161,7 @@ func objectKey(url string) (string, string, error) {
 }
 
 func (b *builder) createRelease() error {
-	r, err := b.rack.ReleaseCreate(b.opts.App, structs.ReleaseCreateOptions{Build: ptr(b.opts.Id)})
+	r, err := b.rack.ReleaseCreate(b.opts.App, structs.ReleaseCreateOptions{Build: ptr(b.opts.ID)})
 	if err != nil {
 		return fmt.Errorf("creating release: %w", err)
 	}
@@ -236,12 +180,12 @@ func (b *builder) finish(status, reason string) error {
 	if b.release != "" {
 		upd.Release = &b.release
 	}
-	key := fmt.Sprintf("build/%s/logs", b.opts.Id)
+	key := fmt.Sprintf("build/%s/logs", b.opts.ID)
 	obj, err := b.rack.ObjectStore(b.opts.App, key, bytes.NewReader(b.log.Bytes()), structs.ObjectStoreOptions{})
 	if err == nil {
 		upd.Logs = &obj.Url
 	}
-	if _, uerr := b.rack.BuildUpdate(b.opts.App, b.opts.Id, upd); uerr != nil {
+	if _, uerr := b.rack.BuildUpdate(b.opts.App, b.opts.ID, upd); uerr != nil {
 		return errors.Join(fmt.Errorf("reporting build %s: %w", status, uerr), err)
 	}
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"time"
 
@@ -27,26 +28,27 @@ const probeTimeout = 15 * time.Second
 const maxProbeBlob = 4 << 20
 
 // probeCache checks the cache repository before a build: it lists its tags,
-// reads one cache manifest (preferring the ref of service) and its config
-// blob. A missing repository or tag is a cold cache (nil); a timeout, refused
-// connection, 5xx, auth failure or a corrupt or truncated answer is an error.
-func probeCache(ctx context.Context, repo, service string, logins map[string]engine.Login) error {
+// reads one cache manifest (the first of prefer that exists, else the first
+// tag) and its config blob, and returns the tags. A missing repository or tag
+// is a cold cache (no tags, nil); a timeout, refused connection, 5xx, auth
+// failure or a corrupt or truncated answer is an error.
+func probeCache(ctx context.Context, repo string, prefer []string, logins map[string]engine.Login) ([]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	r, err := name.NewRepository(repo, nameOptions(repo)...)
 	if err != nil {
-		return fmt.Errorf("cache repository %q: %w", repo, err)
+		return nil, fmt.Errorf("cache repository %q: %w", repo, err)
 	}
 	opts := remoteOptions(ctx, repo, logins)
 	tags, err := remote.List(r, opts...)
 	if err != nil {
-		return coldOrFault("listing the cache tags", err)
+		return nil, coldOrFault("listing the cache tags", err)
 	}
-	tag := pickTag(tags, service+".buildcache")
+	tag := pickTag(tags, prefer)
 	if tag == "" {
-		return nil
+		return tags, nil
 	}
-	return probeManifest(r.Tag(tag), opts)
+	return tags, probeManifest(r.Tag(tag), opts)
 }
 
 // probeRef reads one cache manifest (repo:tag) and its config blob, within
@@ -78,14 +80,14 @@ func remoteOptions(ctx context.Context, ref string, logins map[string]engine.Log
 	return []remote.Option{remote.WithContext(ctx), remote.WithAuth(auth)}
 }
 
-// pickTag is want when tags has it, else the first tag in order ("" for none).
-func pickTag(tags []string, want string) string {
+// pickTag is the first of prefer that tags has, else the first tag in order ("" for none).
+func pickTag(tags []string, prefer []string) string {
 	if len(tags) == 0 {
 		return ""
 	}
-	for _, t := range tags {
-		if t == want {
-			return t
+	for _, want := range prefer {
+		if slices.Contains(tags, want) {
+			return want
 		}
 	}
 	sorted := append([]string(nil), tags...)

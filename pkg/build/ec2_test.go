@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/convox/rack/pkg/buildtask"
 	"github.com/convox/rack/internal/memrack"
 	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/pkg/structs"
@@ -40,8 +41,8 @@ func TestEC2FreshBuilderRebuildIsCached(t *testing.T) {
 	if steps != 5 || cached != 0 {
 		t.Errorf("cold build: %d steps, %d cached; want 5, 0", steps, cached)
 	}
-	if h.digest(h.push+":web."+first.Id) == "" {
-		t.Fatalf("image %s:web.%s not in the app repo", h.push, first.Id)
+	if h.digest(h.push+":web."+first.ID) == "" {
+		t.Fatalf("image %s:web.%s not in the app repo", h.push, first.ID)
 	}
 	warm := h.digest(ref)
 	if warm == "" {
@@ -55,10 +56,10 @@ func TestEC2FreshBuilderRebuildIsCached(t *testing.T) {
 	if !strings.Contains(log, "importing cache manifest from "+ref) {
 		t.Errorf("rebuild log does not import %s", ref)
 	}
-	if h.digest(h.push+":web."+second.Id) == "" {
+	if h.digest(h.push+":web."+second.ID) == "" {
 		t.Errorf("image of the rebuild not in the app repo")
 	}
-	if !strings.Contains(h.rack.Object(h.app, "build/"+second.Id+"/logs"), "Service web: 5 steps, 5 cached") {
+	if !strings.Contains(h.rack.Object(h.app, "build/"+second.ID+"/logs"), "Service web: 5 steps, 5 cached") {
 		t.Error("stored logs lack the summary line")
 	}
 
@@ -149,7 +150,7 @@ func TestMaliciousSourceRefused(t *testing.T) {
 	if _, err := rack.ObjectStore("app", "tmp/evil.tgz", bytes.NewReader(evilTarball(t)), structs.ObjectStoreOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	err := Run(t.Context(), rack, Options{App: "app", Id: "B1", Url: "object://app/tmp/evil.tgz", Push: "127.0.0.1:1/app"}, nil)
+	err := Run(t.Context(), rack, Options{Spec: buildtask.Spec{App: "app", ID: "B1", URL: "object://app/tmp/evil.tgz", Push: "127.0.0.1:1/app"}}, nil)
 	b, _ := rack.BuildGet("app", "B1")
 	if err == nil || b.Status != "failed" || !strings.Contains(b.Reason, "path traversal") {
 		t.Fatalf("err = %v, status %q, reason %q", err, b.Status, b.Reason)

@@ -41,7 +41,7 @@ func TestEC2DockerContainerBuilder(t *testing.T) {
 	if out, err := exec.Command("docker", "inspect", "-f", "{{.HostConfig.NetworkMode}} {{.Config.Image}}", container).CombinedOutput(); err != nil || !strings.Contains(string(out), "host "+image) {
 		t.Errorf("builder container %s: %v %s", container, err, out)
 	}
-	if h.digest(h.push+":web."+first.Id) == "" {
+	if h.digest(h.push+":web."+first.ID) == "" {
 		t.Fatal("image not pushed")
 	}
 
@@ -59,7 +59,7 @@ func TestEC2DockerContainerBuilder(t *testing.T) {
 	if !strings.Contains(log, "Creating buildx builder "+name) {
 		t.Errorf("builder not created again:\n%s", log)
 	}
-	b, _ := h.rack.BuildGet(h.app, third.Id)
+	b, _ := h.rack.BuildGet(h.app, third.ID)
 	if s := summary(t, b, "web"); s.Steps != 5 || s.Cached != 5 || !s.PersistentCache {
 		t.Errorf("rebuild after builder removal: %+v, want 5 of 5 cached from the registry\n%s", s, log)
 	}
@@ -81,7 +81,7 @@ func TestEC2WithoutBuildx(t *testing.T) {
 	opts.BuildArgs = []string{"DEPS_WORK_MB=20"}
 	opts.Engine.DockerConfig = t.TempDir() // no cli-plugins: no buildx
 	opts.Engine.Mirror = h.reg.Host
-	tag := h.push + ":web." + opts.Id
+	tag := h.push + ":web." + opts.ID
 	t.Cleanup(func() { exec.Command("docker", "rmi", tag).Run() })
 	log, b := h.run(opts, false)
 	if n := strings.Count(log, "WARNING: docker buildx is not available"); n != 1 {

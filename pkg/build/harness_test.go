@@ -17,6 +17,7 @@ import (
 
 	"github.com/convox/rack/internal/memrack"
 	"github.com/convox/rack/internal/testenv"
+	"github.com/convox/rack/pkg/buildtask"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/pkg/tarball"
 )
@@ -67,8 +68,8 @@ func (h *harness) upload(dir string) string {
 func (h *harness) opts(url string) Options {
 	id := fmt.Sprintf("B%d", h.n.Add(1))
 	h.rack.AddBuild(h.app, id)
-	return Options{App: h.app, Id: id, Url: url, Push: h.push, Auth: h.reg.AuthJSON(),
-		Method: "ec2", Cache: true, CacheRepo: h.cache, CacheTTL: "30"}
+	return Options{Spec: buildtask.Spec{App: h.app, ID: id, URL: url, Push: h.push, Auth: h.reg.AuthJSON(),
+		Method: buildtask.EC2, Cache: true, CacheRepo: h.cache, CacheTTL: "30"}}
 }
 
 // run builds and returns the log and the build record; failures are fatal unless wantErr.
@@ -76,12 +77,12 @@ func (h *harness) run(opts Options, wantErr bool) (string, *structs.Build) {
 	h.t.Helper()
 	var logs bytes.Buffer
 	err := Run(context.Background(), h.rack, opts, &logs)
-	b, gerr := h.rack.BuildGet(opts.App, opts.Id)
+	b, gerr := h.rack.BuildGet(opts.App, opts.ID)
 	if gerr != nil {
 		h.t.Fatal(gerr)
 	}
 	if (err != nil) != wantErr {
-		h.t.Fatalf("build %s: err = %v (want error: %v)\n%s", opts.Id, err, wantErr, logs.String())
+		h.t.Fatalf("build %s: err = %v (want error: %v)\n%s", opts.ID, err, wantErr, logs.String())
 	}
 	return logs.String(), b
 }

@@ -11,9 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/convox/rack/pkg/build/cachekey"
 	"github.com/convox/rack/pkg/build/cachepolicy"
 	"github.com/convox/rack/pkg/build/dockerfile"
 	"github.com/convox/rack/pkg/build/engine"
+	"github.com/convox/rack/pkg/buildtask"
 	"github.com/convox/rack/pkg/structs"
 )
 
@@ -23,6 +25,10 @@ type group struct {
 	req engine.Request
 	// pull marks an image-only service: a one-line FROM build, never cached.
 	pull bool
+	// app owns the build's own cache refs; sharedKeys name its dependency
+	// prefixes in the rack-wide cache (the ec2 method's registry cache).
+	app        string
+	sharedKeys []string
 }
 
 // buildAll is the one service loop: every engine, every method goes through it.
@@ -48,16 +54,21 @@ func (b *builder) buildAll(ctx context.Context, work, src string, services []ser
 	}
 	in.Cache, in.BuildArgs = false, nil
 	uncached := cachepolicy.Decide(in)
-	if policy.Persistent {
-		if err := probeCache(ctx, b.opts.CacheRepo, firstBuilt(services), cfg.Logins); err != nil {
-			fmt.Fprintf(b.out, "WARNING: the build cache failed (%v); building without the persistent cache\n", err)
-			policy = uncached
-		}
-	}
 
 	groups, err := b.groups(work, src, services, policy, uncached)
 	if err != nil {
 		return err
+	}
+	if policy.Persistent {
+		tags, err := probeCache(ctx, b.opts.CacheRepo, preferredTags(groups), cfg.Logins)
+		if err != nil {
+			fmt.Fprintf(b.out, "WARNING: the build cache failed (%v); building without the persistent cache\n", err)
+			for i := range groups {
+				groups[i].req.Policy = uncached
+			}
+		} else {
+			b.planRefs(groups, tags)
+		}
 	}
 	for _, g := range groups {
 		if err := b.buildGroup(ctx, eng, g, uncached); err != nil {
@@ -67,18 +78,40 @@ func (b *builder) buildAll(ctx context.Context, work, src string, services []ser
 	return b.report(groups, cfg.Logins)
 }
 
-// firstBuilt is the first service built from source ("" when none).
-func firstBuilt(services []service) string {
-	for _, s := range services {
-		if s.Path != "" {
-			return s.Name
+// preferredTags are the cache tags the probe reads first: the first built
+// group's own and shared refs.
+func preferredTags(groups []group) []string {
+	for _, g := range groups {
+		if !g.pull {
+			r := cachepolicy.PlanRefs(g.app, g.req.Services, g.sharedKeys, nil)
+			tags := make([]string, 0, len(r.To))
+			for _, t := range r.To {
+				tags = append(tags, t.Tag)
+			}
+			return tags
 		}
 	}
-	return ""
+	return nil
+}
+
+// planRefs gives each built group the cache refs it reads and writes, reading
+// only the tags the cache repository has.
+func (b *builder) planRefs(groups []group, tags []string) {
+	have := map[string]bool{}
+	for _, t := range tags {
+		have[t] = true
+	}
+	exists := func(t string) bool { return have[t] }
+	for i, g := range groups {
+		if g.pull || !g.req.Policy.Persistent {
+			continue
+		}
+		groups[i].req.CacheRefs = cachepolicy.PlanRefs(g.app, g.req.Services, g.sharedKeys, exists)
+	}
 }
 
 func (b *builder) engine(ctx context.Context, cfg engine.Config) (engine.Engine, bool, error) {
-	if b.opts.Method == cachepolicy.MethodFargate {
+	if b.opts.Method == buildtask.Fargate {
 		eng, err := engine.NewKaniko(cfg)
 		return eng, false, err
 	}
@@ -90,7 +123,7 @@ func (b *builder) groups(work, src string, services []service, policy, uncached 
 	var groups []group
 	index := map[string]int{}
 	for _, s := range services {
-		tag := fmt.Sprintf("%s:%s.%s", b.opts.Push, s.Name, b.opts.Id)
+		tag := fmt.Sprintf("%s:%s.%s", b.opts.Push, s.Name, b.opts.ID)
 		if s.Path == "" {
 			dir := filepath.Join(work, "pull", s.Name)
 			if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -128,8 +161,12 @@ func (b *builder) groups(work, src string, services []service, policy, uncached 
 			groups[i].req.Tags = append(groups[i].req.Tags, tag)
 			continue
 		}
+		var shared []string
+		if policy.Persistent && b.opts.Method == buildtask.EC2 {
+			shared = cachekey.Keys(file, ctxDir, target, args)
+		}
 		index[key] = len(groups)
-		groups = append(groups, group{req: engine.Request{Services: []string{s.Name}, Root: work, Context: ctxDir,
+		groups = append(groups, group{app: b.opts.App, sharedKeys: shared, req: engine.Request{Services: []string{s.Name}, Root: work, Context: ctxDir,
 			Dockerfile: df, Target: target, Args: args, Tags: []string{tag}, Bases: file.Bases(args), Policy: policy}})
 	}
 	sort.SliceStable(groups, func(i, j int) bool { return !groups[i].pull && groups[j].pull })
@@ -174,10 +211,21 @@ func (b *builder) buildGroup(ctx context.Context, eng engine.Engine, g group, un
 	secs := time.Since(start).Seconds()
 	for _, s := range req.Services {
 		persistent := req.Policy.Persistent && fault == ""
-		b.summary = append(b.summary, structs.BuildServiceSummary{Service: s, Steps: res.Steps, Cached: res.Cached, Seconds: round(secs), PersistentCache: persistent})
+		source := ""
+		if persistent && res.Cached > 0 {
+			source = req.CacheRefs.Source()
+			if b.opts.Method == buildtask.Fargate {
+				source = cachepolicy.SourceLayers
+			}
+		}
+		b.summary = append(b.summary, structs.BuildServiceSummary{Service: s, Steps: res.Steps, Cached: res.Cached, Seconds: round(secs),
+			PersistentCache: persistent, CacheSource: source})
 		cache := "local cache"
 		if persistent {
 			cache = "persistent cache"
+			if source != "" {
+				cache += ", cached steps from " + structs.CacheSourceText(source)
+			}
 		}
 		fmt.Fprintf(b.out, "Service %s: %d steps, %d cached, %.1fs (%s)\n", s, res.Steps, res.Cached, secs, cache)
 	}
@@ -202,7 +250,7 @@ func (b *builder) report(groups []group, logins map[string]engine.Login) error {
 		}
 		break
 	}
-	if _, err := b.rack.BuildUpdate(b.opts.App, b.opts.Id, upd); err != nil {
+	if _, err := b.rack.BuildUpdate(b.opts.App, b.opts.ID, upd); err != nil {
 		return fmt.Errorf("reporting build cache summary: %w", err)
 	}
 	return nil

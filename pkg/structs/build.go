@@ -42,6 +42,35 @@ type BuildServiceSummary struct {
 	Seconds float64 `json:"seconds"`
 	// PersistentCache says whether the registry cache was used for this service.
 	PersistentCache bool `json:"persistent-cache"`
+	// CacheSource is where its cached steps came from (a CacheSource* value), "" for none.
+	CacheSource string `json:"cache-source,omitempty"`
+}
+
+// Where a service's cached steps came from: the cache-source of its summary.
+const (
+	// CacheSourceApp is the app's own cache ref for the service.
+	CacheSourceApp = "app"
+	// CacheSourceShared is a rack-wide ref of a dependency prefix, shared by apps.
+	CacheSourceShared = "shared"
+	// CacheSourceLegacy is the rack-wide per-service ref of racks before per-app refs.
+	CacheSourceLegacy = "legacy"
+	// CacheSourceLayers is kaniko's rack-wide layer cache, keyed by content.
+	CacheSourceLayers = "layers"
+)
+
+// CacheSourceText says a cache source in words, for logs and `convox builds info`.
+func CacheSourceText(source string) string {
+	switch source {
+	case CacheSourceApp:
+		return "the app's own cache"
+	case CacheSourceShared:
+		return "the rack's shared cache"
+	case CacheSourceLegacy:
+		return "the pre-upgrade per-service cache"
+	case CacheSourceLayers:
+		return "the rack's layer cache"
+	}
+	return source
 }
 
 // Terminal reports whether the build has finished, successfully or not.

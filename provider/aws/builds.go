@@ -4,15 +4,15 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/convox/rack/pkg/buildtask"
 	"github.com/convox/rack/pkg/structs"
-	"github.com/convox/rack/provider/aws/buildtask"
+	"github.com/convox/rack/provider/aws/ecsbuild"
 	"github.com/convox/rack/provider/aws/records"
 	"github.com/convox/rack/provider/aws/stack"
 )
@@ -91,10 +91,13 @@ func (p *Provider) BuildCreate(app, url string, opts structs.BuildCreateOptions)
 		Started:        now,
 		WildcardDomain: opts.WildcardDomain != nil && *opts.WildcardDomain,
 	}
-	env := p.buildEnv(st, a, b, url, opts)
+	env, err := p.buildSpec(st, a, b, url, opts)
+	if err != nil {
+		return nil, err
+	}
 	env.Auth = login.AuthJSON()
 	task.StartedBy = b.Id
-	in, err := buildtask.RunTaskInput(task, env, buildtask.Args(opts.NoCache != nil && *opts.NoCache, opts.BuildArgs))
+	in, err := ecsbuild.RunTaskInput(task, env)
 	if err != nil {
 		return nil, err
 	}
@@ -124,13 +127,16 @@ func (p *Provider) BuildCreate(app, url string, opts structs.BuildCreateOptions)
 }
 
 // buildTaskOf is where builds run, from the stack's BuildMethod and outputs.
-func buildTaskOf(st *stack.Stack) (buildtask.Task, error) {
-	method := firstOf(st.Parameters["BuildMethod"], buildtask.MethodEC2)
+func buildTaskOf(st *stack.Stack) (ecsbuild.Task, error) {
+	method, err := buildtask.ParseMethod(st.Parameters["BuildMethod"])
+	if err != nil {
+		return ecsbuild.Task{}, fmt.Errorf("BuildMethod: %w", err)
+	}
 	def := "BuildTaskDefinitionEc2"
-	if method == buildtask.MethodFargate {
+	if method == buildtask.Fargate {
 		def = "BuildTaskDefinitionFargate"
 	}
-	t := buildtask.Task{Method: method}
+	t := ecsbuild.Task{Method: method}
 	for _, o := range []struct {
 		name string
 		dst  *string
@@ -141,7 +147,7 @@ func buildTaskOf(st *stack.Stack) (buildtask.Task, error) {
 		}
 		*o.dst = v
 	}
-	if method == buildtask.MethodFargate {
+	if method == buildtask.Fargate {
 		for _, s := range strings.Split(st.Outputs["Subnets"], ",") {
 			if s = strings.TrimSpace(s); s != "" {
 				t.Subnets = append(t.Subnets, s)
@@ -152,44 +158,30 @@ func buildTaskOf(st *stack.Stack) (buildtask.Task, error) {
 	return t, nil
 }
 
-// buildEnv is the task environment of b (without BUILD_AUTH): the persistent
-// cache as the stack has it, never for generation 1 apps.
-func (p *Provider) buildEnv(st *stack.Stack, a *structs.App, b structs.Build, url string, opts structs.BuildCreateOptions) buildtask.Env {
-	manifest := deref(opts.Manifest)
-	if manifest == "" {
-		manifest = "convox.yml"
-		if a.Generation == "1" {
-			manifest = "docker-compose.yml"
-		}
+// buildSpec is the build-task contract of b (without BUILD_AUTH): the
+// persistent cache as the stack's parameters and outputs have it.
+func (p *Provider) buildSpec(st *stack.Stack, a *structs.App, b structs.Build, url string, opts structs.BuildCreateOptions) (buildtask.Spec, error) {
+	gen := 2
+	if a.Generation == "1" {
+		gen = 1
 	}
-	env := buildtask.Env{
+	s := buildtask.Spec{
 		App:         a.Name,
 		ID:          b.Id,
 		URL:         url,
 		Push:        b.Repository,
-		Generation:  firstOf(a.Generation, "2"),
-		Manifest:    manifest,
+		Generation:  gen,
+		Manifest:    deref(opts.Manifest),
 		Development: opts.Development != nil && *opts.Development,
-		Method:      firstOf(st.Parameters["BuildMethod"], buildtask.MethodEC2),
 		Rack:        p.rack,
 		RackURL:     p.rackURL,
+		NoCache:     opts.NoCache != nil && *opts.NoCache,
+		BuildArgs:   opts.BuildArgs,
 	}
-	repo := st.Outputs["BuildCacheRepositoryUri"]
-	if st.Parameters["BuildCache"] == "Yes" && repo != "" && env.Generation != "1" {
-		env.Cache, env.CacheRepo = true, repo
+	if err := s.FromRack(st.Parameters, st.Outputs["BuildCacheRepositoryUri"]); err != nil {
+		return buildtask.Spec{}, err
 	}
-	env.CacheTTL = cacheTTL(st)
-	return env
-}
-
-// cacheTTL is how long cached layers stay usable, as the template has it: the
-// retention days in hours with cleanup on, else (nothing expires) ten years.
-func cacheTTL(st *stack.Stack) string {
-	days, err := strconv.Atoi(st.Parameters["BuildCacheRetentionDays"])
-	if st.Parameters["BuildCacheCleanup"] != "Yes" || err != nil || days < 1 {
-		return "87600h"
-	}
-	return fmt.Sprintf("%dh", days*24)
+	return s.WithDefaults(), nil
 }
 
 // BuildGet reads a build.

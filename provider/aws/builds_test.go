@@ -14,6 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/convox/rack/pkg/buildtask"
 	"github.com/convox/rack/pkg/structs"
 )
 
@@ -283,15 +287,25 @@ func TestBuildCreate(t *testing.T) {
 				}
 			})
 
-			t.Run("generation 1 never uses the cache", func(t *testing.T) {
+			t.Run("generation 1 gets the rack's settings; cmd/build keeps it off the cache", func(t *testing.T) {
 				b, err := r.p.BuildCreate("legacy", "object://legacy/tmp/src.tgz", structs.BuildCreateOptions{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				env, _ := overrides(t, r.task(b))
-				if env["BUILD_CACHE"] != "false" || env["BUILD_CACHE_REPO"] != "" || env["BUILD_GENERATION"] != "1" || env["BUILD_MANIFEST"] != "docker-compose.yml" {
-					t.Errorf("gen1 env: cache %q repo %q generation %q manifest %q", env["BUILD_CACHE"], env["BUILD_CACHE_REPO"], env["BUILD_GENERATION"], env["BUILD_MANIFEST"])
-				}
+				require.NoError(t, err)
+				env, cmd := overrides(t, r.task(b))
+				assert.Equal(t, wantCache, env["BUILD_CACHE"])
+				assert.Equal(t, wantRepo, env["BUILD_CACHE_REPO"])
+				assert.Equal(t, "1", env["BUILD_GENERATION"])
+				assert.Equal(t, "docker-compose.yml", env["BUILD_MANIFEST"])
+				spec, err := buildtask.Parse(cmd, func(k string) string { return env[k] })
+				require.NoError(t, err)
+				assert.Equal(t, 1, spec.Generation)
+			})
+
+			t.Run("cmd/build parses the overrides back", func(t *testing.T) {
+				spec, err := buildtask.Parse(cmd, func(k string) string { return env[k] })
+				require.NoError(t, err)
+				assert.Equal(t, buildtask.Spec{App: "web", ID: b.Id, URL: "object://web/tmp/src.tgz", Push: b.Repository, Auth: env["BUILD_AUTH"],
+					Generation: 2, Manifest: "convox.yml", Method: buildtask.Method(c.params["BuildMethod"]), Cache: c.cache, CacheRepo: wantRepo,
+					CacheTTL: c.ttl, Rack: rackName, RackURL: "http://convox:rack-secret@127.0.0.1:5443"}, spec)
 			})
 
 			t.Run("the registry login stays out of logs and records", func(t *testing.T) {

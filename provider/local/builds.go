@@ -7,11 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/convox/rack/pkg/buildtask"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/provider/local/builder"
 	"github.com/convox/rack/provider/local/buildlog"
@@ -46,7 +45,11 @@ func (p *Provider) BuildCreate(app, url string, opts structs.BuildCreateOptions)
 	if err != nil {
 		return nil, err
 	}
-	task := builder.Task{ID: b.Id, Env: p.taskEnv(a, b.Id, url, opts, ps), Args: taskArgs(opts)}
+	spec, err := p.taskSpec(a, b.Id, url, opts, ps)
+	if err != nil {
+		return nil, err
+	}
+	task := builder.Task{ID: b.Id, Env: spec.Environ(), Args: spec.Args()}
 	if err := p.store.BuildPut(b); err != nil {
 		return nil, err
 	}
@@ -56,48 +59,47 @@ func (p *Provider) BuildCreate(app, url string, opts structs.BuildCreateOptions)
 	return &b, nil
 }
 
-// taskEnv is exactly what an ECS build task gets, plus the registry mirror a
-// rack without Docker Hub access needs.
-func (p *Provider) taskEnv(a *structs.App, build, url string, opts structs.BuildCreateOptions, ps map[string]string) []string {
-	auth, _ := json.Marshal(map[string]map[string]string{p.registry.Host(): {"username": p.regUser, "password": p.regPass}})
-	cache := ps["BuildCache"] == "Yes"
-	cacheRepo, ttl := "", "365"
-	if cache {
-		cacheRepo = p.registry.Host() + "/" + p.CacheRepo()
+// taskSpec is the build-task contract of one build, exactly as an ECS build
+// task gets it, plus the registry mirror a rack without Docker Hub access needs.
+func (p *Provider) taskSpec(a *structs.App, build, url string, opts structs.BuildCreateOptions, ps map[string]string) (buildtask.Spec, error) {
+	auth, err := json.Marshal(map[string]map[string]string{p.registry.Host(): {"username": p.regUser, "password": p.regPass}})
+	if err != nil {
+		return buildtask.Spec{}, err
 	}
-	if ps["BuildCacheCleanup"] == "Yes" {
-		ttl = ps["BuildCacheRetentionDays"]
+	gen, err := generation(a.Generation)
+	if err != nil {
+		return buildtask.Spec{}, err
 	}
-	dev := opts.Development != nil && *opts.Development
-	return []string{
-		"BUILD_APP=" + a.Name,
-		"BUILD_ID=" + build,
-		"BUILD_URL=" + url,
-		"BUILD_PUSH=" + p.registry.Host() + "/" + a.Name,
-		"BUILD_AUTH=" + string(auth),
-		"BUILD_GENERATION=" + a.Generation,
-		"BUILD_MANIFEST=" + deref(opts.Manifest),
-		"BUILD_DEVELOPMENT=" + strconv.FormatBool(dev),
-		"BUILD_METHOD=" + ps["BuildMethod"],
-		"BUILD_CACHE=" + strconv.FormatBool(cache),
-		"BUILD_CACHE_REPO=" + cacheRepo,
-		"BUILD_CACHE_TTL=" + ttl,
-		"BUILD_RACK=" + p.opts.Name,
-		"BUILD_REGISTRY_MIRROR=" + p.registry.Host(),
-		"RACK_URL=" + p.rackURL(),
+	s := buildtask.Spec{
+		App:         a.Name,
+		ID:          build,
+		URL:         url,
+		Push:        p.registry.Host() + "/" + a.Name,
+		Auth:        string(auth),
+		Generation:  gen,
+		Manifest:    deref(opts.Manifest),
+		Development: opts.Development != nil && *opts.Development,
+		Rack:        p.opts.Name,
+		RackURL:     p.rackURL(),
+		Mirror:      p.registry.Host(),
+		NoCache:     opts.NoCache != nil && *opts.NoCache,
+		BuildArgs:   opts.BuildArgs,
 	}
+	if err := s.FromRack(ps, p.registry.Host()+"/"+p.CacheRepo()); err != nil {
+		return buildtask.Spec{}, err
+	}
+	return s.WithDefaults(), nil
 }
 
-// taskArgs are cmd/build's arguments for `convox build` options.
-func taskArgs(opts structs.BuildCreateOptions) []string {
-	var args []string
-	if opts.NoCache != nil && *opts.NoCache {
-		args = append(args, "-cache=false")
+// generation reads an app's generation ("" is 2).
+func generation(g string) (int, error) {
+	switch g {
+	case "", "2":
+		return 2, nil
+	case "1":
+		return 1, nil
 	}
-	for _, a := range opts.BuildArgs {
-		args = append(args, "-build-args", a)
-	}
-	return args
+	return 0, fmt.Errorf("app generation must be 1 or 2, got %q", g)
 }
 
 func deref(s *string) string {
@@ -332,7 +334,3 @@ func (p *Provider) recover() error {
 	}
 	return nil
 }
-
-// buildEnvKeys lists the variables of the build task contract, for tests.
-var buildEnvKeys = strings.Fields(`BUILD_APP BUILD_ID BUILD_URL BUILD_PUSH BUILD_AUTH BUILD_GENERATION
-	BUILD_MANIFEST BUILD_DEVELOPMENT BUILD_METHOD BUILD_CACHE BUILD_CACHE_REPO BUILD_CACHE_TTL BUILD_RACK RACK_URL`)

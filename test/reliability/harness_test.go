@@ -27,6 +27,7 @@ import (
 	"github.com/convox/rack/internal/memrack"
 	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/pkg/build"
+	"github.com/convox/rack/pkg/buildtask"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/pkg/tarball"
 )
@@ -105,8 +106,8 @@ func (w *world) source(token string) string {
 
 // opts are the options of a new build of url.
 func (w *world) opts(url string) build.Options {
-	o := build.Options{App: app, Id: w.addBuild(), Url: url, Push: w.push, Method: w.method,
-		Cache: true, CacheRepo: w.cache, CacheTTL: "30", Auth: w.auth()}
+	o := build.Options{Spec: buildtask.Spec{App: app, ID: w.addBuild(), URL: url, Push: w.push, Method: buildtask.Method(w.method),
+		Cache: true, CacheRepo: w.cache, CacheTTL: "30", Auth: w.auth()}}
 	o.Engine.Mirror = w.reg.Host
 	if w.method == "fargate" {
 		o.Engine.KanikoImage = w.kaniko
@@ -143,11 +144,11 @@ func (w *world) run(o build.Options, limit time.Duration) (string, *structs.Buil
 	var logs bytes.Buffer
 	start := time.Now()
 	err := build.Run(ctx, w.rack, o, &logs)
-	w.t.Logf("build %s (%s): %s, err=%v", o.Id, w.method, time.Since(start).Round(time.Second), err)
+	w.t.Logf("build %s (%s): %s, err=%v", o.ID, w.method, time.Since(start).Round(time.Second), err)
 	if ctx.Err() != nil {
-		w.t.Errorf("build %s still running after %s: a cache fault must not hang a build\n%s", o.Id, limit, tail(logs.String()))
+		w.t.Errorf("build %s still running after %s: a cache fault must not hang a build\n%s", o.ID, limit, tail(logs.String()))
 	}
-	b, gerr := w.rack.BuildGet(app, o.Id)
+	b, gerr := w.rack.BuildGet(app, o.ID)
 	if gerr != nil {
 		w.t.Fatal(gerr)
 	}
@@ -159,7 +160,7 @@ func (w *world) mustBuild(o build.Options) (string, *structs.Build) {
 	w.t.Helper()
 	log, b, err := w.run(o, 5*time.Minute)
 	if err != nil || b.Status != structs.BuildStatusComplete {
-		w.t.Fatalf("build %s: err=%v status=%q reason=%q\n%s", o.Id, err, b.Status, b.Reason, tail(log))
+		w.t.Fatalf("build %s: err=%v status=%q reason=%q\n%s", o.ID, err, b.Status, b.Reason, tail(log))
 	}
 	return log, b
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/convox/rack/internal/faultproxy"
 	"github.com/convox/rack/internal/memrack"
 	"github.com/convox/rack/pkg/build"
+	"github.com/convox/rack/pkg/buildtask"
 	"github.com/convox/rack/pkg/structs"
 )
 
@@ -39,8 +40,8 @@ func TestBrokenAuthNeverEchoed(t *testing.T) {
 		// a source that reaches the engine, where BUILD_AUTH is read
 		url := w.source("auth")
 		var logs strings.Builder
-		err := build.Run(context.Background(), w.rack, build.Options{App: app, Id: id, Url: url, Push: "127.0.0.1:1/" + app,
-			Auth: auth, Method: "ec2"}, &logs)
+		err := build.Run(context.Background(), w.rack, build.Options{Spec: buildtask.Spec{App: app, ID: id, URL: url, Push: "127.0.0.1:1/" + app,
+			Auth: auth, Method: buildtask.EC2}}, &logs)
 		b, _ := w.rack.BuildGet(app, id)
 		if err == nil || b.Status != structs.BuildStatusFailed {
 			t.Errorf("BUILD_AUTH %q: err=%v status=%q", auth, err, b.Status)
@@ -69,7 +70,7 @@ func TestRegistryLoginFailureHidesPassword(t *testing.T) {
 	if err == nil || b.Status != structs.BuildStatusFailed {
 		t.Fatalf("build with its login refused: err=%v status=%q", err, b.Status)
 	}
-	stored := w.rack.Object(app, "build/"+o.Id+"/logs")
+	stored := w.rack.Object(app, "build/"+o.ID+"/logs")
 	for where, s := range map[string]string{"log": log, "stored log": stored, "reason": b.Reason, "error": err.Error(),
 		"manifest": b.Manifest, "entrypoint": b.Entrypoint} {
 		if found := w.leaks(s); len(found) > 0 {

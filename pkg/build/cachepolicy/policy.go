@@ -5,15 +5,9 @@ package cachepolicy
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
-	"time"
-)
 
-// Build methods, as the BuildMethod rack parameter names them.
-const (
-	MethodEC2     = "ec2"
-	MethodFargate = "fargate"
+	"github.com/convox/rack/pkg/buildtask"
 )
 
 // DefaultTTL is kaniko's own cache TTL; used when the provider passes none.
@@ -22,7 +16,7 @@ const DefaultTTL = "336h"
 // Input is everything the policy depends on.
 type Input struct {
 	// Method is ec2 (buildx) or fargate (kaniko).
-	Method string
+	Method buildtask.Method
 	// Cache is the rack's BuildCache parameter.
 	Cache bool
 	// Repo is the cache repository, e.g. 123.dkr.ecr.us-east-1.amazonaws.com/rack-build-cache.
@@ -57,7 +51,7 @@ var secretWords = []string{"TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "CRED
 
 // Decide is the cache policy.
 func Decide(in Input) Policy {
-	p := Policy{in: in, Buildx: in.Method != MethodFargate && in.Buildx}
+	p := Policy{in: in, Buildx: in.Method != buildtask.Fargate && in.Buildx}
 	wanted := in.Cache
 	switch {
 	case !wanted:
@@ -67,10 +61,10 @@ func Decide(in Input) Policy {
 	case strings.TrimSpace(in.Repo) == "":
 		p.Warnings = append(p.Warnings, "WARNING: BuildCache is on but no cache repository was given; building without the persistent build cache")
 		wanted = false
-	case in.Method == MethodEC2 && !in.Buildx:
+	case in.Method == buildtask.EC2 && !in.Buildx:
 		p.Warnings = append(p.Warnings, "WARNING: docker buildx is not available in this build image; building without the persistent build cache")
 		wanted = false
-	case in.Method == MethodFargate && in.NoCache:
+	case in.Method == buildtask.Fargate && in.NoCache:
 		// kaniko: --no-cache skips the persistent cache entirely.
 		wanted = false
 	}
@@ -84,15 +78,21 @@ func Decide(in Input) Policy {
 	return p
 }
 
-// Ref is the registry cache reference of one service on the ec2 method.
-func (p Policy) Ref(service string) string {
-	return fmt.Sprintf("%s:%s.buildcache", strings.TrimSpace(p.in.Repo), service)
+// Repo is the cache repository while the registry cache is used, else "".
+func (p Policy) Repo() string {
+	if !p.Persistent {
+		return ""
+	}
+	return strings.TrimSpace(p.in.Repo)
 }
 
-// BuildxFlags are the buildx cache flags for one build shared by services
-// (each service keeps its own cache ref); nil when buildx is not used.
-func (p Policy) BuildxFlags(services ...string) []string {
-	if p.in.Method == MethodFargate || !p.Buildx {
+// cacheToOptions are the registry cache export options of the ec2 method.
+const cacheToOptions = ",mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true,compression=estargz"
+
+// BuildxFlags are the buildx cache flags of one build: a --cache-from per
+// ref it reads, a --cache-to per ref it writes; nil when buildx is not used.
+func (p Policy) BuildxFlags(refs Refs) []string {
+	if p.in.Method == buildtask.Fargate || !p.Buildx {
 		return nil
 	}
 	var flags []string
@@ -102,20 +102,21 @@ func (p Policy) BuildxFlags(services ...string) []string {
 	if !p.Persistent {
 		return flags
 	}
+	repo := strings.TrimSpace(p.in.Repo)
 	if p.Import {
-		for _, s := range services {
-			flags = append(flags, "--cache-from", "type=registry,ref="+p.Ref(s))
+		for _, r := range refs.From {
+			flags = append(flags, "--cache-from", "type=registry,ref="+repo+":"+r.Tag)
 		}
 	}
-	for _, s := range services {
-		flags = append(flags, "--cache-to", "type=registry,ref="+p.Ref(s)+",mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true,compression=estargz")
+	for _, r := range refs.To {
+		flags = append(flags, "--cache-to", "type=registry,ref="+repo+":"+r.Tag+cacheToOptions)
 	}
 	return flags
 }
 
 // DockerFlags are the plain `docker build` flags (no buildx): local cache only.
 func (p Policy) DockerFlags() []string {
-	if p.in.Method == MethodFargate || p.Buildx || !p.in.NoCache {
+	if p.in.Method == buildtask.Fargate || p.Buildx || !p.in.NoCache {
 		return nil
 	}
 	return []string{"--no-cache"}
@@ -123,10 +124,10 @@ func (p Policy) DockerFlags() []string {
 
 // KanikoFlags are the kaniko executor cache flags; nil off the fargate method.
 func (p Policy) KanikoFlags() []string {
-	if p.in.Method != MethodFargate || !p.Persistent {
+	if p.in.Method != buildtask.Fargate || !p.Persistent {
 		return nil
 	}
-	ttl, err := NormalizeTTL(p.in.TTL)
+	ttl, err := buildtask.NormalizeTTL(p.in.TTL)
 	if err != nil || ttl == "" {
 		ttl = DefaultTTL
 	}
@@ -149,24 +150,4 @@ func SecretArgs(args []string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// NormalizeTTL turns BUILD_CACHE_TTL (whole days like "30", or a Go duration
-// like "720h") into kaniko's duration syntax; "" stays "".
-func NormalizeTTL(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", nil
-	}
-	if days, err := strconv.Atoi(s); err == nil {
-		if days < 1 {
-			return "", fmt.Errorf("cache ttl %q: days must be at least 1", s)
-		}
-		return fmt.Sprintf("%dh", days*24), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return "", fmt.Errorf("cache ttl %q: want whole days (30) or a duration (720h)", s)
-	}
-	return d.String(), nil
 }

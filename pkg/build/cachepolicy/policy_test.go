@@ -2,19 +2,25 @@ package cachepolicy
 
 import (
 	"fmt"
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	
+	"github.com/convox/rack/pkg/buildtask"
 )
 
 const repo = "123.dkr.ecr.us-east-1.amazonaws.com/rack-build-cache"
 
+// webRefs are one app's own ref for web, read and written.
+var webRefs = Refs{From: []Ref{{Tag: "demo.web.buildcache", Source: SourceApp}}, To: []Ref{{Tag: "demo.web.buildcache", Source: SourceApp}}}
+
 func webFrom() []string {
-	return []string{"--cache-from", "type=registry,ref=" + repo + ":web.buildcache"}
+	return []string{"--cache-from", "type=registry,ref=" + repo + ":demo.web.buildcache"}
 }
 
 func webTo() []string {
-	return []string{"--cache-to", "type=registry,ref=" + repo + ":web.buildcache,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true,compression=estargz"}
+	return []string{"--cache-to", "type=registry,ref=" + repo + ":demo.web.buildcache,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true,compression=estargz"}
 }
 
 func cat(parts ...[]string) []string {
@@ -29,7 +35,7 @@ func cat(parts ...[]string) []string {
 // checks every flag set and warning against the rules of DESIGN.md.
 func TestMatrix(t *testing.T) {
 	kaniko := []string{"--cache=true", "--cache-repo=" + repo, "--cache-ttl=720h"}
-	for _, method := range []string{MethodEC2, MethodFargate} {
+	for _, method := range []buildtask.Method{buildtask.EC2, buildtask.Fargate} {
 		for _, cache := range []bool{false, true} {
 			for _, r := range []string{"", repo} {
 				for _, noCache := range []bool{false, true} {
@@ -43,7 +49,7 @@ func TestMatrix(t *testing.T) {
 								var wantBuildx, wantDocker, wantKaniko []string
 								var wantWarn string
 								switch method {
-								case MethodEC2:
+								case buildtask.EC2:
 									switch {
 									case !buildx:
 										if noCache {
@@ -59,7 +65,7 @@ func TestMatrix(t *testing.T) {
 									if eligible && !buildx {
 										wantWarn = "WARNING: docker buildx is not available"
 									}
-								case MethodFargate:
+								case buildtask.Fargate:
 									if eligible && !noCache {
 										wantKaniko = kaniko
 									}
@@ -70,23 +76,20 @@ func TestMatrix(t *testing.T) {
 								case cache && r == "":
 									wantWarn = "WARNING: BuildCache is on but no cache repository"
 								}
-								if got := p.BuildxFlags("web"); !reflect.DeepEqual(got, wantBuildx) {
-									t.Errorf("buildx flags = %q, want %q", got, wantBuildx)
+								assert.Equal(t, wantBuildx, p.BuildxFlags(webRefs), "buildx flags")
+								assert.Equal(t, wantDocker, p.DockerFlags(), "docker flags")
+								assert.Equal(t, wantKaniko, p.KanikoFlags(), "kaniko flags")
+								if wantWarn == "" {
+									assert.Empty(t, p.Warnings)
+								} else if assert.Len(t, p.Warnings, 1) {
+									assert.True(t, strings.HasPrefix(p.Warnings[0], wantWarn), "warning %q, want one line starting %q", p.Warnings[0], wantWarn)
 								}
-								if got := p.DockerFlags(); !reflect.DeepEqual(got, wantDocker) {
-									t.Errorf("docker flags = %q, want %q", got, wantDocker)
-								}
-								if got := p.KanikoFlags(); !reflect.DeepEqual(got, wantKaniko) {
-									t.Errorf("kaniko flags = %q, want %q", got, wantKaniko)
-								}
-								if wantWarn == "" && len(p.Warnings) != 0 {
-									t.Errorf("warnings = %q, want none", p.Warnings)
-								}
-								if wantWarn != "" && (len(p.Warnings) != 1 || !strings.HasPrefix(p.Warnings[0], wantWarn)) {
-									t.Errorf("warnings = %q, want one line starting %q", p.Warnings, wantWarn)
-								}
-								if p.Persistent != (len(wantKaniko) > 0 || (method == MethodEC2 && buildx && eligible)) {
-									t.Errorf("persistent = %v", p.Persistent)
+								persistent := len(wantKaniko) > 0 || (method == buildtask.EC2 && buildx && eligible)
+								assert.Equal(t, persistent, p.Persistent, "persistent")
+								if persistent {
+									assert.Equal(t, repo, p.Repo())
+								} else {
+									assert.Empty(t, p.Repo())
 								}
 							})
 						}
@@ -97,14 +100,12 @@ func TestMatrix(t *testing.T) {
 	}
 }
 
-// TestSharedBuildKeepsEveryServiceRef: one build for three services reads and writes three refs.
+// TestSharedBuildKeepsEveryServiceRef: one build for three services reads and writes each service's own ref.
 func TestSharedBuildKeepsEveryServiceRef(t *testing.T) {
-	p := Decide(Input{Method: MethodEC2, Cache: true, Repo: repo, Generation: 2, Buildx: true})
-	flags := strings.Join(p.BuildxFlags("web", "worker", "api"), " ")
+	p := Decide(Input{Method: buildtask.EC2, Cache: true, Repo: repo, Generation: 2, Buildx: true})
+	flags := strings.Join(p.BuildxFlags(PlanRefs("demo", []string{"web", "worker", "api"}, nil, nil)), " ")
 	for _, s := range []string{"web", "worker", "api"} {
-		if strings.Count(flags, repo+":"+s+".buildcache") != 2 {
-			t.Errorf("flags %q lack from+to for %s", flags, s)
-		}
+		assert.Equal(t, 2, strings.Count(flags, repo+":demo."+s+".buildcache"), "flags %q lack from+to for %s", flags, s)
 	}
 }
 
@@ -120,9 +121,7 @@ func TestSecretArgs(t *testing.T) {
 			[]string{"API_KEY", "AWS_SECRET_ACCESS_KEY", "GIT_AUTH", "MY_CREDENTIALS", "PASSWD", "db_password"}},
 		{[]string{"TOKEN=a", "TOKEN=b"}, []string{"TOKEN"}},
 	} {
-		if got := SecretArgs(tc.args); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("SecretArgs(%q) = %q, want %q", tc.args, got, tc.want)
-		}
+		assert.Equal(t, tc.want, SecretArgs(tc.args), "SecretArgs(%q)", tc.args)
 	}
 }
 
@@ -133,11 +132,11 @@ func TestSecretWarningOnlyWhenExporting(t *testing.T) {
 		in   Input
 		want int
 	}{
-		{Input{Method: MethodEC2, Cache: true, Repo: repo, Generation: 2, Buildx: true, BuildArgs: args}, 1},
-		{Input{Method: MethodEC2, Cache: true, Repo: repo, Generation: 2, Buildx: true, NoCache: true, BuildArgs: args}, 1},
-		{Input{Method: MethodFargate, Cache: true, Repo: repo, Generation: 2, BuildArgs: args}, 1},
-		{Input{Method: MethodFargate, Cache: true, Repo: repo, Generation: 2, NoCache: true, BuildArgs: args}, 0},
-		{Input{Method: MethodEC2, Cache: false, Repo: repo, Generation: 2, Buildx: true, BuildArgs: args}, 0},
+		{Input{Method: buildtask.EC2, Cache: true, Repo: repo, Generation: 2, Buildx: true, BuildArgs: args}, 1},
+		{Input{Method: buildtask.EC2, Cache: true, Repo: repo, Generation: 2, Buildx: true, NoCache: true, BuildArgs: args}, 1},
+		{Input{Method: buildtask.Fargate, Cache: true, Repo: repo, Generation: 2, BuildArgs: args}, 1},
+		{Input{Method: buildtask.Fargate, Cache: true, Repo: repo, Generation: 2, NoCache: true, BuildArgs: args}, 0},
+		{Input{Method: buildtask.EC2, Cache: false, Repo: repo, Generation: 2, Buildx: true, BuildArgs: args}, 0},
 	} {
 		p := Decide(tc.in)
 		n := 0
@@ -145,26 +144,8 @@ func TestSecretWarningOnlyWhenExporting(t *testing.T) {
 			if strings.HasPrefix(w, "WARNING: build arg NPM_TOKEN ") {
 				n++
 			}
-			if strings.Contains(w, "s3cr3t") {
-				t.Errorf("warning prints the secret value: %q", w)
-			}
+			assert.NotContains(t, w, "s3cr3t", "a warning prints the secret value")
 		}
-		if n != tc.want {
-			t.Errorf("%+v: %d secret warnings, want %d (%q)", tc.in, n, tc.want, p.Warnings)
-		}
-	}
-}
-
-func TestNormalizeTTL(t *testing.T) {
-	for in, want := range map[string]string{"": "", "30": "720h", "1": "24h", "365": "8760h", "720h": "720h0m0s", " 14 ": "336h"} {
-		got, err := NormalizeTTL(in)
-		if err != nil || got != want {
-			t.Errorf("NormalizeTTL(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"0", "-3", "abc", "-5h"} {
-		if got, err := NormalizeTTL(bad); err == nil {
-			t.Errorf("NormalizeTTL(%q) = %q, want an error", bad, got)
-		}
+		assert.Equal(t, tc.want, n, "%+v: secret warnings %q", tc.in, p.Warnings)
 	}
 }

@@ -16,6 +16,8 @@ type Stage struct {
 	Name string
 	// From is the image or earlier stage it starts from, as written.
 	From string
+	// Lines are the stage's instructions after FROM, one logical line each.
+	Lines []string
 }
 
 // File is the parsed Dockerfile.
@@ -23,6 +25,8 @@ type File struct {
 	Stages []Stage
 	// Args are the declared ARG names, global and per stage.
 	Args map[string]bool
+	// Preamble are the instructions before the first FROM (global ARGs, parser directives aside).
+	Preamble []string
 	// globals are ARGs before the first FROM with their defaults.
 	globals map[string]string
 }
@@ -45,6 +49,14 @@ func Parse(data []byte) *File {
 		switch strings.ToUpper(word) {
 		case "FROM":
 			f.Stages = append(f.Stages, parseFrom(rest))
+		default:
+			if n := len(f.Stages); n > 0 {
+				f.Stages[n-1].Lines = append(f.Stages[n-1].Lines, line)
+			} else {
+				f.Preamble = append(f.Preamble, line)
+			}
+		}
+		switch strings.ToUpper(word) {
 		case "ARG":
 			for _, decl := range strings.Fields(rest) {
 				name, def, _ := strings.Cut(decl, "=")

@@ -1,8 +1,10 @@
 package dockerfile
 
 import (
-	"reflect"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const sample = `# syntax=docker/dockerfile:1
@@ -20,20 +22,19 @@ from scratch
 
 func TestParse(t *testing.T) {
 	f := Parse([]byte(sample))
-	want := []Stage{{"deps", "${BASE}"}, {"development", "busybox"}, {"", "deps"}, {"", "scratch"}}
-	if !reflect.DeepEqual(f.Stages, want) {
-		t.Errorf("stages = %+v", f.Stages)
+	want := []Stage{
+		{Name: "deps", From: "${BASE}", Lines: []string{"ARG NPM_TOKEN VERSION=1", "RUN echo one  two"}},
+		{Name: "development", From: "busybox", Lines: []string{"COPY --from=deps /x /x"}},
+		{From: "deps"},
+		{From: "scratch"},
 	}
-	if !f.HasStage("development") || f.HasStage("production") {
-		t.Error("HasStage wrong")
-	}
-	if got := f.FilterArgs([]string{"NPM_TOKEN=x", "OTHER=y", "VERSION=2", "BASE=busybox"}); !reflect.DeepEqual(got, []string{"NPM_TOKEN=x", "VERSION=2", "BASE=busybox"}) {
-		t.Errorf("FilterArgs = %q", got)
-	}
-	if got := f.Bases(nil); !reflect.DeepEqual(got, []string{"debian:bookworm-slim", "busybox"}) {
-		t.Errorf("Bases = %q", got)
-	}
-	if got := f.Bases([]string{"BASE=alpine:3"}); got[0] != "alpine:3" {
-		t.Errorf("Bases with arg = %q", got)
-	}
+	assert.Equal(t, want, f.Stages)
+	assert.Equal(t, []string{"ARG BASE=debian:bookworm-slim", "ARG UNUSED"}, f.Preamble)
+	assert.True(t, f.HasStage("development"))
+	assert.False(t, f.HasStage("production"))
+	assert.Equal(t, []string{"NPM_TOKEN=x", "VERSION=2", "BASE=busybox"}, f.FilterArgs([]string{"NPM_TOKEN=x", "OTHER=y", "VERSION=2", "BASE=busybox"}))
+	assert.Equal(t, []string{"debian:bookworm-slim", "busybox"}, f.Bases(nil))
+	got := f.Bases([]string{"BASE=alpine:3"})
+	require.NotEmpty(t, got)
+	assert.Equal(t, "alpine:3", got[0])
 }

@@ -142,7 +142,7 @@ func (b *buildx) Build(ctx context.Context, req Request, out io.Writer) (Result,
 	for _, a := range req.Args {
 		args = append(args, "--build-arg", a)
 	}
-	args = append(args, req.Policy.BuildxFlags(req.Services...)...)
+	args = append(args, req.Policy.BuildxFlags(req.CacheRefs)...)
 	args = append(args, req.Context)
 	c := newCounter(out, buildkitRule)
 	err := run(ctx, withEnv(b.s.env, "BUILDX_NO_DEFAULT_ATTESTATIONS=1"), c, b.cfg.docker(), args...)

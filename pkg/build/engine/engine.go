@@ -21,7 +21,7 @@ type Engine interface {
 
 // Request is one image build, shared by every service in Services.
 type Request struct {
-	// Services share this build; each keeps its own cache ref.
+	// Services share this build.
 	Services []string
 	// Root is the extracted source; Context and Dockerfile lie inside it.
 	Root string
@@ -39,6 +39,8 @@ type Request struct {
 	Bases []string
 	// Policy decides the cache flags.
 	Policy cachepolicy.Policy
+	// CacheRefs are the registry cache refs the ec2 method reads and writes.
+	CacheRefs cachepolicy.Refs
 }
 
 // Result counts what a build did.

@@ -76,7 +76,7 @@ func (k *kaniko) Build(ctx context.Context, req Request, out io.Writer) (Result,
 		args = append(args, "--registry-mirror", k.cfg.Mirror)
 	}
 	cacheFlags := req.Policy.KanikoFlags()
-	hosts := loopbackHosts(append(append([]string{k.cfg.Mirror}, req.Tags...), cacheRepo(cacheFlags))...)
+	hosts := loopbackHosts(append(append([]string{k.cfg.Mirror}, req.Tags...), req.Policy.Repo())...)
 	for _, h := range hosts {
 		args = append(args, "--insecure-registry", h)
 	}
@@ -111,16 +111,6 @@ func (k *kaniko) Build(ctx context.Context, req Request, out io.Writer) (Result,
 func singleStage(path string) bool {
 	f, err := dockerfile.Load(path)
 	return err == nil && len(f.Stages) == 1
-}
-
-// cacheRepo picks the repository out of kaniko cache flags ("" without them).
-func cacheRepo(flags []string) string {
-	for _, f := range flags {
-		if v, ok := strings.CutPrefix(f, "--cache-repo="); ok {
-			return v
-		}
-	}
-	return ""
 }
 
 // inside maps path under root to the same path under mount.

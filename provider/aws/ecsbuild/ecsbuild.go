@@ -1,84 +1,25 @@
-// Package buildtask turns a build request into the ECS RunTask call that
-// starts cmd/build: the BUILD_* environment of the build task contract, the
-// command arguments, and the launch settings of the ec2 or fargate method.
-package buildtask
+// Package ecsbuild turns a build's task spec into the ECS RunTask call that
+// starts cmd/build: the contract as container overrides, and the launch
+// settings of the ec2 or fargate method.
+package ecsbuild
 
 import (
 	"fmt"
 	"sort"
-	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-)
 
-// Build methods, as the BuildMethod rack parameter names them.
-const (
-	MethodEC2     = "ec2"
-	MethodFargate = "fargate"
+	"github.com/convox/rack/pkg/buildtask"
 )
 
 // FargatePlatform is the Fargate platform version builds run on.
 const FargatePlatform = "1.4.0"
 
-// Env is the environment of the build task contract.
-type Env struct {
-	App         string
-	ID          string
-	URL         string
-	Push        string // the app's image repository; images are tagged {push}:{service}.{build}
-	Auth        string // registry logins as JSON; a secret
-	Generation  string
-	Manifest    string
-	Development bool
-	Method      string
-	Cache       bool
-	CacheRepo   string
-	CacheTTL    string
-	Rack        string
-	RackURL     string // may hold the rack password; a secret
-}
-
-// Secrets are the names of the variables whose values must never be logged or stored.
-var Secrets = []string{"BUILD_AUTH", "RACK_URL"}
-
-// Vars is the environment as name → value.
-func (e Env) Vars() map[string]string {
-	return map[string]string{
-		"BUILD_APP":         e.App,
-		"BUILD_ID":          e.ID,
-		"BUILD_URL":         e.URL,
-		"BUILD_PUSH":        e.Push,
-		"BUILD_AUTH":        e.Auth,
-		"BUILD_GENERATION":  e.Generation,
-		"BUILD_MANIFEST":    e.Manifest,
-		"BUILD_DEVELOPMENT": strconv.FormatBool(e.Development),
-		"BUILD_METHOD":      e.Method,
-		"BUILD_CACHE":       strconv.FormatBool(e.Cache),
-		"BUILD_CACHE_REPO":  e.CacheRepo,
-		"BUILD_CACHE_TTL":   e.CacheTTL,
-		"BUILD_RACK":        e.Rack,
-		"RACK_URL":          e.RackURL,
-	}
-}
-
-// Args are the command arguments of cmd/build: -cache=false for --no-cache and
-// one -build-args per build argument, in the order given.
-func Args(noCache bool, buildArgs []string) []string {
-	var args []string
-	if noCache {
-		args = append(args, "-cache=false")
-	}
-	for _, a := range buildArgs {
-		args = append(args, "-build-args", a)
-	}
-	return args
-}
-
 // Task says where a build runs; it comes from the rack stack's outputs.
 type Task struct {
-	Method         string
+	Method         buildtask.Method
 	Cluster        string
 	TaskDefinition string
 	Container      string
@@ -90,11 +31,11 @@ type Task struct {
 
 // RunTaskInput is the RunTask request for one build: the same overrides on both
 // methods, with Fargate adding awsvpc networking and its platform version.
-func RunTaskInput(t Task, env Env, args []string) (*ecs.RunTaskInput, error) {
+func RunTaskInput(t Task, spec buildtask.Spec) (*ecs.RunTaskInput, error) {
 	if t.Cluster == "" || t.TaskDefinition == "" || t.Container == "" {
 		return nil, fmt.Errorf("build task needs a cluster, task definition and container (got %q, %q, %q)", t.Cluster, t.TaskDefinition, t.Container)
 	}
-	vars := env.Vars()
+	vars, args := spec.Vars(), spec.Args()
 	names := make([]string, 0, len(vars))
 	for k := range vars {
 		names = append(names, k)
@@ -115,9 +56,9 @@ func RunTaskInput(t Task, env Env, args []string) (*ecs.RunTaskInput, error) {
 		Overrides:      &types.TaskOverride{ContainerOverrides: []types.ContainerOverride{override}},
 	}
 	switch t.Method {
-	case MethodEC2:
+	case buildtask.EC2:
 		in.LaunchType = types.LaunchTypeEc2
-	case MethodFargate:
+	case buildtask.Fargate:
 		if len(t.Subnets) == 0 || t.SecurityGroup == "" {
 			return nil, fmt.Errorf("fargate build task needs subnets and a security group")
 		}

@@ -1,0 +1,62 @@
+package ecsbuild
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/convox/rack/pkg/buildtask"
+)
+
+func TestRunTaskInput(t *testing.T) {
+	base := Task{Cluster: "c", TaskDefinition: "td", Container: "build", StartedBy: "B1"}
+	spec := buildtask.Spec{App: "web", ID: "B1", Cache: true, CacheRepo: "repo", Auth: `{"h":{}}`, NoCache: true, BuildArgs: []string{"A=1"}}
+	for _, c := range []struct {
+		method  buildtask.Method
+		subnets []string
+		sg      string
+		launch  types.LaunchType
+		err     string
+	}{
+		{method: buildtask.EC2, launch: types.LaunchTypeEc2},
+		{method: buildtask.Fargate, subnets: []string{"s1", "s2"}, sg: "sg", launch: types.LaunchTypeFargate},
+		{method: buildtask.Fargate, err: "subnets and a security group"},
+		{method: "lambda", err: `"lambda"`},
+	} {
+		task := base
+		task.Method, task.Subnets, task.SecurityGroup = c.method, c.subnets, c.sg
+		in, err := RunTaskInput(task, spec)
+		if c.err != "" {
+			require.Error(t, err, c.method)
+			assert.Contains(t, err.Error(), c.err)
+			continue
+		}
+		require.NoError(t, err)
+		assert.Equal(t, c.launch, in.LaunchType)
+		assert.Equal(t, "td", aws.ToString(in.TaskDefinition))
+		assert.Equal(t, "B1", aws.ToString(in.StartedBy))
+		fargate := c.method == buildtask.Fargate
+		assert.Equal(t, fargate, in.NetworkConfiguration != nil, "network %+v", in.NetworkConfiguration)
+		assert.Equal(t, fargate, aws.ToString(in.PlatformVersion) == FargatePlatform)
+		o := in.Overrides.ContainerOverrides[0]
+		assert.Equal(t, []string{"-cache=false", "-build-args", "A=1"}, o.Command)
+		env := map[string]string{}
+		var names []string
+		for _, kv := range o.Environment {
+			names = append(names, aws.ToString(kv.Name))
+			env[aws.ToString(kv.Name)] = aws.ToString(kv.Value)
+		}
+		assert.True(t, slices.IsSorted(names), "environment names %v", names)
+		assert.Equal(t, spec.Vars(), env)
+	}
+}
+
+func TestRunTaskInputNeedsTheTaskDefinition(t *testing.T) {
+	_, err := RunTaskInput(Task{Method: buildtask.EC2, Cluster: "c"}, buildtask.Spec{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "task definition")
+}
