@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/convox/rack/pkg/buildtask"
 	"github.com/convox/rack/internal/memrack"
 	"github.com/convox/rack/internal/testenv"
+	"github.com/convox/rack/pkg/buildtask"
 	"github.com/convox/rack/pkg/structs"
 )
 
