@@ -1,53 +1,46 @@
 package main
 
 import (
-	"flag"
-	"reflect"
-	"strings"
+	"bytes"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/convox/rack/pkg/buildtask"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 var base = map[string]string{"BUILD_APP": "myapp", "BUILD_ID": "B1", "BUILD_URL": "object://myapp/tmp/src.tgz", "BUILD_PUSH": "127.0.0.1:5000/myapp"}
 
-func TestParseEnvAndFlags(t *testing.T) {
-	e := map[string]string{"BUILD_CACHE": "Yes", "BUILD_CACHE_REPO": "r/c", "BUILD_CACHE_TTL": "30", "BUILD_GENERATION": "1", "BUILD_METHOD": "fargate", "BUILD_DEVELOPMENT": "true", "KANIKO_EXECUTOR": "/k/e"}
+// TestParse: the contract comes from buildtask.Parse, the engines from the host's environment.
+func TestParse(t *testing.T) {
+	e := map[string]string{"BUILD_METHOD": "fargate", "BUILD_REGISTRY_MIRROR": "127.0.0.1:5000", "KANIKO_EXECUTOR": "/k/e",
+		"KANIKO_IMAGE": "kaniko:1", "BUILDKIT_HOST": "unix:///b.sock", "BUILDKIT_IMAGE": "bk:1", "DOCKER_BIN": "/bin/docker"}
 	for k, v := range base {
 		e[k] = v
 	}
-	o, err := parse([]string{"-cache=false", "-build-args", "A=1", "-build-args", "B=2", "-app", "other"}, env(e))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.App != "other" || !o.NoCache || !o.Cache || o.Generation != 1 || o.Method != "fargate" || !o.Development || o.CacheRepo != "r/c" || o.CacheTTL != "30" || o.Engine.KanikoExecutor != "/k/e" {
-		t.Errorf("options = %+v", o)
-	}
-	if !reflect.DeepEqual(o.BuildArgs, []string{"A=1", "B=2"}) {
-		t.Errorf("build args = %q", o.BuildArgs)
-	}
+	o, err := parse([]string{"-cache=false"}, env(e))
+	require.NoError(t, err)
+	want, err := buildtask.Parse([]string{"-cache=false"}, env(e))
+	require.NoError(t, err)
+	assert.Equal(t, want, o.Spec)
+	assert.Equal(t, "/k/e", o.Engine.KanikoExecutor)
+	assert.Equal(t, "kaniko:1", o.Engine.KanikoImage)
+	assert.Equal(t, "unix:///b.sock", o.Engine.BuildKitHost)
+	assert.Equal(t, "bk:1", o.Engine.BuildKitImage)
+	assert.Equal(t, "/bin/docker", o.Engine.Docker)
+	assert.Equal(t, "127.0.0.1:5000", o.Engine.Mirror, "the contract's mirror reaches the engines")
+
+	_, err = parse([]string{"-method", "lambda"}, env(base))
+	assert.ErrorContains(t, err, "method must be ec2 or fargate")
 }
 
-func TestParseErrors(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		env  map[string]string
-		want string
-	}{
-		{nil, map[string]string{}, "missing required: app, id, push, url"},
-		{[]string{"-nope"}, base, "flag provided but not defined: -nope"},
-		{[]string{"-cache=maybe"}, base, "cache must be true or false"},
-		{[]string{"-generation", "3"}, base, "generation must be 1 or 2"},
-		{[]string{"-method", "lambda"}, base, "method must be ec2 or fargate"},
-		{[]string{"-cache-ttl", "soon"}, base, "cache ttl"},
-		{[]string{"extra"}, base, "unexpected argument"},
-	} {
-		_, err := parse(tc.args, env(tc.env))
-		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
-			t.Errorf("parse(%q) = %v, want one line with %q", tc.args, err, tc.want)
-		}
-	}
-	if _, err := parse([]string{"-h"}, env(base)); err != flag.ErrHelp {
-		t.Errorf("-h: %v", err)
-	}
+func TestHelp(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, run([]string{"-h"}, env(base), &out))
+	assert.Contains(t, out.String(), "usage: build")
+	assert.Contains(t, out.String(), "BUILD_CACHE_REPO")
+	assert.Contains(t, out.String(), "KANIKO_IMAGE")
 }
