@@ -32,7 +32,7 @@ func TestEC2FreshBuildersReuseTheRegistryCache(t *testing.T) {
 		t.Fatalf("second build cached %d of %d steps: %+v\n%s", hits, steps, second.Cache, logs)
 	}
 	tags, _ := r.repos.Tags(context.Background(), "rack1-build-cache")
-	if !slices.Contains(tags, "web.buildcache") {
+	if !slices.Contains(tags, "app1.web.buildcache") {
 		t.Fatalf("cache tags = %v", tags)
 	}
 	if tags, _ := r.repos.Tags(context.Background(), "app1"); !slices.Contains(tags, "web."+second.Id) {

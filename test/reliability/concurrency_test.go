@@ -145,8 +145,8 @@ func testConcurrent(t *testing.T, method string) {
 	if err != nil {
 		t.Fatalf("cache after concurrent writes: %v", err)
 	}
-	if _, ok := cache["web.buildcache"]; method == "ec2" && !ok {
-		t.Errorf("no web.buildcache ref after concurrent ec2 builds: %v", cache)
+	if _, ok := cache["app1.web.buildcache"]; method == "ec2" && !ok {
+		t.Errorf("no app1.web.buildcache ref after concurrent ec2 builds: %v", cache)
 	}
 	b, err := c.BuildCreate("app1", urls[0], structs.BuildCreateOptions{})
 	if err != nil {
