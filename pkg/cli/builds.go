@@ -80,7 +80,8 @@ func BuildsInfo(rack structs.Provider, c *stdcli.Context) error {
 	return i.Print()
 }
 
-// cacheSummary is one line per service: "web  4/5 steps cached  12.3s  persistent cache".
+// cacheSummary is one line per service, saying where its cached steps came
+// from: "web  4/5 steps cached  12.3s  persistent cache (from the app's own cache)".
 func cacheSummary(ss []structs.BuildServiceSummary) string {
 	w := 0
 	for _, s := range ss {
@@ -91,6 +92,9 @@ func cacheSummary(ss []structs.BuildServiceSummary) string {
 		pc := "local cache only"
 		if s.PersistentCache {
 			pc = "persistent cache"
+			if s.CacheSource != "" {
+				pc += " (from " + structs.CacheSourceText(s.CacheSource) + ")"
+			}
 		}
 		lines[i] = fmt.Sprintf("%-*s  %d/%d steps cached  %.1fs  %s", w, s.Service, s.Cached, s.Steps, s.Seconds, pc)
 	}

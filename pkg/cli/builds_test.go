@@ -39,8 +39,9 @@ func TestBuildsListInfoLogs(t *testing.T) {
 		return apitest.BuildResult{
 			Logs: []string{"web: cached 4 of 5 steps\n"}, Status: structs.BuildStatusComplete,
 			Cache: []structs.BuildServiceSummary{
-				{Service: "web", Steps: 5, Cached: 4, Seconds: 2.25, PersistentCache: true},
+				{Service: "web", Steps: 5, Cached: 4, Seconds: 2.25, PersistentCache: true, CacheSource: structs.CacheSourceShared},
 				{Service: "worker", Steps: 3, Cached: 0, Seconds: 10},
+				{Service: "api", Steps: 3, Cached: 3, Seconds: 1, PersistentCache: true, CacheSource: structs.CacheSourceApp},
 			},
 		}
 	}
@@ -72,8 +73,9 @@ func TestBuildsListInfoLogs(t *testing.T) {
 	}
 	mustContain(t, "builds info", res.stdout,
 		"Id           "+second.Id, "Status       complete", "Release      "+second.Release, "Description  second",
-		"Cache        web     4/5 steps cached  2.2s  persistent cache\n",
-		"             worker  0/3 steps cached  10.0s  local cache only\n")
+		"Cache        web     4/5 steps cached  2.2s  persistent cache (from the rack's shared cache)\n",
+		"             worker  0/3 steps cached  10.0s  local cache only\n",
+		"             api     3/3 steps cached  1.0s  persistent cache (from the app's own cache)\n")
 
 	res = convox(t, nil, "builds", "logs", second.Id, "-a", "app1", "-r", r.url)
 	if res.code != 0 || res.stdout != "web: cached 4 of 5 steps\n" {
