@@ -7,6 +7,7 @@ import (
 
 	"github.com/convox/rack/internal/memrack"
 	"github.com/convox/rack/internal/testenv"
+	"github.com/convox/rack/pkg/build/cachepolicy"
 	"github.com/convox/rack/pkg/buildtask"
 	"github.com/convox/rack/pkg/structs"
 )
@@ -18,7 +19,7 @@ func TestEC2FreshBuilderRebuildIsCached(t *testing.T) {
 	h := newHarness(t)
 	url := h.upload("examples/cached-deps")
 	cfg := withBuildx(t)
-	ref := h.cache + ":web.buildcache"
+	ref := h.cache + ":" + cachepolicy.AppTag(h.app, "web")
 
 	build := func(noCache bool) (string, Options, float64, int, int) {
 		bk := testenv.StartBuildKit(t, h.reg)
@@ -105,7 +106,7 @@ func TestEC2MultiServiceOwnCacheRefs(t *testing.T) {
 		t.Errorf("%d builds for web+worker+scheduler, want 1 (they share it)\n%s", n, logs[0])
 	}
 	for _, s := range []string{"web", "worker", "scheduler"} {
-		if h.digest(h.cache+":"+s+".buildcache") == "" {
+		if h.digest(h.cache+":"+cachepolicy.AppTag(h.app, s)) == "" {
 			t.Errorf("no cache ref for %s", s)
 		}
 	}
@@ -114,7 +115,7 @@ func TestEC2MultiServiceOwnCacheRefs(t *testing.T) {
 			t.Errorf("no image for %s", s)
 		}
 	}
-	if h.digest(h.cache+":cache.buildcache") != "" {
+	if h.digest(h.cache+":"+cachepolicy.AppTag(h.app, "cache")) != "" {
 		t.Error("image-only service wrote a cache ref")
 	}
 }
