@@ -35,7 +35,7 @@ func TestBuildxRemoteCacheAcrossFreshBuilders(t *testing.T) {
 	repo := reg.Host + "/cache"
 	policy := cachepolicy.Decide(cachepolicy.Input{Method: "ec2", Cache: true, Repo: repo, Generation: 2, Buildx: true})
 	req := Request{Services: []string{"web"}, Root: dir, Context: dir, Dockerfile: filepath.Join(dir, "Dockerfile"),
-		Tags: []string{reg.Host + "/app:web.B1"}, Policy: policy}
+		Tags: []string{reg.Host + "/app:web.B1"}, Policy: policy, CacheRefs: cachepolicy.PlanRefs("app", []string{"web"}, nil, nil)}
 
 	var results []Result
 	var logs []string
