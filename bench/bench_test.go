@@ -38,7 +38,7 @@ func TestBench(t *testing.T) {
 		for _, round := range []struct {
 			name string
 			run  func(int)
-		}{{"ec2", b.ec2Round}, {"fargate", b.fargateRound}, {"multi", b.multiRound}, {"local", b.localRound}, {"export", b.exportRound}} {
+		}{{"ec2", b.ec2Round}, {"fargate", b.fargateRound}, {"multi", b.multiRound}, {"apps", b.multiAppRound}, {"local", b.localRound}, {"export", b.exportRound}} {
 			only := os.Getenv("BENCH_ONLY")
 			if only == "" && round.name != "export" || strings.Contains(only, round.name) {
 				round.run(i)
@@ -59,6 +59,11 @@ func TestBench(t *testing.T) {
 	res.AddRatio("ec2 cold export/no export", a("ec2", "cold"), a("ec2", "cold-no-export"), 1.05)
 	res.AddRatio("ec2 app b cold/app a cold", Key("ec2", "b", "cold"), a("ec2", "cold"), 1.3)
 	res.AddRatio("local rack warm/cold (end to end)", a("local", "warm"), a("local", "cold"), 0.15)
+	apps := func(method, scenario string) string { return Key(method, "apps", scenario) }
+	res.AddRatio("ec2 multi-app second round/cold", apps("ec2", "second-round"), apps("ec2", "cold"), 0.03)
+	res.AddRatio("fargate multi-app second round/cold", apps("fargate", "second-round"), apps("fargate", "cold"), 0.08)
+	res.AddRatio("ec2 new app sharing a dependency stage/cold", apps("ec2", "new-app"), apps("ec2", "cold"), 0.1)
+	res.AddRatio("fargate new app sharing a dependency stage/cold", apps("fargate", "new-app"), apps("fargate", "cold"), 0.1)
 
 	var table bytes.Buffer
 	res.WriteTable(&table)
@@ -121,13 +126,25 @@ func (b *bencher) time(method, app, scenario string, f func() error) {
 
 // source copies an example app to a fresh directory; version changes its source stage.
 func (b *bencher) source(example string, version int) string {
+	src := ""
+	if version > 0 {
+		src = fmt.Sprintf("source change %d\n", version)
+	}
+	return b.variant(example, "", src)
+}
+
+// variant copies an example app and replaces its deps.txt and src/main.txt
+// where given: another app with its own dependency stage or source.
+func (b *bencher) variant(example, deps, src string) string {
 	dir := filepath.Join(b.t.TempDir(), example)
 	if out, err := exec.Command("cp", "-a", filepath.Join(testenv.RepoRoot(), "examples", example), dir).CombinedOutput(); err != nil {
 		b.t.Fatalf("copying %s: %v: %s", example, err, out)
 	}
-	if version > 0 {
-		main := filepath.Join(dir, "src", "main.txt")
-		if err := os.WriteFile(main, []byte(fmt.Sprintf("source change %d\n", version)), 0o644); err != nil {
+	for path, body := range map[string]string{"deps.txt": deps, "src/main.txt": src} {
+		if body == "" {
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(dir, path), []byte(body), 0o644); err != nil {
 			b.t.Fatal(err)
 		}
 	}
@@ -137,14 +154,19 @@ func (b *bencher) source(example string, version int) string {
 // ours builds dir through pkg/build, the code cmd/build runs, on a fresh
 // builder; the builder's daemon starts before the clock does, as a build
 // host is up before a build task lands on it.
-func (b *bencher) ours(method, dir, cacheRepo string, cache, noCache bool) func() error {
+func (b *bencher) ours(method buildtask.Method, dir, cacheRepo string, cache, noCache bool) func() error {
+	return b.oursApp(method, "bench", dir, cacheRepo, cache, noCache)
+}
+
+// oursApp is ours for one app of a multi-app rack.
+func (b *bencher) oursApp(method buildtask.Method, app, dir, cacheRepo string, cache, noCache bool) func() error {
 	var bk *testenv.BuildKit
-	if method == cachepolicy.MethodEC2 {
+	if method == buildtask.EC2 {
 		bk = testenv.StartBuildKit(b.t, b.reg)
 	}
 	return func() error {
 		b.n++
-		app, id := "bench", fmt.Sprintf("B%d", b.n)
+		id := fmt.Sprintf("B%d", b.n)
 		var src bytes.Buffer
 		if err := tarball.Create(dir, &src, nil); err != nil {
 			return err
@@ -159,7 +181,7 @@ func (b *bencher) ours(method, dir, cacheRepo string, cache, noCache bool) func(
 			return err
 		}
 		opts := build.Options{Spec: buildtask.Spec{App: app, ID: id, URL: obj.Url, Push: b.reg.Host + "/bench", Auth: b.reg.AuthJSON(),
-			Method: buildtask.Method(method), Cache: cache, CacheRepo: cacheRepo, CacheTTL: "30", NoCache: noCache, BuildArgs: buildArgs()},
+			Method: method, Cache: cache, CacheRepo: cacheRepo, CacheTTL: "30", NoCache: noCache, BuildArgs: buildArgs()},
 			Engine: engine.Config{Logins: logins, Mirror: b.reg.Host}}
 		if bk != nil {
 			defer bk.Stop()
@@ -177,14 +199,14 @@ func (b *bencher) ours(method, dir, cacheRepo string, cache, noCache bool) func(
 	}
 }
 
-// flags are the cache flags the product gives this build, for the bare runs.
-func flags(method, repo string, cache, noCache bool, services ...string) []string {
+// flags are the cache flags the product gives a build of app "bench", for the bare runs.
+func flags(method buildtask.Method, repo string, cache, noCache bool, services ...string) []string {
 	p := cachepolicy.Decide(cachepolicy.Input{Method: method, Cache: cache, Repo: repo, NoCache: noCache,
 		Generation: 2, Buildx: true, TTL: "30"})
-	if method == cachepolicy.MethodFargate {
+	if method == buildtask.Fargate {
 		return p.KanikoFlags()
 	}
-	return p.BuildxFlags(services...)
+	return p.BuildxFlags(cachepolicy.PlanRefs("bench", services, nil, nil))
 }
 
 // bareBuildx is plain `docker buildx build --push` on a fresh remote builder.
@@ -231,40 +253,62 @@ func (b *bencher) bareKaniko(dir string, cacheFlags []string) func() error {
 }
 
 func (b *bencher) ec2Round(i int) {
-	const m = cachepolicy.MethodEC2
+	const m = buildtask.EC2
 	repo := fmt.Sprintf("%s/cache-ec2-%d", b.reg.Host, i)
 	src, changed := b.source("cached-deps", 0), b.source("cached-deps", i+1)
-	b.time(m, "a", "cold", b.ours(m, src, repo, true, false))
-	b.time(m, "a", "warm", b.ours(m, src, repo, true, false))
-	b.time(m, "a", "source-change", b.ours(m, changed, repo, true, false))
-	b.time(m, "a", "no-cache", b.ours(m, src, repo, true, true))
-	b.time(m, "a", "cold-no-export", b.ours(m, src, "", false, false))
-	b.time(m, "a", "bare-plain-cold", b.bareBuildx(src, nil))
+	b.time(string(m), "a", "cold", b.ours(m, src, repo, true, false))
+	b.time(string(m), "a", "warm", b.ours(m, src, repo, true, false))
+	b.time(string(m), "a", "source-change", b.ours(m, changed, repo, true, false))
+	b.time(string(m), "a", "no-cache", b.ours(m, src, repo, true, true))
+	b.time(string(m), "a", "cold-no-export", b.ours(m, src, "", false, false))
+	b.time(string(m), "a", "bare-plain-cold", b.bareBuildx(src, nil))
 	bare := fmt.Sprintf("%s/bare-cache-ec2-%d", b.reg.Host, i)
-	b.time(m, "a", "bare-cache-cold", b.bareBuildx(src, flags(m, bare, true, false, "web")))
-	b.time(m, "a", "bare-cache-warm", b.bareBuildx(src, flags(m, bare, true, false, "web")))
-	b.time(m, "a", "bare-cache-source-change", b.bareBuildx(changed, flags(m, bare, true, false, "web")))
+	b.time(string(m), "a", "bare-cache-cold", b.bareBuildx(src, flags(m, bare, true, false, "web")))
+	b.time(string(m), "a", "bare-cache-warm", b.bareBuildx(src, flags(m, bare, true, false, "web")))
+	b.time(string(m), "a", "bare-cache-source-change", b.bareBuildx(changed, flags(m, bare, true, false, "web")))
 }
 
 func (b *bencher) fargateRound(i int) {
-	const m = cachepolicy.MethodFargate
+	const m = buildtask.Fargate
 	repo := fmt.Sprintf("%s/cache-fargate-%d", b.reg.Host, i)
 	src, changed := b.source("cached-deps", 0), b.source("cached-deps", i+1)
-	b.time(m, "a", "cold", b.ours(m, src, repo, true, false))
-	b.time(m, "a", "warm", b.ours(m, src, repo, true, false))
-	b.time(m, "a", "source-change", b.ours(m, changed, repo, true, false))
-	b.time(m, "a", "no-cache", b.ours(m, src, repo, true, true))
-	b.time(m, "a", "bare-plain-cold", b.bareKaniko(src, nil))
+	b.time(string(m), "a", "cold", b.ours(m, src, repo, true, false))
+	b.time(string(m), "a", "warm", b.ours(m, src, repo, true, false))
+	b.time(string(m), "a", "source-change", b.ours(m, changed, repo, true, false))
+	b.time(string(m), "a", "no-cache", b.ours(m, src, repo, true, true))
+	b.time(string(m), "a", "bare-plain-cold", b.bareKaniko(src, nil))
 	bare := fmt.Sprintf("%s/bare-cache-fargate-%d", b.reg.Host, i)
-	b.time(m, "a", "bare-cache-cold", b.bareKaniko(src, flags(m, bare, true, false)))
-	b.time(m, "a", "bare-cache-warm", b.bareKaniko(src, flags(m, bare, true, false)))
-	b.time(m, "a", "bare-cache-source-change", b.bareKaniko(changed, flags(m, bare, true, false)))
+	b.time(string(m), "a", "bare-cache-cold", b.bareKaniko(src, flags(m, bare, true, false)))
+	b.time(string(m), "a", "bare-cache-warm", b.bareKaniko(src, flags(m, bare, true, false)))
+	b.time(string(m), "a", "bare-cache-source-change", b.bareKaniko(changed, flags(m, bare, true, false)))
 }
 
 func (b *bencher) multiRound(i int) {
-	const m = cachepolicy.MethodEC2
-	b.time(m, "b", "cold", b.ours(m, b.source("multi", 0), fmt.Sprintf("%s/cache-multi-%d", b.reg.Host, i), true, false))
-	b.time(m, "c", "cold", b.ours(m, b.source("multistage", 0), fmt.Sprintf("%s/cache-stage-%d", b.reg.Host, i), true, false))
+	const m = buildtask.EC2
+	b.time(string(m), "b", "cold", b.ours(m, b.source("multi", 0), fmt.Sprintf("%s/cache-multi-%d", b.reg.Host, i), true, false))
+	b.time(string(m), "c", "cold", b.ours(m, b.source("multistage", 0), fmt.Sprintf("%s/cache-stage-%d", b.reg.Host, i), true, false))
+}
+
+// multiAppRound is a rack of three apps with their own dependency stages,
+// built round-robin twice on each method (every build on a fresh builder),
+// then a fourth app with the first app's dependencies and its own source.
+func (b *bencher) multiAppRound(i int) {
+	for _, m := range buildtask.Methods {
+		repo := fmt.Sprintf("%s/cache-apps-%s-%d", b.reg.Host, m, i)
+		apps := []string{"alpha", "beta", "gamma"}
+		dirs := map[string]string{}
+		for _, a := range apps {
+			dirs[a] = b.variant("cached-deps", fmt.Sprintf("dependencies of %s, round %d\n", a, i), "")
+		}
+		for round, scenario := range []string{"cold", "second-round"} {
+			for _, a := range apps {
+				b.t.Logf("multi-app %s round %d: %s", m, round+1, a)
+				b.time(string(m), "apps", scenario, b.oursApp(m, a, dirs[a], repo, true, false))
+			}
+		}
+		newcomer := b.variant("cached-deps", fmt.Sprintf("dependencies of %s, round %d\n", apps[0], i), "the new app's source\n")
+		b.time(string(m), "apps", "new-app", b.oursApp(m, "delta", newcomer, repo, true, false))
+	}
 }
 
 // buildArgs shrinks the dependency stage for a quick check (BENCH_WORK_MB);
@@ -279,16 +323,16 @@ func buildArgs() []string {
 // exportRound (BENCH_ONLY=export) splits the cost of exporting the cache on
 // a cold ec2 build: no export, the product's estargz export, and gzip.
 func (b *bencher) exportRound(i int) {
-	const m = cachepolicy.MethodEC2
+	const m = buildtask.EC2
 	src := b.source("cached-deps", 0)
-	b.time(m, "a", "bare-plain-cold", b.bareBuildx(src, nil))
+	b.time(string(m), "a", "bare-plain-cold", b.bareBuildx(src, nil))
 	estargz := flags(m, fmt.Sprintf("%s/export-estargz-%d", b.reg.Host, i), true, false, "web")
-	b.time(m, "a", "bare-cache-cold", b.bareBuildx(src, estargz))
+	b.time(string(m), "a", "bare-cache-cold", b.bareBuildx(src, estargz))
 	gzip := make([]string, len(estargz))
 	for j, f := range estargz {
 		gzip[j] = strings.Replace(strings.Replace(f, "compression=estargz", "compression=gzip", 1), "export-estargz", "export-gzip", 1)
 	}
-	b.time(m, "a", "bare-cache-cold-gzip", b.bareBuildx(src, gzip))
+	b.time(string(m), "a", "bare-cache-cold-gzip", b.bareBuildx(src, gzip))
 }
 
 func command(env []string, name string, args ...string) error {

@@ -63,6 +63,20 @@ func probeRef(ctx context.Context, ref string, logins map[string]engine.Login) e
 	return probeManifest(tag, remoteOptions(ctx, ref, logins))
 }
 
+// headRef checks that one ref exists, within the probe's limit.
+func headRef(ctx context.Context, ref string, logins map[string]engine.Login) error {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	tag, err := name.NewTag(ref, nameOptions(ref)...)
+	if err != nil {
+		return fmt.Errorf("cache ref %q: %w", ref, err)
+	}
+	if _, err := remote.Head(tag, remoteOptions(ctx, ref, logins)...); err != nil {
+		return fmt.Errorf("reading %s: %w", ref, err)
+	}
+	return nil
+}
+
 // nameOptions allow plain http to a loopback registry.
 func nameOptions(ref string) []name.Option {
 	if engine.IsLoopback(engine.RefHost(ref + "/")) {

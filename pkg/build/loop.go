@@ -209,6 +209,9 @@ func (b *builder) buildGroup(ctx context.Context, eng engine.Engine, g group, un
 		return nil
 	}
 	secs := time.Since(start).Seconds()
+	if req.Policy.Persistent && fault == "" {
+		b.checkExports(ctx, req.Policy.Repo(), req.CacheRefs)
+	}
 	for _, s := range req.Services {
 		persistent := req.Policy.Persistent && fault == ""
 		source := ""
@@ -230,6 +233,17 @@ func (b *builder) buildGroup(ctx context.Context, eng engine.Engine, g group, un
 		fmt.Fprintf(b.out, "Service %s: %d steps, %d cached, %.1fs (%s)\n", s, res.Steps, res.Cached, secs, cache)
 	}
 	return nil
+}
+
+// checkExports warns about each cache ref the build should have written but
+// the registry does not have: buildx exports with ignore-error, so a failed
+// export is otherwise silent and the next build is colder than it should be.
+func (b *builder) checkExports(ctx context.Context, repo string, refs cachepolicy.Refs) {
+	for _, r := range refs.To {
+		if err := headRef(ctx, repo+":"+r.Tag, b.logins); err != nil {
+			fmt.Fprintf(b.out, "WARNING: the build cache was not saved to %s: %v\n", r.Tag, err)
+		}
+	}
 }
 
 // report records the per-service cache summary and the entrypoint.

@@ -122,7 +122,7 @@ func TestMultiAppCache(t *testing.T) {
 					if method == "fargate" {
 						want = structs.CacheSourceLayers
 					}
-					assert.Equal(t, want, s.CacheSource)
+					assert.Equal(t, want, s.CacheSource, logs)
 					assert.Equal(t, a.src+"\n", strings.SplitN(r.imageFile(t, a.name, b.Id, "app/build.txt"), "\n", 2)[0]+"\n")
 					t.Logf("%s: cold %s, warm %s (%.2f)", a.name, cold[a.name], took, took.Seconds()/cold[a.name].Seconds())
 				}
