@@ -63,10 +63,8 @@ func probeRef(ctx context.Context, ref string, logins map[string]engine.Login) e
 	return probeManifest(tag, remoteOptions(ctx, ref, logins))
 }
 
-// headRef checks that one ref exists, within the probe's limit.
+// headRef checks that one ref exists.
 func headRef(ctx context.Context, ref string, logins map[string]engine.Login) error {
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
-	defer cancel()
 	tag, err := name.NewTag(ref, nameOptions(ref)...)
 	if err != nil {
 		return fmt.Errorf("cache ref %q: %w", ref, err)

@@ -239,6 +239,8 @@ func (b *builder) buildGroup(ctx context.Context, eng engine.Engine, g group, un
 // the registry does not have: buildx exports with ignore-error, so a failed
 // export is otherwise silent and the next build is colder than it should be.
 func (b *builder) checkExports(ctx context.Context, repo string, refs cachepolicy.Refs) {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout) // all the checks together
+	defer cancel()
 	for _, r := range refs.To {
 		if err := headRef(ctx, repo+":"+r.Tag, b.logins); err != nil {
 			fmt.Fprintf(b.out, "WARNING: the build cache was not saved to %s: %v\n", r.Tag, err)
