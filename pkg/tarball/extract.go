@@ -130,7 +130,7 @@ func extractEntry(root *os.Root, tr *tar.Reader, hdr *tar.Header, name string, m
 			return fmt.Errorf("creating %s: %w", name, err)
 		}
 		return root.Chmod(name, mode|0o700)
-	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+	case tar.TypeReg, tar.TypeGNUSparse: // tar.Reader reports old TypeRegA entries as TypeReg
 		if hdr.Size < 0 || *total+hdr.Size > maxBytes {
 			return fmt.Errorf("%w: %q would bring the extracted size over %d bytes", ErrTooLarge, hdr.Name, maxBytes)
 		}
