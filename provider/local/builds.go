@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -332,7 +331,3 @@ func (p *Provider) recover() error {
 	}
 	return nil
 }
-
-// buildEnvKeys lists the variables of the build task contract, for tests.
-var buildEnvKeys = strings.Fields(`BUILD_APP BUILD_ID BUILD_URL BUILD_PUSH BUILD_AUTH BUILD_GENERATION
-	BUILD_MANIFEST BUILD_DEVELOPMENT BUILD_METHOD BUILD_CACHE BUILD_CACHE_REPO BUILD_CACHE_TTL BUILD_RACK RACK_URL`)
