@@ -43,8 +43,10 @@ func (l Limits) orDefault() Limits {
 }
 
 // Extract unpacks a tar archive, gzipped or not, into dir (which must exist).
-// Absolute paths, "..", links leaving dir, devices and archives over the
-// limits are refused; every write goes through an os.Root on dir.
+// Refused: absolute names and names (or hard link targets) holding any ".."
+// element, even one that stays inside like "a/../b"; symlinks whose target
+// leaves dir; devices; archives over the limits. Every write goes through an
+// os.Root on dir.
 func Extract(r io.Reader, dir string, limits Limits) error {
 	limits = limits.orDefault()
 	root, err := os.OpenRoot(dir)
@@ -89,7 +91,8 @@ func Extract(r io.Reader, dir string, limits Limits) error {
 	}
 }
 
-// cleanName checks an entry name and returns it relative and slash-cleaned.
+// cleanName refuses an empty, absolute or NUL-holding name and any name with a
+// ".." element (split on / and \), and returns it relative and slash-cleaned.
 func cleanName(name string) (string, error) {
 	if name == "" {
 		return "", fmt.Errorf("%w: empty name", ErrUnsafe)
