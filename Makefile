@@ -27,6 +27,13 @@ vet:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
+# gofmt, go vet and staticcheck (pinned in hack/versions.env, built by make tools).
+# Not part of make test: staticcheck takes minutes on a cold cache.
+TOOLS ?= $(or $(CONVOX_TOOLS),$(HOME)/.cache/convox-rack-tools)
+lint: vet
+	@test -x $(TOOLS)/bin/staticcheck || { echo "staticcheck missing: run make tools"; exit 1; }
+	$(TOOLS)/bin/staticcheck ./...
+
 # Fuzz every target for FUZZTIME each (not part of make test).
 FUZZTIME ?= 60s
 fuzz:

@@ -66,6 +66,7 @@ go_tool github.com/moby/buildkit "$BUILDKIT_VERSION" github.com/moby/buildkit/cm
 go_tool github.com/moby/buildkit "$BUILDKIT_VERSION" github.com/moby/buildkit/cmd/buildctl buildctl
 go_tool github.com/docker/buildx "$BUILDX_VERSION" github.com/docker/buildx/cmd/buildx docker-buildx
 go_tool github.com/GoogleContainerTools/kaniko "$KANIKO_VERSION" github.com/GoogleContainerTools/kaniko/cmd/executor executor
+go_tool honnef.co/go/tools "$STATICCHECK_VERSION" honnef.co/go/tools/cmd/staticcheck staticcheck
 
 # A docker CLI plugin directory: DOCKER_CONFIG=$tools/docker gives `docker buildx`.
 mkdir -p "$tools/docker/cli-plugins"

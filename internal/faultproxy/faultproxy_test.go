@@ -22,7 +22,7 @@ import (
 	"github.com/convox/rack/internal/testenv"
 )
 
-// env is a registry (pkg/registry, basic auth) with a proxy in front of it.
+// env is a registry (internal/registry, basic auth) with a proxy in front of it.
 type env struct {
 	t     *testing.T
 	reg   *testenv.Registry

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/convox/rack/pkg/engineimages"
+	"github.com/convox/rack/internal/engineimages"
 )
 
 var (

@@ -10,7 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/convox/rack/pkg/baseimages"
+	"github.com/convox/rack/internal/baseimages"
 )
 
 // SeedBaseImages pushes busybox:latest and debian:bookworm-slim into reg, the

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 
-	"github.com/convox/rack/pkg/registry"
+	"github.com/convox/rack/internal/registry"
 )
 
 // Registry is a running loopback registry with basic auth.

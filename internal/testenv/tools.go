@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/convox/rack/pkg/tools"
+	"github.com/convox/rack/internal/tools"
 )
 
 // ToolsDir is the version-keyed tool cache `make tools` fills.

@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/convox/rack/pkg/manifest/yamlnode/fixtures"
+	"github.com/convox/rack/internal/manifestfixtures"
 )
 
 // TestGood parses each good fixture and compares it with its golden JSON.
-func TestGood(t *testing.T) { fixtures.Good(t, load) }
+func TestGood(t *testing.T) { manifestfixtures.Good(t, load) }
 
 // load is Load as the fixture runner calls it.
 func load(data []byte) (any, error) { return Load(data, "convox.yml") }
@@ -58,7 +58,7 @@ func TestBad(t *testing.T) {
 			`service "Web": port: must be a number`,
 		},
 	}
-	fixtures.Bad(t, load, tests)
+	manifestfixtures.Bad(t, load, tests)
 }
 
 func TestEveryProblemAtOnce(t *testing.T) {

@@ -6,14 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/convox/rack/internal/manifestfixtures"
 	"github.com/convox/rack/pkg/manifest/yamlnode"
-	"github.com/convox/rack/pkg/manifest/yamlnode/fixtures"
 )
 
 // FuzzLoad checks Load never panics, explains every refusal, and only
 // accepts files whose names and build paths are safe to use.
 func FuzzLoad(f *testing.F) {
-	fixtures.Seed(f)
+	manifestfixtures.Seed(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Load(data, "docker-compose.yml")
 		if err != nil {

@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/convox/rack/pkg/manifest/yamlnode/fixtures"
+	"github.com/convox/rack/internal/manifestfixtures"
 )
 
 // TestGood parses each good fixture and compares it with its golden JSON.
-func TestGood(t *testing.T) { fixtures.Good(t, load) }
+func TestGood(t *testing.T) { manifestfixtures.Good(t, load) }
 
 // load is Load as the fixture runner calls it.
 func load(data []byte) (any, error) { return Load(data, "docker-compose.yml") }
@@ -48,7 +48,7 @@ func TestBad(t *testing.T) {
 		"v1-service-scalar.yml":     {`docker-compose.yml: service "web": must be a mapping, got "nginx" (line 1)`},
 		"many-problems.yml":         {`service "Web.1": unknown field "biuld"`, `service "api": ports: "abc" must be`},
 	}
-	fixtures.Bad(t, load, tests)
+	manifestfixtures.Bad(t, load, tests)
 }
 
 func TestEveryProblemAtOnce(t *testing.T) {

@@ -43,8 +43,10 @@ func (l Limits) orDefault() Limits {
 }
 
 // Extract unpacks a tar archive, gzipped or not, into dir (which must exist).
-// Absolute paths, "..", links leaving dir, devices and archives over the
-// limits are refused; every write goes through an os.Root on dir.
+// Refused: absolute names and names (or hard link targets) holding any ".."
+// element, even one that stays inside like "a/../b"; symlinks whose target
+// leaves dir; devices; archives over the limits. Every write goes through an
+// os.Root on dir.
 func Extract(r io.Reader, dir string, limits Limits) error {
 	limits = limits.orDefault()
 	root, err := os.OpenRoot(dir)
@@ -89,7 +91,8 @@ func Extract(r io.Reader, dir string, limits Limits) error {
 	}
 }
 
-// cleanName checks an entry name and returns it relative and slash-cleaned.
+// cleanName refuses an empty, absolute or NUL-holding name and any name with a
+// ".." element (split on / and \), and returns it relative and slash-cleaned.
 func cleanName(name string) (string, error) {
 	if name == "" {
 		return "", fmt.Errorf("%w: empty name", ErrUnsafe)
@@ -130,7 +133,7 @@ func extractEntry(root *os.Root, tr *tar.Reader, hdr *tar.Header, name string, m
 			return fmt.Errorf("creating %s: %w", name, err)
 		}
 		return root.Chmod(name, mode|0o700)
-	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+	case tar.TypeReg, tar.TypeGNUSparse: // tar.Reader reports old TypeRegA entries as TypeReg
 		if hdr.Size < 0 || *total+hdr.Size > maxBytes {
 			return fmt.Errorf("%w: %q would bring the extracted size over %d bytes", ErrTooLarge, hdr.Name, maxBytes)
 		}

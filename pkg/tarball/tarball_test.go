@@ -4,11 +4,13 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // entry is one tar header, with file content for regular files.
@@ -39,9 +41,7 @@ func archive(t testing.TB, gz bool, entries ...entry) []byte {
 		if typ == tar.TypeDir {
 			hdr.Mode = 0o755
 		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, tw.WriteHeader(hdr))
 		if typ == tar.TypeReg {
 			tw.Write([]byte(e.body))
 		}
@@ -58,9 +58,7 @@ func extractIn(t *testing.T, data []byte, limits Limits) (string, string, error)
 	t.Helper()
 	parent := t.TempDir()
 	out := filepath.Join(parent, "out")
-	if err := os.Mkdir(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Mkdir(out, 0o755))
 	return out, parent, Extract(bytes.NewReader(data), out, limits)
 }
 
@@ -76,19 +74,14 @@ func TestExtractGood(t *testing.T) {
 			entry{name: "Dockerfile", body: "FROM debian:bookworm-slim\n"},
 		)
 		out, _, err := extractIn(t, data, Limits{})
-		if err != nil {
-			t.Fatalf("gz=%v: %v", gz, err)
-		}
+		require.NoError(t, err, "gz=%v", gz)
 		got, err := os.ReadFile(filepath.Join(out, "src/link"))
-		if err != nil || string(got) != "echo hi\n" {
-			t.Errorf("symlink read %q, %v", got, err)
-		}
-		if got, _ := os.ReadFile(filepath.Join(out, "Dockerfile")); string(got) != "FROM debian:bookworm-slim\n" {
-			t.Errorf("later entry did not replace the earlier one: %q", got)
-		}
-		if got, _ := os.ReadFile(filepath.Join(out, "src/hard")); string(got) != "FROM busybox\n" {
-			t.Errorf("hard link read %q", got)
-		}
+		assert.NoError(t, err, "symlink read")
+		assert.Equal(t, "echo hi\n", string(got), "symlink read")
+		got, _ = os.ReadFile(filepath.Join(out, "Dockerfile"))
+		assert.Equal(t, "FROM debian:bookworm-slim\n", string(got), "later entry did not replace the earlier one")
+		got, _ = os.ReadFile(filepath.Join(out, "src/hard"))
+		assert.Equal(t, "FROM busybox\n", string(got), "hard link read")
 	}
 }
 
@@ -116,8 +109,42 @@ func TestExtractRefusesMalicious(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, parent, err := extractIn(t, archive(t, true, tc.entries...), Limits{})
-			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.msg) {
-				t.Fatalf("err = %v, want %v mentioning %q", err, tc.want, tc.msg)
+			require.ErrorIs(t, err, tc.want)
+			require.ErrorContains(t, err, tc.msg)
+			assertNothingOutside(t, parent, out)
+		})
+	}
+}
+
+// TestExtractDotDotElements: an entry name (or hard link target) holding a ".."
+// element is refused even when it would stay inside, like "a/../b"; ".." inside
+// a longer element is an ordinary name, and symlink targets may climb while they
+// stay inside.
+func TestExtractDotDotElements(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		entries []entry
+		refused bool
+	}{
+		{"a/../b", []entry{{name: "a/../b", body: "x"}}, true},
+		{"a/b/../c", []entry{{name: "a/b/../c", body: "x"}}, true},
+		{"trailing ..", []entry{{name: "a/..", typ: tar.TypeDir}}, true},
+		{"bare ..", []entry{{name: "..", typ: tar.TypeDir}}, true},
+		{"./..", []entry{{name: "./../b", body: "x"}}, true},
+		{`backslash a\..\b`, []entry{{name: `a\..\b`, body: "x"}}, true},
+		{"hard link a/../f", []entry{{name: "f", body: "x"}, {name: "h", link: "a/../f", typ: tar.TypeLink}}, true},
+		{"a..b", []entry{{name: "a..b", body: "x"}}, false},
+		{"..a/b..", []entry{{name: "..a/b..", body: "x"}}, false},
+		{"...", []entry{{name: "...", body: "x"}}, false},
+		{"symlink a/../f", []entry{{name: "f", body: "x"}, {name: "a/", typ: tar.TypeDir}, {name: "l", link: "a/../f", typ: tar.TypeSymlink}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, parent, err := extractIn(t, archive(t, false, tc.entries...), Limits{})
+			if tc.refused {
+				require.ErrorIs(t, err, ErrUnsafe)
+				assert.ErrorContains(t, err, "..")
+			} else {
+				require.NoError(t, err)
 			}
 			assertNothingOutside(t, parent, out)
 		})
@@ -126,19 +153,15 @@ func TestExtractRefusesMalicious(t *testing.T) {
 
 func TestExtractLimits(t *testing.T) {
 	big := archive(t, true, entry{name: "a", body: strings.Repeat("x", 600)}, entry{name: "b", body: strings.Repeat("y", 600)})
-	if _, _, err := extractIn(t, big, Limits{MaxBytes: 1000}); !errors.Is(err, ErrTooLarge) {
-		t.Errorf("over MaxBytes: err = %v", err)
-	}
-	if _, _, err := extractIn(t, big, Limits{MaxBytes: 1200}); err != nil {
-		t.Errorf("at MaxBytes: %v", err)
-	}
+	_, _, err := extractIn(t, big, Limits{MaxBytes: 1000})
+	assert.ErrorIs(t, err, ErrTooLarge, "over MaxBytes")
+	_, _, err = extractIn(t, big, Limits{MaxBytes: 1200})
+	assert.NoError(t, err, "at MaxBytes")
 	many := archive(t, false, entry{name: "a"}, entry{name: "b"}, entry{name: "c"})
-	if _, _, err := extractIn(t, many, Limits{MaxEntries: 2}); !errors.Is(err, ErrTooLarge) {
-		t.Errorf("over MaxEntries: err = %v", err)
-	}
-	if _, _, err := extractIn(t, []byte("not a tarball at all, just text padding it out to a block"), Limits{}); err == nil {
-		t.Error("garbage extracted without an error")
-	}
+	_, _, err = extractIn(t, many, Limits{MaxEntries: 2})
+	assert.ErrorIs(t, err, ErrTooLarge, "over MaxEntries")
+	_, _, err = extractIn(t, []byte("not a tarball at all, just text padding it out to a block"), Limits{})
+	assert.Error(t, err, "garbage extracted without an error")
 }
 
 func TestCreateRoundTrip(t *testing.T) {
@@ -148,22 +171,16 @@ func TestCreateRoundTrip(t *testing.T) {
 	os.WriteFile(filepath.Join(src, "skip.me"), []byte("no"), 0o644)
 	os.Symlink("b/f.txt", filepath.Join(src, "a/l"))
 	var buf bytes.Buffer
-	if err := Create(src, &buf, func(rel string, _ os.DirEntry) bool { return rel == "skip.me" }); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Create(src, &buf, func(rel string, _ os.DirEntry) bool { return rel == "skip.me" }))
 	out, _, err := extractIn(t, buf.Bytes(), Limits{})
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+	got, _ := os.ReadFile(filepath.Join(out, "a/l"))
+	assert.Equal(t, "hello", string(got), "round trip read")
+	if info, err := os.Stat(filepath.Join(out, "a/b/f.txt")); assert.NoError(t, err, "mode lost") {
+		assert.Equal(t, os.FileMode(0o640), info.Mode().Perm(), "mode lost")
 	}
-	if got, _ := os.ReadFile(filepath.Join(out, "a/l")); string(got) != "hello" {
-		t.Errorf("round trip read %q", got)
-	}
-	if info, err := os.Stat(filepath.Join(out, "a/b/f.txt")); err != nil || info.Mode().Perm() != 0o640 {
-		t.Errorf("mode lost: %v %v", info, err)
-	}
-	if _, err := os.Stat(filepath.Join(out, "skip.me")); !os.IsNotExist(err) {
-		t.Errorf("skipped file extracted: %v", err)
-	}
+	_, err = os.Stat(filepath.Join(out, "skip.me"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "skipped file extracted")
 }
 
 // assertNothingOutside fails when parent holds anything but out, or out holds
@@ -172,17 +189,15 @@ func assertNothingOutside(t testing.TB, parent, out string) {
 	t.Helper()
 	entries, _ := os.ReadDir(parent)
 	for _, e := range entries {
-		if e.Name() != filepath.Base(out) {
-			t.Fatalf("written outside the extraction directory: %s", e.Name())
-		}
+		require.Equal(t, filepath.Base(out), e.Name(), "written outside the extraction directory")
 	}
 	filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.Type()&os.ModeSymlink == 0 {
 			return nil
 		}
 		resolved, err := filepath.EvalSymlinks(p)
-		if err == nil && !strings.HasPrefix(resolved+"/", out+"/") {
-			t.Fatalf("link %s resolves outside: %s", p, resolved)
+		if err == nil {
+			require.True(t, strings.HasPrefix(resolved+"/", out+"/"), "link %s resolves outside: %s", p, resolved)
 		}
 		return nil
 	})

@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/convox/rack/pkg/baseimages"
-	"github.com/convox/rack/pkg/engineimages"
-	"github.com/convox/rack/pkg/tools"
+	"github.com/convox/rack/internal/baseimages"
+	"github.com/convox/rack/internal/engineimages"
+	"github.com/convox/rack/internal/tools"
 )
 
 // FromEnv builds a rack from the environment cmd/rack runs in:

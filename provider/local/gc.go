@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/convox/rack/pkg/registry"
+	"github.com/convox/rack/internal/registry"
 )
 
 // registryGC frees the disk that deleted images and repositories leave in the

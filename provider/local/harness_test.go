@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convox/rack/internal/baseimages"
 	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/pkg/api"
-	"github.com/convox/rack/pkg/baseimages"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/pkg/tarball"
 )

@@ -20,8 +20,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 
-	"github.com/convox/rack/pkg/baseimages"
-	"github.com/convox/rack/pkg/registry"
+	"github.com/convox/rack/internal/baseimages"
+	"github.com/convox/rack/internal/registry"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/provider/local/janitor"
 	"github.com/convox/rack/provider/local/objects"

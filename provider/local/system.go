@@ -87,13 +87,4 @@ func (p *Provider) cleanupPolicy() (janitor.Policy, bool) {
 	return janitor.Policy{Cleanup: ps["BuildCacheCleanup"] == "Yes", RetentionDays: days}, ps["BuildCache"] == "Yes"
 }
 
-// param reads one parameter's current value.
-func (p *Provider) param(name string) string {
-	ps, err := p.parameters()
-	if err != nil {
-		return ""
-	}
-	return ps[name]
-}
-
 var errNoBuilder = errors.New("no way to run builds")

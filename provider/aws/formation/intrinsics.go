@@ -108,7 +108,7 @@ func (e *evaluator) ref(name string) (any, error) {
 	if _, ok := e.t.Resources[name]; ok {
 		return map[string]any{"Ref": name}, nil
 	}
-	return nil, fmt.Errorf("Ref to unknown name %s", name)
+	return nil, fmt.Errorf("unknown name %s in Ref", name)
 }
 
 var subVariable = regexp.MustCompile(`\$\{(!?)([^}]+)\}`)

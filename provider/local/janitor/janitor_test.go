@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/convox/rack/pkg/registry"
+	"github.com/convox/rack/internal/registry"
 	"github.com/convox/rack/provider/local/repos"
 	"github.com/convox/rack/provider/local/store"
 )

@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/convox/rack/pkg/registry"
+	"github.com/convox/rack/internal/registry"
 )
 
 // start runs a real registry on a free loopback port for one test.

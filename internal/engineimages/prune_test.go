@@ -8,8 +8,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/convox/rack/internal/engineimages"
 	"github.com/convox/rack/internal/testenv"
-	"github.com/convox/rack/pkg/engineimages"
 )
 
 // On a real engine: a stale tag goes, the kept tag and a tag a container uses stay.
