@@ -134,7 +134,7 @@ func isWordByte(c byte) bool {
 }
 
 // PlanRefs picks the refs of one build shared by services. It writes each
-// service's own tag and every shared key's tag. It reads those that exist
+// service's own tag and the shared keys' tags not written yet. It reads those that exist
 // (exists nil: all of them), and each service's legacy tag while its own tag
 // does not exist yet: the upgrade path from rack-wide refs.
 func PlanRefs(app string, services, sharedKeys []string, exists func(tag string) bool) Refs {
@@ -170,7 +170,11 @@ func PlanRefs(app string, services, sharedKeys []string, exists func(tag string)
 		add(&r.To, AppTag(app, s), SourceApp)
 	}
 	for _, k := range sharedKeys {
-		add(&r.To, SharedTag(k), SourceShared)
+		// A shared key names its dependency prefix by content: the first
+		// build to write it has written what every later one would.
+		if t := SharedTag(k); exists == nil || !exists(t) {
+			add(&r.To, t, SourceShared)
+		}
 	}
 	return r
 }
