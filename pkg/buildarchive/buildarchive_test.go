@@ -94,6 +94,27 @@ func TestWriteMakesTheUpstreamLayout(t *testing.T) {
 	assert.Equal(t, digest(t, worker), digest(t, a.Images["worker"]))
 }
 
+// Services of one image (two objects, one digest) share one image entry with a
+// tag each, as docker save writes them, and read back.
+func TestWriteSharesOneImage(t *testing.T) {
+	web := randomImage(t)
+	again, err := tarball.Image(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(imageTar(t, web))), nil }, nil)
+	require.NoError(t, err)
+	require.Equal(t, digest(t, web), digest(t, again))
+	var buf bytes.Buffer
+	require.NoError(t, Write(&buf, structs.Build{Id: "B1", App: "app1"}, "convox/app1", map[string]v1.Image{"web": web, "worker": again}))
+	_, content := members(t, buf.Bytes())
+	m, err := tarball.LoadManifest(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(content["app1.B1.tar"])), nil })
+	require.NoError(t, err)
+	require.Len(t, m, 1)
+	assert.ElementsMatch(t, []string{"convox/app1:web.B1", "convox/app1:worker.B1"}, m[0].RepoTags)
+	a, err := Read(&buf, Limits{})
+	require.NoError(t, err)
+	defer a.Close()
+	assert.Equal(t, []string{"web", "worker"}, a.Services())
+	assert.Equal(t, digest(t, web), digest(t, a.Images["worker"]))
+}
+
 func TestWriteRefuses(t *testing.T) {
 	img := randomImage(t)
 	b := structs.Build{Id: "B1", App: "app1"}
@@ -223,6 +244,8 @@ func TestReadRefuses(t *testing.T) {
 			file("a", x), link(tar.TypeLink, "manifest.json", "a")))), "only files, directories and symlinks"},
 		{"duplicate in save", archive(t, buildJSON, file("app1.B1.tar", tarOf(t,
 			link(tar.TypeSymlink, "manifest.json", "manifest.json"), file("manifest.json", []byte("[]"))))), "appears twice"},
+		{"symlink after a file in save", archive(t, buildJSON, file("app1.B1.tar", tarOf(t,
+			file("manifest.json", []byte("[]")), link(tar.TypeSymlink, "manifest.json", "manifest.json")))), "appears twice"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

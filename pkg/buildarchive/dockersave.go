@@ -70,8 +70,8 @@ func loadSave(file, entry, build string, maxImages int) (map[string]v1.Image, er
 
 // checkSaveLinks refuses a `docker save` file whose links the tarball package
 // could follow in a loop: docker links repeated layers with a symlink to a
-// regular file, and that is the one link allowed; names are unique, so the
-// target is the file the tarball package finds.
+// regular file, and that is the one link allowed. A name that is a symlink is
+// not also another entry, so the target is the file the tarball package finds.
 func checkSaveLinks(file string) error {
 	f, err := os.Open(file)
 	if err != nil {
@@ -89,8 +89,8 @@ func checkSaveLinks(file string) error {
 		if err != nil {
 			return fmt.Errorf("reading the tarball: %v", err)
 		}
-		if seen[hdr.Name] {
-			return fmt.Errorf("entry %q appears twice", hdr.Name)
+		if _, dup := links[hdr.Name]; dup || seen[hdr.Name] && hdr.Typeflag == tar.TypeSymlink {
+			return fmt.Errorf("entry %q appears twice, once as a symlink", hdr.Name)
 		}
 		seen[hdr.Name] = true
 		switch hdr.Typeflag {

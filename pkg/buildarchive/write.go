@@ -73,10 +73,20 @@ func Write(w io.Writer, b structs.Build, repo string, images map[string]v1.Image
 		return fmt.Errorf("image repository %q: a name without a registry port expected, upstream importers split tags at the first colon", repo)
 	}
 	refs := map[name.Reference]v1.Image{}
+	byDigest := map[v1.Hash]v1.Image{}
 	for service, img := range images {
 		if err := CheckService(service); err != nil {
 			return err
 		}
+		// Services of one image share one entry with a tag each, as docker save writes them.
+		d, err := img.Digest()
+		if err != nil {
+			return fmt.Errorf("reading image of %s: %w", service, err)
+		}
+		if first, ok := byDigest[d]; ok {
+			img = first
+		}
+		byDigest[d] = img
 		tag, err := name.NewTag(repo + ":" + ImageTag(service, b.Id))
 		if err != nil {
 			return fmt.Errorf("naming image of %s: %w", service, err)

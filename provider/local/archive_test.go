@@ -153,6 +153,12 @@ func TestExportLoadsIntoDocker(t *testing.T) {
 		cfg, err := img.ConfigName()
 		require.NoError(t, err)
 		want[service] = cfg.String()
+		if service == "web" { // a second service of the same image
+			ref, err := p.repos.Tag("app1", "cron."+b.Id)
+			require.NoError(t, err)
+			require.NoError(t, remote.Write(ref, img, remote.WithAuth(p.RegistryAuth())))
+			want["cron"] = cfg.String()
+		}
 	}
 
 	var out bytes.Buffer
@@ -163,6 +169,24 @@ func TestExportLoadsIntoDocker(t *testing.T) {
 	for service := range want {
 		made = append(made, "rack1/app1:"+service+"."+b.Id)
 	}
+	// and back into this rack, in another app.
+	_, err = p.AppCreate("app2", structs.AppCreateOptions{})
+	require.NoError(t, err)
+	nb, err := p.BuildImport("app2", bytes.NewReader(out.Bytes()))
+	require.NoError(t, err)
+	rel, err := p.ReleaseGet("app2", nb.Release)
+	require.NoError(t, err)
+	assert.Equal(t, "v2", rel.Description)
+	for service, cfg := range want {
+		ref, err := p.repos.Tag("app2", service+"."+nb.Id)
+		require.NoError(t, err)
+		img, err := remote.Image(ref, remote.WithAuth(p.RegistryAuth()))
+		require.NoError(t, err)
+		got, err := img.ConfigName()
+		require.NoError(t, err)
+		assert.Equal(t, cfg, got.String(), "%s imported back", service)
+	}
+
 	loaded := dockerCmd(t, docker, "load", "-i", file)
 	for service, cfg := range want {
 		tag := "rack1/app1:" + service + "." + b.Id
