@@ -39,6 +39,9 @@ const maxBuildJSON = 4 << 20
 // serviceName is a convox.yml service name: lowercase letters, digits and inner dashes.
 var serviceName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
+// saveName is a top-level `docker save` entry, upstream's {app}.{build}.tar.
+var saveName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,250}\.tar$`)
+
 // CheckService reports whether s can name a service image in an archive and in an image tag.
 func CheckService(s string) error {
 	if !serviceName.MatchString(s) {
@@ -71,9 +74,10 @@ func (a *Archive) Close() error {
 	return os.RemoveAll(a.dir)
 }
 
-// Read unpacks and validates an archive from an untrusted r: only build.json and
-// images/{service}.tar regular files, no links, no escaping or duplicate paths,
-// within limits, and each image readable.
+// Read unpacks and validates an archive from an untrusted r, in either layout:
+// only build.json with one {app}.{build}.tar `docker save`, or with
+// images/{service}.tar files; regular files only, no links, no escaping or
+// duplicate paths, within limits, and each image readable.
 func Read(r io.Reader, limits Limits) (*Archive, error) {
 	if limits.MaxBytes <= 0 {
 		limits.MaxBytes = DefaultLimits.MaxBytes
@@ -93,6 +97,24 @@ func Read(r io.Reader, limits Limits) (*Archive, error) {
 	return a, nil
 }
 
+// entryKind is what an accepted archive entry holds.
+type entryKind int
+
+const (
+	kindSkip  entryKind = iota // the images/ directory itself
+	kindBuild                  // build.json
+	kindImage                  // images/{service}.tar
+	kindSave                   // {app}.{build}.tar, a `docker save`
+)
+
+// unpacked is what the entries of an archive left on disk.
+type unpacked struct {
+	buildJSON []byte
+	images    map[string]string // service → image tarball (older layout)
+	saveEntry string            // the `docker save` entry's name (upstream layout)
+	savePath  string
+}
+
 // unpack reads every entry of r into a.dir, then loads build.json and the images.
 func (a *Archive) unpack(r io.Reader, limits Limits) error {
 	zr, err := gzip.NewReader(r)
@@ -101,9 +123,8 @@ func (a *Archive) unpack(r io.Reader, limits Limits) error {
 	}
 	defer zr.Close()
 	tr := tar.NewReader(zr)
+	u := unpacked{images: map[string]string{}}
 	var total int64
-	var buildJSON []byte
-	files := map[string]string{}
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -112,49 +133,87 @@ func (a *Archive) unpack(r io.Reader, limits Limits) error {
 		if err != nil {
 			return fmt.Errorf("reading archive: %v: %w", err, ErrInvalid)
 		}
-		entry, err := checkEntry(hdr)
+		kind, entry, err := checkEntry(hdr)
 		if err != nil {
 			return err
 		}
-		if entry == "" {
-			continue // the images/ directory itself
-		}
-		if _, dup := files[entry]; dup || (entry == BuildFile && buildJSON != nil) {
-			return fmt.Errorf("%s appears twice: %w", entry, ErrInvalid)
+		if kind == kindSkip {
+			continue
 		}
 		total += hdr.Size
 		if total > limits.MaxBytes {
 			return fmt.Errorf("archive unpacks to more than %d bytes: %w", limits.MaxBytes, ErrInvalid)
 		}
-		if entry == BuildFile {
-			if hdr.Size > maxBuildJSON {
-				return fmt.Errorf("%s is larger than %d bytes: %w", BuildFile, maxBuildJSON, ErrInvalid)
-			}
-			if buildJSON, err = io.ReadAll(io.LimitReader(tr, maxBuildJSON+1)); err != nil {
-				return fmt.Errorf("reading %s: %v: %w", BuildFile, err, ErrInvalid)
-			}
-			continue
+		if err := u.add(kind, entry, hdr.Size, tr, a.dir, limits); err != nil {
+			return err
 		}
-		if len(files) >= limits.MaxImages {
-			return fmt.Errorf("archive holds more than %d images: %w", limits.MaxImages, ErrInvalid)
-		}
-		path := filepath.Join(a.dir, strings.TrimPrefix(entry, ImageDir))
-		if err := copyFile(path, tr, hdr.Size); err != nil {
-			return fmt.Errorf("unpacking %s: %w", entry, err)
-		}
-		files[entry] = path
 	}
-	if buildJSON == nil {
+	if u.buildJSON == nil {
 		return fmt.Errorf("%s is missing: %w", BuildFile, ErrInvalid)
 	}
-	if err := json.Unmarshal(buildJSON, &a.Build); err != nil {
+	if err := json.Unmarshal(u.buildJSON, &a.Build); err != nil {
 		return fmt.Errorf("%s: %v: %w", BuildFile, err, ErrInvalid)
 	}
-	if len(files) == 0 {
-		return fmt.Errorf("archive holds no images: %w", ErrInvalid)
+	switch {
+	case u.savePath != "":
+		a.Images, err = loadSave(u.savePath, u.saveEntry, a.Build.Id, limits.MaxImages)
+		return err
+	case len(u.images) > 0:
+		return a.loadImages(u.images)
 	}
-	for entry, path := range files {
-		service := strings.TrimSuffix(strings.TrimPrefix(entry, ImageDir), ".tar")
+	return fmt.Errorf("archive holds no images (expected %s with a `docker save` %s, or %s{service}.tar): %w",
+		BuildFile, SaveFile("{app}", "{build}"), ImageDir, ErrInvalid)
+}
+
+// add keeps one accepted entry: build.json in memory, image tarballs on disk under dir.
+func (u *unpacked) add(kind entryKind, entry string, size int64, r io.Reader, dir string, limits Limits) error {
+	var err error
+	switch kind {
+	case kindBuild:
+		if u.buildJSON != nil {
+			return fmt.Errorf("%s appears twice: %w", entry, ErrInvalid)
+		}
+		if size > maxBuildJSON {
+			return fmt.Errorf("%s is larger than %d bytes: %w", BuildFile, maxBuildJSON, ErrInvalid)
+		}
+		if u.buildJSON, err = io.ReadAll(io.LimitReader(r, maxBuildJSON+1)); err != nil {
+			return fmt.Errorf("reading %s: %v: %w", BuildFile, err, ErrInvalid)
+		}
+		return nil
+	case kindSave:
+		if u.saveEntry != "" {
+			return fmt.Errorf("%s: a second `docker save` entry after %s, one expected: %w", entry, u.saveEntry, ErrInvalid)
+		}
+		if len(u.images) > 0 {
+			return fmt.Errorf("%s: archive mixes a `docker save` with %s{service}.tar entries, one layout expected: %w", entry, ImageDir, ErrInvalid)
+		}
+		u.saveEntry, u.savePath = entry, filepath.Join(dir, "docker-save.tar")
+		if err := copyFile(u.savePath, r, size); err != nil {
+			return fmt.Errorf("unpacking %s: %w", entry, err)
+		}
+		return nil
+	}
+	service := strings.TrimSuffix(strings.TrimPrefix(entry, ImageDir), ".tar")
+	if _, dup := u.images[service]; dup {
+		return fmt.Errorf("%s appears twice: %w", entry, ErrInvalid)
+	}
+	if u.saveEntry != "" {
+		return fmt.Errorf("%s: archive mixes %s{service}.tar entries with the `docker save` %s, one layout expected: %w", entry, ImageDir, u.saveEntry, ErrInvalid)
+	}
+	if len(u.images) >= limits.MaxImages {
+		return fmt.Errorf("archive holds more than %d images: %w", limits.MaxImages, ErrInvalid)
+	}
+	path := filepath.Join(dir, "service-"+service+".tar")
+	if err := copyFile(path, r, size); err != nil {
+		return fmt.Errorf("unpacking %s: %w", entry, err)
+	}
+	u.images[service] = path
+	return nil
+}
+
+// loadImages opens the one-image tarballs of the older layout (service → file).
+func (a *Archive) loadImages(files map[string]string) error {
+	for service, path := range files {
 		img, err := tarball.ImageFromPath(path, nil)
 		if err == nil {
 			_, err = img.Manifest()
@@ -167,12 +226,13 @@ func (a *Archive) unpack(r io.Reader, limits Limits) error {
 	return nil
 }
 
-// checkEntry accepts build.json and images/{service}.tar as regular files and the
-// images/ directory (returned as ""); anything else is refused, naming it.
-func checkEntry(hdr *tar.Header) (string, error) {
+// checkEntry accepts build.json, a top-level {name}.tar and images/{service}.tar
+// as regular files and the images/ directory (kindSkip); anything else is
+// refused, naming it.
+func checkEntry(hdr *tar.Header) (entryKind, string, error) {
 	n := hdr.Name
-	refuse := func(why string) (string, error) {
-		return "", fmt.Errorf("entry %q: %s: %w", n, why, ErrInvalid)
+	refuse := func(why string) (entryKind, string, error) {
+		return kindSkip, "", fmt.Errorf("entry %q: %s: %w", n, why, ErrInvalid)
 	}
 	if strings.HasPrefix(n, "/") || strings.Contains(n, "\\") {
 		return refuse("absolute or backslashed path")
@@ -186,7 +246,7 @@ func checkEntry(hdr *tar.Header) (string, error) {
 	switch hdr.Typeflag {
 	case tar.TypeDir:
 		if n == ImageDir || n == strings.TrimSuffix(ImageDir, "/") {
-			return "", nil
+			return kindSkip, "", nil
 		}
 		return refuse("unexpected directory")
 	case tar.TypeReg:
@@ -199,52 +259,18 @@ func checkEntry(hdr *tar.Header) (string, error) {
 		return refuse("negative size")
 	}
 	if n == BuildFile {
-		return n, nil
+		return kindBuild, n, nil
+	}
+	if saveName.MatchString(n) {
+		return kindSave, n, nil
 	}
 	rest, ok := strings.CutPrefix(n, ImageDir)
 	service, isTar := strings.CutSuffix(rest, ".tar")
 	if !ok || !isTar {
-		return refuse("expected build.json or images/{service}.tar")
+		return refuse("expected build.json, a `docker save` {app}.{build}.tar or images/{service}.tar")
 	}
 	if !serviceName.MatchString(service) {
 		return refuse("service names are lowercase letters, digits and dashes")
 	}
-	return n, nil
-}
-
-// copyFile writes exactly size bytes of r to a new file at path; a short or
-// broken archive is ErrInvalid, a failing disk is not.
-func copyFile(path string, r io.Reader, size int64) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	src := &readErrors{r: io.LimitReader(r, size)}
-	n, err := io.Copy(f, src)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	switch {
-	case src.err != nil:
-		return fmt.Errorf("%v: %w", src.err, ErrInvalid)
-	case err != nil:
-		return err
-	case n != size:
-		return fmt.Errorf("short entry: %d of %d bytes: %w", n, size, ErrInvalid)
-	}
-	return nil
-}
-
-// readErrors remembers the error its reader returned, to tell archive faults from disk faults.
-type readErrors struct {
-	r   io.Reader
-	err error
-}
-
-func (e *readErrors) Read(p []byte) (int, error) {
-	n, err := e.r.Read(p)
-	if err != nil && err != io.EOF {
-		e.err = err
-	}
-	return n, err
+	return kindImage, n, nil
 }

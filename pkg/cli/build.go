@@ -22,17 +22,21 @@ func buildFlags() []stdcli.Flag {
 		stdcli.BoolFlag("development", "", "create a development build (targets a development stage)"),
 		stdcli.StringFlag("manifest", "m", "manifest file (default convox.yml)"),
 		stdcli.BoolFlag("no-cache", "", "do not reuse cached layers"),
-		stdcli.BoolFlag("wildcard-domain", "", "enable wildcard domains for the release"),
+		stdcli.BoolFlag("wildcard-domain", "", wildcardNote),
 	}
 }
 
+// wildcardNote says what --wildcard-domain does on this rack: it runs no load
+// balancer for apps, so the flag is stored on the build and nothing else.
+const wildcardNote = "--wildcard-domain is stored on the build only: this rack runs no load balancer for apps, so no listener rule or certificate"
+
 func registerBuild(e *stdcli.Engine) {
-	register(e, "build", "create a build", Build, stdcli.CommandOptions{
+	register(e, "build", "create a build ("+wildcardNote+")", Build, stdcli.CommandOptions{
 		Flags:    buildFlags(),
 		Usage:    "[dir]",
 		Validate: stdcli.ArgsMax(1),
 	})
-	register(e, "deploy", "create and promote a build", Deploy, stdcli.CommandOptions{
+	register(e, "deploy", "create and promote a build ("+wildcardNote+")", Deploy, stdcli.CommandOptions{
 		Flags:    append(buildFlags(), flagWait),
 		Usage:    "[dir]",
 		Validate: stdcli.ArgsMax(1),

@@ -217,3 +217,10 @@ func TestBuildIDAndDeploy(t *testing.T) {
 		t.Fatal("deploy --no-cache did not reach BuildCreate")
 	}
 }
+
+func TestBuildHelpSaysWildcardDomainIsOnlyStored(t *testing.T) {
+	for _, cmd := range []string{"build", "deploy"} {
+		res := convox(t, nil, cmd, "--help")
+		mustContain(t, "convox "+cmd+" --help", res.stdout, "--wildcard-domain is stored on the build only", "no load balancer for apps", "no listener rule or certificate")
+	}
+}

@@ -18,9 +18,13 @@ var (
 // nameRule says what nameRE allows, for messages.
 const nameRule = "lowercase letters, digits and dashes, starting with a letter, not ending with a dash, at most 63 characters"
 
-// check validates what the YAML structure cannot: names, paths, environment
-// entries and references between sections.
+// validate checks what the YAML structure cannot: that there are services,
+// names, paths, environment entries and references between sections.
 func (d *decoder) validate(m *Manifest) {
+	if len(m.Services) == 0 {
+		d.Add("", 0, "has no services; define at least one under services")
+		return
+	}
 	d.CheckEnv("environment", m.Environment, 0)
 	resources := map[string]bool{}
 	for _, r := range m.Resources {

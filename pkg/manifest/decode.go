@@ -10,17 +10,6 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Allowed field names, in the order they are listed in messages.
-var (
-	topFields      = []string{"environment", "resources", "services", "timers"}
-	serviceFields  = []string{"build", "command", "domain", "environment", "health", "image", "internal", "port", "resources", "scale", "test"}
-	buildFields    = []string{"args", "manifest", "path"}
-	healthFields   = []string{"grace", "interval", "path", "timeout"}
-	scaleFields    = []string{"count", "cpu", "memory"}
-	resourceFields = []string{"options", "type"}
-	timerFields    = []string{"command", "schedule", "service"}
-)
-
 // decoder walks the YAML nodes of one file and collects every problem.
 type decoder struct {
 	yamlnode.Problems
@@ -28,31 +17,12 @@ type decoder struct {
 
 func (d *decoder) manifest(top *yaml.Node) *Manifest {
 	m := &Manifest{}
-	for _, p := range d.Pairs("", top) {
-		switch p.Key {
-		case "environment":
-			m.Environment = d.strings("environment", p)
-		case "resources":
-			for _, r := range d.Pairs("resources", p.Value) {
-				m.Resources = append(m.Resources, d.resource(r))
-			}
-		case "services":
-			for _, s := range d.Pairs("services", p.Value) {
-				m.Services = append(m.Services, d.service(s))
-			}
-		case "timers":
-			for _, t := range d.Pairs("timers", p.Value) {
-				m.Timers = append(m.Timers, d.timer(t))
-			}
-		default:
-			if !strings.HasPrefix(p.Key, "x-") { // x- keys hold YAML anchors
-				d.Unknown("", p, topFields)
-			}
-		}
-	}
-	if len(m.Services) == 0 && d.Len() == 0 {
-		d.Add("", 0, "has no services; define at least one under services")
-	}
+	d.Walk("", yamlnode.WithoutExtensions(d.Pairs("", top)), yamlnode.Fields{
+		"environment": func(p yamlnode.Pair) { m.Environment = d.strings("environment", p) },
+		"resources":   func(p yamlnode.Pair) { m.Resources = yamlnode.Each(&d.Problems, "resources", p.Value, d.resource) },
+		"services":    func(p yamlnode.Pair) { m.Services = yamlnode.Each(&d.Problems, "services", p.Value, d.service) },
+		"timers":      func(p yamlnode.Pair) { m.Timers = yamlnode.Each(&d.Problems, "timers", p.Value, d.timer) },
+	})
 	return m
 }
 
@@ -60,39 +30,23 @@ func (d *decoder) service(p yamlnode.Pair) Service {
 	s := Service{Name: p.Key, line: p.Line}
 	scope := fmt.Sprintf("service %q", p.Key)
 	var hasBuild bool
-	for _, f := range d.Pairs(scope, p.Value) {
-		switch f.Key {
-		case "build":
-			hasBuild = true
-			s.Build = d.build(scope, f)
-		case "command":
-			s.Command = d.Text(scope, f)
-		case "domain":
+	d.Mapping(scope, p.Value, yamlnode.Fields{
+		"build":   func(f yamlnode.Pair) { hasBuild, s.Build = true, d.build(scope, f) },
+		"command": d.TextInto(scope, &s.Command),
+		"domain": func(f yamlnode.Pair) {
 			v, err := yamlnode.StringOrStrings(f.Value)
 			d.Field(scope, f, err)
 			s.Domains = v
-		case "environment":
-			s.Environment = d.strings(scope+": environment", f)
-		case "health":
-			s.Health = d.health(scope, f)
-		case "image":
-			s.Image = d.Text(scope, f)
-		case "internal":
-			v, err := yamlnode.Bool(f.Value)
-			d.Field(scope, f, err)
-			s.Internal = v
-		case "port":
-			s.Port = d.port(scope, f)
-		case "resources":
-			s.Resources = d.strings(scope+": resources", f)
-		case "scale":
-			s.Scale = d.scale(scope, f)
-		case "test":
-			s.Test = d.Text(scope, f)
-		default:
-			d.Unknown(scope, f, serviceFields)
-		}
-	}
+		},
+		"environment": func(f yamlnode.Pair) { s.Environment = d.strings(scope+": environment", f) },
+		"health":      func(f yamlnode.Pair) { s.Health = d.health(scope, f) },
+		"image":       d.TextInto(scope, &s.Image),
+		"internal":    d.BoolInto(scope, &s.Internal),
+		"port":        func(f yamlnode.Pair) { s.Port = d.port(scope, f) },
+		"resources":   func(f yamlnode.Pair) { s.Resources = d.strings(scope+": resources", f) },
+		"scale":       func(f yamlnode.Pair) { s.Scale = d.scale(scope, f) },
+		"test":        d.TextInto(scope, &s.Test),
+	})
 	switch {
 	case hasBuild && s.Image != "":
 		d.Add(scope, yamlnode.Line(p.Value), "has both build and image; use build to build from source or image to pull")
@@ -103,14 +57,16 @@ func (d *decoder) service(p yamlnode.Pair) Service {
 	return s
 }
 
-// natural reads a whole number of 0 or more (seconds, CPU units, MiB).
-func (d *decoder) natural(scope string, f yamlnode.Pair) int {
-	v, err := yamlnode.Int(f.Value)
-	if err != nil || v < 0 {
-		d.Add(scope, f.Line, "%s: must be a whole number of 0 or more, got %s", f.Key, yamlnode.Describe(f.Value))
-		return 0
+// natural reads a whole number of 0 or more (seconds, CPU units, MiB) into dst.
+func (d *decoder) natural(scope string, dst *int) func(yamlnode.Pair) {
+	return func(f yamlnode.Pair) {
+		v, err := yamlnode.Int(f.Value)
+		if err != nil || v < 0 {
+			d.Add(scope, f.Line, "%s: must be a whole number of 0 or more, got %s", f.Key, yamlnode.Describe(f.Value))
+			v = 0
+		}
+		*dst = v
 	}
-	return v
 }
 
 // strings reads a list of text; scope already names the field.
@@ -125,21 +81,15 @@ func (d *decoder) strings(scope string, f yamlnode.Pair) []string {
 // build reads `build: path` or `build: {path, manifest, args}`.
 func (d *decoder) build(scope string, f yamlnode.Pair) ServiceBuild {
 	b := ServiceBuild{Path: DefaultBuildPath, Manifest: DefaultDockerfile}
-	if n := yamlnode.Resolve(f.Value); n != nil && n.Kind == yaml.MappingNode {
-		for _, g := range d.Pairs(scope+": build", n) {
-			switch g.Key {
-			case "path":
-				b.Path = d.Text(scope+": build", g)
-			case "manifest":
-				b.Manifest = d.Text(scope+": build", g)
-			case "args":
-				b.Args = d.strings(scope+": build: args", g)
-			default:
-				d.Unknown(scope+": build", g, buildFields)
-			}
-		}
+	fields := yamlnode.Fields{
+		"args":     func(g yamlnode.Pair) { b.Args = d.strings(scope+": build: args", g) },
+		"manifest": d.TextInto(scope+": build", &b.Manifest),
+		"path":     d.TextInto(scope+": build", &b.Path),
+	}
+	if yamlnode.IsMapping(f.Value) {
+		d.Mapping(scope+": build", f.Value, fields)
 	} else if v, err := yamlnode.String(f.Value); err != nil {
-		d.Add(scope, f.Line, "build: must be a path or a mapping of %s, got %s", strings.Join(buildFields, ", "), yamlnode.Describe(f.Value))
+		d.Add(scope, f.Line, "build: must be a path or a mapping of %s, got %s", strings.Join(fields.Names(), ", "), yamlnode.Describe(f.Value))
 	} else {
 		b.Path = v
 	}
@@ -153,25 +103,16 @@ func (d *decoder) build(scope string, f yamlnode.Pair) ServiceBuild {
 // health reads `health: /path` or `health: {path, grace, interval, timeout}`.
 func (d *decoder) health(scope string, f yamlnode.Pair) ServiceHealth {
 	var h ServiceHealth
-	n := yamlnode.Resolve(f.Value)
-	if n == nil || n.Kind != yaml.MappingNode {
+	if !yamlnode.IsMapping(f.Value) {
 		h.Path = d.Text(scope, f)
 		return h
 	}
-	for _, g := range d.Pairs(scope+": health", n) {
-		switch g.Key {
-		case "path":
-			h.Path = d.Text(scope+": health", g)
-		case "grace":
-			h.Grace = d.natural(scope+": health", g)
-		case "interval":
-			h.Interval = d.natural(scope+": health", g)
-		case "timeout":
-			h.Timeout = d.natural(scope+": health", g)
-		default:
-			d.Unknown(scope+": health", g, healthFields)
-		}
-	}
+	d.Mapping(scope+": health", f.Value, yamlnode.Fields{
+		"grace":    d.natural(scope+": health", &h.Grace),
+		"interval": d.natural(scope+": health", &h.Interval),
+		"path":     d.TextInto(scope+": health", &h.Path),
+		"timeout":  d.natural(scope+": health", &h.Timeout),
+	})
 	return h
 }
 
@@ -199,23 +140,15 @@ func (d *decoder) port(scope string, f yamlnode.Pair) ServicePort {
 // scale reads `scale: 2`, `scale: 1-3` or `scale: {count, cpu, memory}`.
 func (d *decoder) scale(scope string, f yamlnode.Pair) ServiceScale {
 	var s ServiceScale
-	n := yamlnode.Resolve(f.Value)
-	if n == nil || n.Kind != yaml.MappingNode {
+	if !yamlnode.IsMapping(f.Value) {
 		s.Min, s.Max = d.count(scope, f)
 		return s
 	}
-	for _, g := range d.Pairs(scope+": scale", n) {
-		switch g.Key {
-		case "count":
-			s.Min, s.Max = d.count(scope+": scale", g)
-		case "cpu":
-			s.Cpu = d.natural(scope+": scale", g)
-		case "memory":
-			s.Memory = d.natural(scope+": scale", g)
-		default:
-			d.Unknown(scope+": scale", g, scaleFields)
-		}
-	}
+	d.Mapping(scope+": scale", f.Value, yamlnode.Fields{
+		"count":  func(g yamlnode.Pair) { s.Min, s.Max = d.count(scope+": scale", g) },
+		"cpu":    d.natural(scope+": scale", &s.Cpu),
+		"memory": d.natural(scope+": scale", &s.Memory),
+	})
 	return s
 }
 
@@ -240,38 +173,27 @@ func (d *decoder) count(scope string, f yamlnode.Pair) (int, int) {
 func (d *decoder) resource(p yamlnode.Pair) Resource {
 	r := Resource{Name: p.Key, line: p.Line}
 	scope := fmt.Sprintf("resource %q", p.Key)
-	for _, f := range d.Pairs(scope, p.Value) {
-		switch f.Key {
-		case "type":
-			r.Type = d.Text(scope, f)
-		case "options":
+	d.Mapping(scope, p.Value, yamlnode.Fields{
+		"options": func(f yamlnode.Pair) {
 			for _, o := range d.Pairs(scope+": options", f.Value) {
 				if r.Options == nil {
 					r.Options = map[string]string{}
 				}
 				r.Options[o.Key] = d.Text(scope+": options", o)
 			}
-		default:
-			d.Unknown(scope, f, resourceFields)
-		}
-	}
+		},
+		"type": d.TextInto(scope, &r.Type),
+	})
 	return r
 }
 
 func (d *decoder) timer(p yamlnode.Pair) Timer {
 	t := Timer{Name: p.Key, line: p.Line}
 	scope := fmt.Sprintf("timer %q", p.Key)
-	for _, f := range d.Pairs(scope, p.Value) {
-		switch f.Key {
-		case "command":
-			t.Command = d.Text(scope, f)
-		case "schedule":
-			t.Schedule = d.Text(scope, f)
-		case "service":
-			t.Service = d.Text(scope, f)
-		default:
-			d.Unknown(scope, f, timerFields)
-		}
-	}
+	d.Mapping(scope, p.Value, yamlnode.Fields{
+		"command":  d.TextInto(scope, &t.Command),
+		"schedule": d.TextInto(scope, &t.Schedule),
+		"service":  d.TextInto(scope, &t.Service),
+	})
 	return t
 }

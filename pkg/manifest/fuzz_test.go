@@ -41,7 +41,7 @@ func FuzzLoad(f *testing.F) {
 			if !s.Built() {
 				continue
 			}
-			df := s.Dockerfile()
+			df := path.Join(s.Build.Path, s.Build.Manifest)
 			if strings.HasPrefix(df, "/") || yamlnode.Escapes(df) || yamlnode.Escapes(s.Build.Path) || strings.HasPrefix(s.Build.Path, "/") {
 				t.Fatalf("service %q escapes the source: path %q, Dockerfile %q", s.Name, s.Build.Path, df)
 			}

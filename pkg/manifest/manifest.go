@@ -4,8 +4,6 @@
 package manifest
 
 import (
-	"fmt"
-	"path"
 	"sort"
 
 	"github.com/convox/rack/pkg/manifest/yamlnode"
@@ -89,19 +87,9 @@ type ServiceScale struct {
 
 // Load parses convox.yml content; filename is used in error messages only.
 func Load(data []byte, filename string) (*Manifest, error) {
-	top, err := yamlnode.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", filename, err)
-	}
-	if top == nil {
-		return nil, fmt.Errorf("%s: is empty; it needs a services mapping", filename)
-	}
 	d := &decoder{yamlnode.Problems{File: filename}}
-	m := d.manifest(top)
-	if d.Len() == 0 {
-		d.validate(m)
-	}
-	if err := d.Err(); err != nil {
+	m, err := yamlnode.Decode(&d.Problems, data, "is empty; it needs a services mapping", d.manifest, d.validate)
+	if err != nil {
 		return nil, err
 	}
 	sort.Slice(m.Resources, func(i, j int) bool { return m.Resources[i].Name < m.Resources[j].Name })
@@ -110,39 +98,9 @@ func Load(data []byte, filename string) (*Manifest, error) {
 	return m, nil
 }
 
-// Service finds a service by name.
-func (m *Manifest) Service(name string) (*Service, bool) {
-	for i := range m.Services {
-		if m.Services[i].Name == name {
-			return &m.Services[i], true
-		}
-	}
-	return nil, false
-}
-
-// BuildServices returns the services built from source, in name order.
-func (m *Manifest) BuildServices() []Service {
-	var out []Service
-	for _, s := range m.Services {
-		if s.Built() {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // Built reports whether the service is built from source rather than pulled.
 func (s Service) Built() bool {
 	return s.Image == "" && s.Build.Path != ""
-}
-
-// Dockerfile is the path of the service's Dockerfile relative to the source
-// root, or "" for an image-only service.
-func (s Service) Dockerfile() string {
-	if !s.Built() {
-		return ""
-	}
-	return path.Join(s.Build.Path, s.Build.Manifest)
 }
 
 // Error lists every problem found in one manifest.

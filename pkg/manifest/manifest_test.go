@@ -3,6 +3,7 @@ package manifest
 import (
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -72,7 +73,7 @@ func TestEveryProblemAtOnce(t *testing.T) {
 	}
 }
 
-func TestHelpers(t *testing.T) {
+func TestServicesInNameOrder(t *testing.T) {
 	data, err := os.ReadFile("testdata/good/full.yml")
 	if err != nil {
 		t.Fatal(err)
@@ -83,40 +84,9 @@ func TestHelpers(t *testing.T) {
 	}
 	var names []string
 	for _, s := range m.Services {
-		names = append(names, s.Name)
+		names = append(names, s.Name+"="+strconv.FormatBool(s.Built()))
 	}
-	if got := strings.Join(names, " "); got != "api redis web" {
-		t.Errorf("services in order %q, want sorted", got)
-	}
-	var built []string
-	for _, s := range m.BuildServices() {
-		built = append(built, s.Name+"="+s.Dockerfile())
-	}
-	if got := strings.Join(built, " "); got != "api=api/Dockerfile web=web/Dockerfile.production" {
-		t.Errorf("BuildServices = %q", got)
-	}
-	if s, ok := m.Service("redis"); !ok || s.Built() || s.Dockerfile() != "" || s.Image != "redis:7" {
-		t.Errorf("Service(redis) = %+v, %v; want an image-only service", s, ok)
-	}
-	if _, ok := m.Service("nope"); ok {
-		t.Error("Service(nope) found")
-	}
-}
-
-func TestDockerfile(t *testing.T) {
-	tests := []struct {
-		build ServiceBuild
-		image string
-		want  string
-	}{
-		{ServiceBuild{Path: ".", Manifest: "Dockerfile"}, "", "Dockerfile"},
-		{ServiceBuild{Path: "api", Manifest: "Dockerfile.prod"}, "", "api/Dockerfile.prod"},
-		{ServiceBuild{Path: "services/api", Manifest: "../../docker/Dockerfile"}, "", "docker/Dockerfile"},
-		{ServiceBuild{}, "redis", ""},
-	}
-	for _, tt := range tests {
-		if got := (Service{Build: tt.build, Image: tt.image}).Dockerfile(); got != tt.want {
-			t.Errorf("Dockerfile(%+v) = %q, want %q", tt.build, got, tt.want)
-		}
+	if got := strings.Join(names, " "); got != "api=true redis=false web=true" {
+		t.Errorf("services in order, built = %q, want sorted with redis pulled", got)
 	}
 }

@@ -11,13 +11,6 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Allowed field names, in the order they are listed in messages.
-var (
-	topFields     = []string{"services", "version"}
-	serviceFields = []string{"build", "command", "dockerfile", "entrypoint", "environment", "image", "labels", "links", "mem_limit", "ports", "privileged", "volumes"}
-	buildFields   = []string{"args", "context", "dockerfile"}
-)
-
 // versionRE matches the compose file versions generation 1 supports.
 var versionRE = regexp.MustCompile(`^2(\.[0-9])?$`)
 
@@ -30,40 +23,30 @@ type decoder struct {
 // version and a services key, the version 1 layout of services at the top.
 func (d *decoder) manifest(top *yaml.Node) *Manifest {
 	m := &Manifest{}
-	pairs := d.Pairs("", top)
+	pairs := yamlnode.WithoutExtensions(d.Pairs("", top)) // x- keys hold YAML anchors
 	v2 := false
 	for _, p := range pairs {
 		v2 = v2 || p.Key == "version" || p.Key == "services"
 	}
 	if !v2 {
 		for _, p := range pairs {
-			if !strings.HasPrefix(p.Key, "x-") {
-				m.Services = append(m.Services, d.service(p))
-			}
+			m.Services = append(m.Services, d.service(p))
 		}
 		if len(m.Services) == 0 && d.Len() == 0 {
 			d.Add("", 0, "has no services; define at least one")
 		}
 		return m
 	}
-	for _, p := range pairs {
-		switch p.Key {
-		case "version":
+	d.Walk("", pairs, yamlnode.Fields{
+		"services": func(p yamlnode.Pair) { m.Services = yamlnode.Each(&d.Problems, "services", p.Value, d.service) },
+		"version": func(p yamlnode.Pair) {
 			v, err := yamlnode.String(p.Value)
 			if err != nil || !versionRE.MatchString(v) {
 				d.Add("", p.Line, "version %s is not supported; use \"2\" (or 2.0 to 2.9) or leave version out", yamlnode.Describe(p.Value))
 			}
 			m.Version = v
-		case "services":
-			for _, s := range d.Pairs("services", p.Value) {
-				m.Services = append(m.Services, d.service(s))
-			}
-		default:
-			if !strings.HasPrefix(p.Key, "x-") { // x- keys hold YAML anchors
-				d.Unknown("", p, topFields)
-			}
-		}
-	}
+		},
+	})
 	if len(m.Services) == 0 && d.Len() == 0 {
 		d.Add("", 0, "has no services; define at least one under services")
 	}
@@ -75,43 +58,26 @@ func (d *decoder) service(p yamlnode.Pair) Service {
 	scope := fmt.Sprintf("service %q", p.Key)
 	var dockerfile string
 	hasBuild := false
-	for _, f := range d.Pairs(scope, p.Value) {
-		switch f.Key {
-		case "build":
-			hasBuild = true
-			s.Build = d.build(scope, f)
-		case "command":
-			s.Command = d.command(scope, f)
-		case "dockerfile":
-			dockerfile = d.Text(scope, f)
-		case "entrypoint":
-			s.Entrypoint = d.command(scope, f)
-		case "environment":
-			s.Environment = d.keyValues(scope, f)
-		case "image":
-			s.Image = d.Text(scope, f)
-		case "labels":
+	d.Mapping(scope, p.Value, yamlnode.Fields{
+		"build":       func(f yamlnode.Pair) { hasBuild, s.Build = true, d.build(scope, f) },
+		"command":     func(f yamlnode.Pair) { s.Command = d.command(scope, f) },
+		"dockerfile":  d.TextInto(scope, &dockerfile),
+		"entrypoint":  func(f yamlnode.Pair) { s.Entrypoint = d.command(scope, f) },
+		"environment": func(f yamlnode.Pair) { s.Environment = d.keyValues(scope, f) },
+		"image":       d.TextInto(scope, &s.Image),
+		"labels": func(f yamlnode.Pair) {
 			s.Labels = map[string]string{}
 			for _, kv := range d.keyValues(scope, f) {
 				k, v, _ := strings.Cut(kv, "=")
 				s.Labels[k] = v
 			}
-		case "links":
-			s.Links = d.strings(scope, f)
-		case "mem_limit":
-			s.MemLimit = d.Text(scope, f)
-		case "ports":
-			s.Ports = d.ports(scope, f)
-		case "privileged":
-			v, err := yamlnode.Bool(f.Value)
-			d.Field(scope, f, err)
-			s.Privileged = v
-		case "volumes":
-			s.Volumes = d.strings(scope, f)
-		default:
-			d.Unknown(scope, f, serviceFields)
-		}
-	}
+		},
+		"links":      func(f yamlnode.Pair) { s.Links = d.strings(scope, f) },
+		"mem_limit":  d.TextInto(scope, &s.MemLimit),
+		"ports":      func(f yamlnode.Pair) { s.Ports = d.ports(scope, f) },
+		"privileged": d.BoolInto(scope, &s.Privileged),
+		"volumes":    func(f yamlnode.Pair) { s.Volumes = d.strings(scope, f) },
+	})
 	switch {
 	case dockerfile != "" && s.Build.Dockerfile != "":
 		d.Add(scope, s.line, "dockerfile is set both on the service and under build; keep one")
@@ -137,25 +103,19 @@ func (d *decoder) strings(scope string, f yamlnode.Pair) []string {
 // build reads `build: context` or `build: {context, dockerfile, args}`.
 func (d *decoder) build(scope string, f yamlnode.Pair) Build {
 	var b Build
+	fields := yamlnode.Fields{
+		"args":       func(g yamlnode.Pair) { b.Args = d.keyValues(scope+": build", g) },
+		"context":    d.TextInto(scope+": build", &b.Context),
+		"dockerfile": d.TextInto(scope+": build", &b.Dockerfile),
+	}
 	n := yamlnode.Resolve(f.Value)
 	switch {
-	case n != nil && n.Kind == yaml.MappingNode:
-		for _, g := range d.Pairs(scope+": build", n) {
-			switch g.Key {
-			case "context":
-				b.Context = d.Text(scope+": build", g)
-			case "dockerfile":
-				b.Dockerfile = d.Text(scope+": build", g)
-			case "args":
-				b.Args = d.keyValues(scope+": build", g)
-			default:
-				d.Unknown(scope+": build", g, buildFields)
-			}
-		}
+	case yamlnode.IsMapping(n):
+		d.Mapping(scope+": build", n, fields)
 	case n != nil && n.Kind == yaml.ScalarNode:
 		b.Context = n.Value
 	default:
-		d.Add(scope, f.Line, "build: must be a path or a mapping of %s, got %s", strings.Join(buildFields, ", "), yamlnode.Describe(f.Value))
+		d.Add(scope, f.Line, "build: must be a path or a mapping of %s, got %s", strings.Join(fields.Names(), ", "), yamlnode.Describe(f.Value))
 	}
 	if strings.Contains(b.Context, "://") {
 		d.Add(scope, f.Line, "build: context: %q must be a directory of the source, not a URL", b.Context)

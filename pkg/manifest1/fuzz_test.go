@@ -41,7 +41,7 @@ func FuzzLoad(f *testing.F) {
 				}
 				continue
 			}
-			df := s.Dockerfile()
+			df := path.Join(s.Build.Context, s.Build.Dockerfile)
 			if strings.HasPrefix(df, "/") || yamlnode.Escapes(df) || yamlnode.Escapes(s.Build.Context) || strings.HasPrefix(s.Build.Context, "/") {
 				t.Fatalf("service %q escapes the source: context %q, Dockerfile %q", s.Name, s.Build.Context, df)
 			}

@@ -5,8 +5,6 @@
 package manifest1
 
 import (
-	"fmt"
-	"path"
 	"sort"
 
 	"github.com/convox/rack/pkg/manifest/yamlnode"
@@ -62,58 +60,18 @@ type Port struct {
 
 // Load parses docker-compose.yml content; filename is used in messages only.
 func Load(data []byte, filename string) (*Manifest, error) {
-	top, err := yamlnode.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", filename, err)
-	}
-	if top == nil {
-		return nil, fmt.Errorf("%s: is empty; it needs services", filename)
-	}
 	d := &decoder{yamlnode.Problems{File: filename}}
-	m := d.manifest(top)
-	if d.Len() == 0 {
-		d.validate(m)
-	}
-	if err := d.Err(); err != nil {
+	m, err := yamlnode.Decode(&d.Problems, data, "is empty; it needs services", d.manifest, d.validate)
+	if err != nil {
 		return nil, err
 	}
 	sort.Slice(m.Services, func(i, j int) bool { return m.Services[i].Name < m.Services[j].Name })
 	return m, nil
 }
 
-// Service finds a service by name.
-func (m *Manifest) Service(name string) (*Service, bool) {
-	for i := range m.Services {
-		if m.Services[i].Name == name {
-			return &m.Services[i], true
-		}
-	}
-	return nil, false
-}
-
-// BuildServices returns the services built from source, in name order.
-func (m *Manifest) BuildServices() []Service {
-	var out []Service
-	for _, s := range m.Services {
-		if s.Built() {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // Built reports whether the service is built from source rather than pulled.
 func (s Service) Built() bool {
 	return s.Build.Context != ""
-}
-
-// Dockerfile is the path of the service's Dockerfile relative to the source
-// root, or "" for a service that is only pulled.
-func (s Service) Dockerfile() string {
-	if !s.Built() {
-		return ""
-	}
-	return path.Join(s.Build.Context, s.Build.Dockerfile)
 }
 
 // Error lists every problem found in one manifest.

@@ -2,8 +2,6 @@ package manifest1
 
 import (
 	"errors"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/convox/rack/internal/manifestfixtures"
@@ -59,31 +57,6 @@ func TestEveryProblemAtOnce(t *testing.T) {
 	}
 	if len(e.Problems) != 3 || e.File != "docker-compose.yml" {
 		t.Fatalf("problems = %q, want 3 (unknown field, needs build or image, privileged)", e.Problems)
-	}
-}
-
-func TestHelpers(t *testing.T) {
-	data, err := os.ReadFile("testdata/good/v2.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := Load(data, "docker-compose.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var built []string
-	for _, s := range m.BuildServices() {
-		built = append(built, s.Name+"="+s.Dockerfile())
-	}
-	if got := strings.Join(built, " "); got != "web=Dockerfile worker=worker/Dockerfile.worker" {
-		t.Errorf("BuildServices = %q", got)
-	}
-	db, ok := m.Service("database")
-	if !ok || db.Built() || db.Dockerfile() != "" || db.Image != "postgres:16" {
-		t.Errorf("Service(database) = %+v, %v; want an image-only service", db, ok)
-	}
-	if _, ok := m.Service("nope"); ok {
-		t.Error("Service(nope) found")
 	}
 }
 

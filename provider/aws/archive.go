@@ -10,7 +10,7 @@ import (
 )
 
 // BuildExport writes a build and its service images (tagged {service}.{build}
-// in the app's repository) as a build archive.
+// in the app's repository) as a build archive in the layout upstream Convox racks import.
 func (p *Provider) BuildExport(app, id string, w io.Writer) error {
 	b, err := p.BuildGet(app, id)
 	if err != nil {
@@ -27,14 +27,17 @@ func (p *Provider) BuildExport(app, id string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	imgs, err := images.Find(p.ctx, login, login.Repository(p.repositoryName(st, app)), id)
+	repo := p.repositoryName(st, app)
+	imgs, err := images.Find(p.ctx, login, login.Repository(repo), id)
 	if err != nil {
 		return err
 	}
 	if len(imgs) == 0 {
 		return fmt.Errorf("build %s has no images in the app's repository", id)
 	}
-	if err := buildarchive.Write(w, *b, imgs); err != nil {
+	// Named by the repository alone: a registry host:port would break upstream
+	// importers, which split tags at the colon.
+	if err := buildarchive.Write(w, *b, repo, imgs); err != nil {
 		return fmt.Errorf("exporting build %s: %w", id, err)
 	}
 	p.logf("at=build.export app=%s id=%s images=%d", app, id, len(imgs))

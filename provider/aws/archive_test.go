@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"io"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/pkg/structs"
@@ -54,6 +56,45 @@ func digest(t *testing.T, img v1.Image) string {
 	return d.String()
 }
 
+// tgz is a gzip tar of name, content pairs, in order.
+func tgz(t *testing.T, pairs ...any) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		data := pairs[i+1].([]byte)
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: pairs[i].(string), Mode: 0o600, Size: int64(len(data))}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(data)
+	}
+	tw.Close()
+	zw.Close()
+	return buf.Bytes()
+}
+
+// entryNames lists the entries of a gzip tar.
+func entryNames(t *testing.T, data []byte) []string {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	var names []string
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return names
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, hdr.Name)
+	}
+}
+
 func TestExportImport(t *testing.T) {
 	reg := testenv.StartRegistry(t)
 	r := newRack(t, map[string]string{"BuildMethod": "fargate"},
@@ -92,6 +133,9 @@ func TestExportImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	archive := out.Bytes()
+	if names := entryNames(t, archive); len(names) != 2 || names[0] != "build.json" || names[1] != "src."+b.Id+".tar" {
+		t.Fatalf("archive entries = %v, want upstream's build.json and src.%s.tar", names, b.Id)
+	}
 	nb, err := r.p.BuildImport("dst", bytes.NewReader(archive))
 	if err != nil {
 		t.Fatal(err)
@@ -115,9 +159,33 @@ func TestExportImport(t *testing.T) {
 		t.Fatalf("BuildGet of the import = %+v, %v", got, err)
 	}
 	rel, err := r.p.ReleaseGet("dst", got.Release)
-	if err != nil || rel.Build != nb.Id {
+	if err != nil || rel.Build != nb.Id || rel.Description != "v1" {
 		t.Fatalf("release of the import = %+v, %v", rel, err)
 	}
+
+	t.Run("an upstream rack's archive", func(t *testing.T) {
+		web, err := random.Image(1024, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tag, err := name.NewTag("123456789012.dkr.ecr.us-east-1.amazonaws.com/convox-src-abcdef:web.BUPSTREAMAA")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var save bytes.Buffer
+		if err := tarball.MultiRefWrite(map[name.Reference]v1.Image{tag: web}, &save); err != nil {
+			t.Fatal(err)
+		}
+		up := tgz(t, "build.json", []byte(`{"id":"BUPSTREAMAA","app":"src","description":"upstream","manifest":"services:\n  web:\n    build: .\n","status":"complete"}`),
+			"src.BUPSTREAMAA.tar", save.Bytes())
+		ub, err := r.p.BuildImport("dst", bytes.NewReader(up))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := digestIn(t, reg, "convox/dst", images.Tag("web", ub.Id)); got != digest(t, web) || ub.Description != "upstream" {
+			t.Errorf("upstream import = %+v, web digest %q, want %q", ub, got, digest(t, web))
+		}
+	})
 
 	t.Run("a second import is another build", func(t *testing.T) {
 		again, err := r.p.BuildImport("dst", bytes.NewReader(archive))
@@ -142,7 +210,8 @@ func TestExportImport(t *testing.T) {
 		tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: "images/web.tar", Linkname: "/etc/shadow", Mode: 0o777})
 		tw.Close()
 		zw.Close()
-		for name, body := range map[string][]byte{"symlink": evil.Bytes(), "truncated": archive[:len(archive)/2], "text": []byte("hello")} {
+		mixed := tgz(t, "build.json", []byte(`{"id":"B1"}`), "src.B1.tar", []byte("x"), "images/web.tar", []byte("x"))
+		for name, body := range map[string][]byte{"symlink": evil.Bytes(), "truncated": archive[:len(archive)/2], "text": []byte("hello"), "mixed layouts": mixed} {
 			if _, err := r.p.BuildImport("dst", bytes.NewReader(body)); !errors.Is(err, structs.ErrInvalid) {
 				t.Errorf("%s archive: %v", name, err)
 			}

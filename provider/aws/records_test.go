@@ -130,11 +130,18 @@ func TestAppsBuildsReleasesObjects(t *testing.T) {
 		if second.Env != "A=1" || second.Manifest == "" {
 			t.Errorf("second release = %+v: env and manifest carry over", second)
 		}
+		if first.Description != "build b" || second.Description != "build b" {
+			t.Errorf("releases of build b describe it as %q, %q: a release takes its build's description", first.Description, second.Description)
+		}
+		own, err := r.p.ReleaseCreate("web", structs.ReleaseCreateOptions{Build: ptr(ids[1]), Description: ptr("rollback")})
+		if err != nil || own.Description != "rollback" {
+			t.Fatalf("release with its own description = %+v, %v", own, err)
+		}
 		rs, err := r.p.ReleaseList("web", structs.ReleaseListOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rs) != 2 || rs[0].Id != second.Id || rs[1].Id != first.Id {
+		if len(rs) != 3 || rs[0].Id != own.Id || rs[1].Id != second.Id || rs[2].Id != first.Id || rs[1].Description != "build b" {
 			t.Fatalf("ReleaseList = %+v", rs)
 		}
 		if err := r.p.ReleasePromote("web", first.Id, structs.ReleasePromoteOptions{}); err != nil {

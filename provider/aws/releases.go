@@ -18,18 +18,22 @@ func (p *Provider) putRelease(t records.Table, r structs.Release) error {
 }
 
 // ReleaseCreate records a release of a build; without opts.Env it keeps the
-// environment of the app's latest release.
+// environment of the app's latest release. A release of a build takes the build's
+// description (as upstream Convox does), unless opts.Description is given.
 func (p *Provider) ReleaseCreate(app string, opts structs.ReleaseCreateOptions) (*structs.Release, error) {
 	if _, err := p.AppGet(app); err != nil {
 		return nil, err
 	}
-	r := structs.Release{Id: newID("R"), App: app, Description: deref(opts.Description), Created: p.now().UTC()}
+	r := structs.Release{Id: newID("R"), App: app, Created: p.now().UTC()}
 	if id := deref(opts.Build); id != "" {
 		b, err := p.BuildGet(app, id)
 		if err != nil {
 			return nil, err
 		}
-		r.Build, r.Manifest = b.Id, b.Manifest
+		r.Build, r.Manifest, r.Description = b.Id, b.Manifest, b.Description
+	}
+	if opts.Description != nil {
+		r.Description = *opts.Description
 	}
 	if opts.Env != nil {
 		r.Env = *opts.Env

@@ -13,7 +13,8 @@ import (
 	"github.com/convox/rack/pkg/structs"
 )
 
-// BuildExport writes a complete build and its service images as an archive.
+// BuildExport writes a complete build and its service images as an archive in
+// the layout upstream Convox racks import.
 func (p *Provider) BuildExport(app, id string, w io.Writer) error {
 	b, err := p.store.BuildGet(app, id)
 	if err != nil {
@@ -46,7 +47,9 @@ func (p *Provider) BuildExport(app, id string, w io.Writer) error {
 	if len(images) == 0 {
 		return fmt.Errorf("build %s has no images in the registry: %w", id, structs.ErrNotFound)
 	}
-	return buildarchive.Write(w, *b, images)
+	// The images are named {rack}/{app} in the archive: the local registry's
+	// loopback host:port would break upstream importers, which split tags at the colon.
+	return buildarchive.Write(w, *b, strings.ToLower(p.opts.Name)+"/"+app, images)
 }
 
 // BuildImport reads an archive, pushes its images under a new build id and

@@ -7,6 +7,8 @@ import (
 )
 
 // ReleaseCreate records a release of an app, from a build and/or an environment.
+// A release of a build takes the build's description (as upstream Convox does),
+// unless opts.Description is given.
 func (p *Provider) ReleaseCreate(app string, opts structs.ReleaseCreateOptions) (*structs.Release, error) {
 	if _, err := p.store.AppGet(app); err != nil {
 		return nil, err
@@ -20,7 +22,7 @@ func (p *Provider) ReleaseCreate(app string, opts structs.ReleaseCreateOptions) 
 		if err != nil {
 			return nil, err
 		}
-		r.Build, r.Manifest = b.Id, b.Manifest
+		r.Build, r.Manifest, r.Description = b.Id, b.Manifest, b.Description
 	}
 	if opts.Env != nil {
 		r.Env = *opts.Env

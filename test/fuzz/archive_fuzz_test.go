@@ -48,7 +48,7 @@ func FuzzArchiveRead(f *testing.F) {
 		f.Fatal(err)
 	}
 	var good bytes.Buffer
-	if err := buildarchive.Write(&good, structs.Build{Id: "B1", App: "app1", Manifest: "services: {}"}, map[string]v1.Image{"web": img}); err != nil {
+	if err := buildarchive.Write(&good, structs.Build{Id: "B1", App: "app1", Manifest: "services: {}"}, "convox/app1", map[string]v1.Image{"web": img}); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(good.Bytes())
@@ -60,6 +60,8 @@ func FuzzArchiveRead(f *testing.F) {
 	f.Add(tgz(f, reg("images/web.tar"), "not a tarball"))
 	f.Add(tgz(f, reg("build.json"), `{"id":`))
 	f.Add(tgz(f, reg("build.json"), bj, reg("images/Bad_Name.tar"), "x"))
+	f.Add(tgz(f, reg("build.json"), bj, reg("app1.B1.tar"), "not a docker save"))
+	f.Add(tgz(f, reg("build.json"), bj, reg("app1.B1.tar"), "x", reg("images/web.tar"), "x"))
 	f.Add([]byte("not gzip"))
 	f.Add([]byte{})
 
