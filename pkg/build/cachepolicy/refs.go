@@ -134,9 +134,12 @@ func isWordByte(c byte) bool {
 }
 
 // PlanRefs picks the refs of one build shared by services. It writes each
-// service's own tag and the shared keys' tags not written yet. It reads those that exist
-// (exists nil: all of them), and each service's legacy tag while its own tag
-// does not exist yet: the upgrade path from rack-wide refs.
+// service's own tag and the shared keys' tags not written yet. It reads the
+// app's own tags that exist (exists nil: all of them); only while none does,
+// the first build of the app, the shared tags and the services' legacy
+// tags that exist: BuildKit looks a step's cached children up in the import
+// its parent matched, so an app reading its own and a shared ref together
+// can miss its own later steps.
 func PlanRefs(app string, services, sharedKeys []string, exists func(tag string) bool) Refs {
 	var r Refs
 	has := func(tag string) bool { return exists == nil || exists(tag) }
@@ -148,22 +151,22 @@ func PlanRefs(app string, services, sharedKeys []string, exists func(tag string)
 		seen[tag] = true
 		*list = append(*list, Ref{Tag: tag, Source: source})
 	}
-	var legacy []string
 	for _, s := range services {
-		own := AppTag(app, s)
-		if has(own) {
+		if own := AppTag(app, s); has(own) {
 			add(&r.From, own, SourceApp)
-		} else if t := LegacyTag(s); t != "" && has(t) {
-			legacy = append(legacy, t)
 		}
 	}
-	for _, k := range sharedKeys {
-		if t := SharedTag(k); has(t) {
-			add(&r.From, t, SourceShared)
+	if len(r.From) == 0 {
+		for _, k := range sharedKeys {
+			if t := SharedTag(k); has(t) {
+				add(&r.From, t, SourceShared)
+			}
 		}
-	}
-	for _, t := range legacy {
-		add(&r.From, t, SourceLegacy)
+		for _, s := range services {
+			if t := LegacyTag(s); t != "" && has(t) {
+				add(&r.From, t, SourceLegacy)
+			}
+		}
 	}
 	seen = map[string]bool{}
 	for _, s := range services {

@@ -81,15 +81,19 @@ func TestPlanRefs(t *testing.T) {
 		source   string
 	}{
 		{"empty repository: nothing read", []string{"web"}, []string{"k1"}, set(), nil, ""},
-		{"own ref", []string{"web"}, []string{"k1"}, set("demo.web.buildcache", "_shared.k1.buildcache"),
-			[]string{"demo.web.buildcache=app", "_shared.k1.buildcache=shared"}, SourceApp},
+		{"own ref: read alone", []string{"web"}, []string{"k1"}, set("demo.web.buildcache", "_shared.k1.buildcache"),
+			[]string{"demo.web.buildcache=app"}, SourceApp},
 		{"new app: the shared ref", []string{"web"}, []string{"k1", "k2"}, set("_shared.k2.buildcache", "other.web.buildcache"),
 			[]string{"_shared.k2.buildcache=shared"}, SourceShared},
-		{"upgrade: legacy until the own ref exists", []string{"web", "worker"}, nil, set("web.buildcache", "worker.buildcache", "demo.worker.buildcache"),
-			[]string{"demo.worker.buildcache=app", "web.buildcache=legacy"}, SourceApp},
+		{"upgrade: legacy until an own ref exists", []string{"web", "worker"}, nil, set("web.buildcache", "worker.buildcache"),
+			[]string{"web.buildcache=legacy", "worker.buildcache=legacy"}, SourceLegacy},
+		{"upgrade done: own refs only", []string{"web", "worker"}, nil, set("web.buildcache", "worker.buildcache", "demo.worker.buildcache"),
+			[]string{"demo.worker.buildcache=app"}, SourceApp},
+		{"new app on an upgraded rack: shared before legacy", []string{"web"}, []string{"k1"}, set("web.buildcache", "_shared.k1.buildcache"),
+			[]string{"_shared.k1.buildcache=shared", "web.buildcache=legacy"}, SourceShared},
 		{"upgrade: legacy alone", []string{"web"}, nil, set("web.buildcache"), []string{"web.buildcache=legacy"}, SourceLegacy},
-		{"unknown tags: read every own and shared ref", []string{"web"}, []string{"k1"}, nil,
-			[]string{"demo.web.buildcache=app", "_shared.k1.buildcache=shared"}, SourceApp},
+		{"unknown tags: read the own refs", []string{"web"}, []string{"k1"}, nil,
+			[]string{"demo.web.buildcache=app"}, SourceApp},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := PlanRefs("demo", tc.services, tc.keys, tc.exists)
