@@ -1,5 +1,7 @@
 package params
 
+import "github.com/convox/rack/pkg/buildtask"
+
 // Groups of the catalogue, as shown by `convox rack params -g`.
 const (
 	// GroupBuild holds the parameters that shape how apps are built.
@@ -30,7 +32,7 @@ var catalogue = []Param{
 		Template:    true, Local: true,
 	},
 	{
-		Name: "BuildMethod", Kind: KindEnum, Allowed: []string{"ec2", "fargate"}, Default: "ec2", Group: GroupBuild,
+		Name: "BuildMethod", Kind: KindEnum, Allowed: []string{string(buildtask.EC2), string(buildtask.Fargate)}, Default: string(buildtask.EC2), Group: GroupBuild,
 		Description: "Build with buildx on an ec2 build host or with kaniko on fargate",
 		Template:    true, Local: true,
 	},

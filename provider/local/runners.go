@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/convox/rack/pkg/buildtask"
 	"github.com/convox/rack/provider/local/builder"
 )
 
@@ -19,7 +20,7 @@ func (s *buildSet) runner(ps map[string]string) (builder.Runner, error) {
 	if o.BuildBinary == "" {
 		return nil, fmt.Errorf("%w: no build binary configured", errNoBuilder)
 	}
-	if ps["BuildMethod"] == "fargate" {
+	if buildtask.Method(ps["BuildMethod"]) == buildtask.Fargate {
 		if engine && o.RunnerImage != "" {
 			return &builder.DockerRun{Docker: o.Docker, Image: o.RunnerImage, WorkRoot: s.dir("workspaces"), Prefix: o.Name, Env: s.baseEnv()}, nil
 		}
