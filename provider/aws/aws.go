@@ -72,6 +72,9 @@ type Provider struct {
 	pollEvery     time.Duration
 	archiveLimits buildarchive.Limits
 	now           func() time.Time
+	watchEvery    time.Duration
+	startTimeout  time.Duration
+	watcher       watcher
 
 	logMu sync.Mutex
 	log   io.Writer
@@ -107,17 +110,19 @@ func New(ctx context.Context, cfg sdkaws.Config, rack string, opts ...Option) (*
 		return nil, errors.New("rack name (the stack name) is required")
 	}
 	p := &Provider{
-		ctx:       ctx,
-		rack:      rack,
-		region:    cfg.Region,
-		cfn:       cloudformation.NewFromConfig(cfg),
-		ecs:       ecs.NewFromConfig(cfg),
-		ecr:       ecr.NewFromConfig(cfg),
-		ddb:       dynamodb.NewFromConfig(cfg),
-		logs:      cloudwatchlogs.NewFromConfig(cfg),
-		pollEvery: 5 * time.Second,
-		now:       time.Now,
-		log:       io.Discard,
+		ctx:          ctx,
+		rack:         rack,
+		region:       cfg.Region,
+		cfn:          cloudformation.NewFromConfig(cfg),
+		ecs:          ecs.NewFromConfig(cfg),
+		ecr:          ecr.NewFromConfig(cfg),
+		ddb:          dynamodb.NewFromConfig(cfg),
+		logs:         cloudwatchlogs.NewFromConfig(cfg),
+		pollEvery:    5 * time.Second,
+		watchEvery:   defaultWatchInterval,
+		startTimeout: defaultStartTimeout,
+		now:          time.Now,
+		log:          io.Discard,
 		// A custom endpoint (moto, a VPC endpoint) does not serve bucket subdomains.
 		s3: s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil }),
 	}

@@ -83,8 +83,25 @@ func newRack(t *testing.T, params map[string]string, opts ...aws.Option) *rack {
 		t.Fatal(err)
 	}
 	r.p = p
+	r.holdTasks()
 	r.motoAPI("start-recording")
 	return r
+}
+
+// holdTasks keeps moto's ECS tasks RUNNING until StopTask, as ECS does; by
+// default moto moves a task one state towards STOPPED on every DescribeTasks.
+func (r *rack) holdTasks() {
+	r.t.Helper()
+	body := `{"model_name": "ecs::task", "transition": {"progression": "manual", "times": 1000000000}}`
+	resp, err := http.Post(r.moto.Endpoint+"/moto-api/state-manager/set-transition", "application/json", strings.NewReader(body))
+	if err != nil {
+		r.t.Fatalf("moto state manager: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		msg, _ := io.ReadAll(resp.Body)
+		r.t.Fatalf("moto state manager: %s: %s", resp.Status, msg)
+	}
 }
 
 // motoAPI calls one of moto's recorder actions.
