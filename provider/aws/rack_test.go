@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -53,7 +54,12 @@ func newRack(t *testing.T, params map[string]string, opts ...aws.Option) *rack {
 	body := formation.Template()
 	// moto resolves UsePreviousValue only for values given at create, so give
 	// every parameter, defaults included, the way an installer would.
-	params = withDefaults(t, body, params)
+	params = withDefaults(t, body, maps.Clone(params))
+	for k, v := range map[string]string{"ImageRegistry": "123456789012.dkr.ecr.us-east-1.amazonaws.com", "Password": "rack-secret"} {
+		if params[k] == "" {
+			params[k] = v
+		}
+	}
 	in := &cloudformation.CreateStackInput{
 		StackName:    sdkaws.String(rackName),
 		TemplateBody: sdkaws.String(string(body)),
