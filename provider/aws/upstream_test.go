@@ -2,9 +2,12 @@ package aws_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,15 +15,18 @@ import (
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	logtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/pkg/api"
+	"github.com/convox/rack/pkg/cli"
 	"github.com/convox/rack/pkg/sdk"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/provider/aws"
 	"github.com/convox/rack/provider/aws/images"
+	"github.com/convox/stdcli"
 )
 
 // upstreamCutoffs are the rack versions at or below which the upstream convox
@@ -195,4 +201,48 @@ func TestUpstreamCLIPaths(t *testing.T) {
 	_, failed := ended(t, c, "src", failing.Id, stream)
 	assert.Equal(t, structs.BuildStatusFailed, failed.Status)
 	assert.Contains(t, failed.Reason, "CannotPullContainerError: pull access denied")
+}
+
+// `convox build` against the rack API on AWS exits non-zero with ECS's reason
+// when the build task dies before the build reports its end.
+func TestConvoxBuildEndsWhenTheTaskDies(t *testing.T) {
+	r := watchedRack(t)
+	ts := httptest.NewServer(api.New(r.p, "rack-secret", api.WithLog(io.Discard)))
+	t.Cleanup(ts.Close)
+	rackURL := strings.Replace(ts.URL, "http://", "http://convox:rack-secret@", 1)
+	src := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(src, "convox.yml"), []byte("services:\n  web:\n    build: .\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(src, "Dockerfile"), []byte("FROM busybox\n"), 0o644))
+
+	// The task dies once the build has started it.
+	killed := make(chan error, 1)
+	go func() {
+		deadline := time.Now().Add(failBound)
+		for time.Now().Before(deadline) {
+			bs, err := r.p.BuildList("web", structs.BuildListOptions{})
+			if err == nil && len(bs) == 1 && bs[0].Process != "" {
+				_, err = ecs.NewFromConfig(r.cfg).StopTask(r.ctx, &ecs.StopTaskInput{
+					Cluster: sdkaws.String(r.outputs()["BuildCluster"]), Task: sdkaws.String(bs[0].Process),
+					Reason: sdkaws.String("OutOfMemoryError: Container killed due to memory usage"),
+				})
+				killed <- err
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		killed <- fmt.Errorf("no build started within %s", failBound)
+	}()
+
+	var stdout, stderr bytes.Buffer
+	e := cli.New("test")
+	e.Writer.Stdout, e.Writer.Stderr, e.Writer.Color = &stdout, &stderr, false
+	e.Reader = &stdcli.Reader{Reader: strings.NewReader("")}
+	e.Settings = t.TempDir()
+	start := time.Now()
+	code := e.Execute([]string{"build", src, "-a", "web", "--rack", rackURL})
+	require.NoError(t, <-killed)
+	t.Logf("convox build exited %d after %s: %s", code, time.Since(start).Round(time.Millisecond), strings.TrimSpace(stderr.String()))
+	assert.NotEqual(t, 0, code)
+	assert.Contains(t, stderr.String(), "build failed: build task stopped before the build finished: OutOfMemoryError: Container killed due to memory usage")
+	assert.Less(t, time.Since(start), failBound)
 }
