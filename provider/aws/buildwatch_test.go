@@ -7,6 +7,8 @@ import (
 	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -146,4 +148,34 @@ func TestBuildTaskSucceeded(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
 	assert.NotContains(t, r.log.String(), "at=watch.failed")
+}
+
+// A task ECS no longer knows (it forgets stopped tasks after about an hour, as
+// while a rack API was down) fails its build, found again after a restart.
+func TestBuildTaskGone(t *testing.T) {
+	r := watchedRack(t)
+	b, err := r.p.BuildCreate("web", "object://web/tmp/src.tgz", structs.BuildCreateOptions{})
+	require.NoError(t, err)
+	require.NoError(t, r.p.Close())
+
+	// The build record names a task the cluster has no trace of.
+	db := dynamodb.NewFromConfig(r.cfg)
+	table := r.outputs()["BuildsTable"]
+	key := map[string]dbtypes.AttributeValue{"id": &dbtypes.AttributeValueMemberS{Value: b.Id}}
+	item, err := db.GetItem(r.ctx, &dynamodb.GetItemInput{TableName: sdkaws.String(table), Key: key})
+	require.NoError(t, err)
+	record := item.Item["record"].(*dbtypes.AttributeValueMemberS)
+	gone := b.Process[:strings.LastIndex(b.Process, "/")+1] + "0b2d1d0e6b7b4a4f9d1f5e2c3a4b5c6d"
+	require.Contains(t, record.Value, b.Process)
+	record.Value = strings.ReplaceAll(record.Value, b.Process, gone)
+	_, err = db.PutItem(r.ctx, &dynamodb.PutItemInput{TableName: sdkaws.String(table), Item: item.Item})
+	require.NoError(t, err)
+
+	restarted, err := aws.New(r.ctx, r.cfg, rackName, aws.WithWatchInterval(200*time.Millisecond), aws.WithLog(r.log))
+	require.NoError(t, err)
+	t.Cleanup(func() { restarted.Close() })
+	require.NoError(t, restarted.Watch())
+	got, took := waitFailed(t, restarted, b)
+	t.Logf("failed %s after the restart: %s", took.Round(time.Millisecond), got.Reason)
+	assert.Contains(t, got.Reason, "build task "+gone+" is gone")
 }
