@@ -3,6 +3,7 @@ package aws
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -175,17 +176,18 @@ func (p *Provider) checkTasks(ctx context.Context) {
 				}
 				continue
 			}
+			// By task id: an ARN may come back in the other (short or long) format.
 			tasks := map[string]ecstypes.Task{}
 			for _, t := range out.Tasks {
-				tasks[sdkaws.ToString(t.TaskArn)] = t
+				tasks[taskID(sdkaws.ToString(t.TaskArn))] = t
 			}
 			missing := map[string]string{}
 			for _, f := range out.Failures {
-				missing[sdkaws.ToString(f.Arn)] = sdkaws.ToString(f.Reason)
+				missing[taskID(sdkaws.ToString(f.Arn))] = sdkaws.ToString(f.Reason)
 			}
 			for _, tw := range batch {
-				task, found := tasks[tw.task]
-				if err := p.checkTask(ctx, tw, task, found, missing[tw.task]); err != nil && ctx.Err() == nil {
+				task, found := tasks[taskID(tw.task)]
+				if err := p.checkTask(ctx, tw, task, found, missing[taskID(tw.task)]); err != nil && ctx.Err() == nil {
 					p.logf("at=watch.check app=%s id=%s error=%q", tw.app, tw.build, err)
 				}
 			}
@@ -198,12 +200,13 @@ func (p *Provider) checkTasks(ctx context.Context) {
 // never reported within the start timeout has its task stopped and fails.
 func (p *Provider) checkTask(ctx context.Context, tw *taskWatch, task ecstypes.Task, found bool, failure string) error {
 	var it buildItem
-	if err := tw.table.Get(ctx, tw.build, &it); err != nil {
-		return err
-	}
-	if it.Build.Terminal() {
-		p.unwatch(tw.build)
+	err := tw.table.Get(ctx, tw.build, &it)
+	if errors.Is(err, records.ErrNotFound) || err == nil && it.Build.Terminal() {
+		p.unwatch(tw.build) // deleted with its app, or ended
 		return nil
+	}
+	if err != nil {
+		return err
 	}
 	switch {
 	case !found:
@@ -228,6 +231,11 @@ func (p *Provider) checkTask(ctx context.Context, tw *taskWatch, task ecstypes.T
 		return p.failBuild(ctx, tw, &it, reason, time.Time{})
 	}
 	return nil
+}
+
+// taskID is the last part of a task ARN, the same in both ARN formats.
+func taskID(arn string) string {
+	return arn[strings.LastIndex(arn, "/")+1:]
 }
 
 // stoppedReason says why a stopped task ended: ECS's stop code and reason and
