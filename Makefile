@@ -2,11 +2,14 @@
 SHELL := /bin/bash
 GO ?= go
 TEST_TIMEOUT ?= 60m
+# The rack version stamped into the binaries (pkg/version): the commit time, YYYYMMDDhhmmss.
+VERSION ?= $(shell bash hack/version.sh)
+LDFLAGS := -X github.com/convox/rack/pkg/version.Version=$(VERSION)
 
 .PHONY: tools test test-short vet fmt lint fuzz images run bench build
 
 build:
-	$(GO) build ./...
+	$(GO) build -ldflags "$(LDFLAGS)" ./...
 
 tools:
 	bash hack/tools.sh
@@ -40,7 +43,7 @@ fuzz:
 	bash hack/fuzz.sh $(FUZZTIME)
 
 images:
-	bash hack/images.sh $(REGISTRY)
+	VERSION=$(VERSION) bash hack/images.sh $(REGISTRY)
 
 run:
 	bash hack/run.sh

@@ -46,7 +46,7 @@ done
 say "Building the rack, the convox CLI and the build task"
 bin="$work/bin"
 mkdir -p "$bin"
-go build -o "$bin/rack" ./cmd/rack
+go build -ldflags "-X github.com/convox/rack/pkg/version.Version=$(bash "$here/version.sh")" -o "$bin/rack" ./cmd/rack
 go build -o "$bin/convox" ./cmd/convox
 CGO_ENABLED=0 go build -trimpath -o "$bin/build" ./cmd/build
 export PATH="$bin:$PATH"

@@ -28,9 +28,14 @@ func TestImagesBuildAndRun(t *testing.T) {
 	cfg := testenv.DockerConfig(t, reg)
 
 	cmd := exec.Command("bash", filepath.Join(testenv.RepoRoot(), "hack", "images.sh"), reg.Host)
-	cmd.Env = append(os.Environ(), "BUILDKIT_HOST="+bk.Addr, "DOCKER_CONFIG="+cfg)
-	if out, err := cmd.CombinedOutput(); err != nil {
+	const version = "20261130051500"
+	cmd.Env = append(os.Environ(), "BUILDKIT_HOST="+bk.Addr, "DOCKER_CONFIG="+cfg, "VERSION="+version)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
 		t.Fatalf("hack/images.sh: %v\n%s", err, out)
+	}
+	if !strings.HasSuffix(string(out), "\nImageRegistry="+reg.Host+"\n") {
+		t.Errorf("hack/images.sh does not end with the ImageRegistry value:\n%s", out)
 	}
 	for _, tc := range []struct {
 		tag  string
@@ -41,6 +46,9 @@ func TestImagesBuildAndRun(t *testing.T) {
 		{"ec2", []string{"--entrypoint", "docker", "IMAGE", "buildx", "version"}, "github.com/docker/buildx"},
 		{"fargate", []string{"-h"}, "usage: build"},
 		{"fargate", []string{"--entrypoint", "/kaniko/executor", "IMAGE", "version"}, "Kaniko version"},
+		{"api", []string{"version"}, version + "\n"},
+		{"buildkit", []string{"--entrypoint", "buildkitd", "IMAGE", "--version"}, "github.com/moby/buildkit"},
+		{"buildkit", []string{"--entrypoint", "runc", "IMAGE", "--version"}, "runc version"},
 	} {
 		ref := reg.Host + "/convox-build:" + tc.tag
 		args := []string{"--config", cfg, "run", "--rm"}
@@ -60,7 +68,9 @@ func TestImagesBuildAndRun(t *testing.T) {
 		}
 	}
 	t.Cleanup(func() {
-		exec.Command(docker, "rmi", reg.Host+"/convox-build:ec2", reg.Host+"/convox-build:fargate").Run()
+		for _, tag := range []string{"api", "ec2", "fargate", "buildkit"} {
+			exec.Command(docker, "rmi", reg.Host+"/convox-build:"+tag).Run()
+		}
 	})
 	t.Run("fargate image builds an app", func(t *testing.T) { fargateBuilds(t, docker, cfg, reg.Host+"/convox-build:fargate") })
 	t.Run("ec2 image builds an app", func(t *testing.T) { ec2Builds(t, docker, cfg, reg.Host+"/convox-build:ec2") })

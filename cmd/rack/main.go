@@ -8,6 +8,8 @@
 //	BIND           address to listen on (default 127.0.0.1; 0.0.0.0 inside a container)
 //	RACK_MAX_UPLOAD  largest object upload or build import in bytes (default 5 GiB)
 //
+// `rack version` prints the version stamped into the binary (pkg/version) and exits.
+//
 // It speaks plain http: a local rack is reached as http://convox:PASSWORD@127.0.0.1:5443,
 // a cloud rack sits behind a load balancer that terminates TLS.
 package main
@@ -30,6 +32,7 @@ import (
 
 	"github.com/convox/rack/pkg/api"
 	"github.com/convox/rack/pkg/structs"
+	"github.com/convox/rack/pkg/version"
 )
 
 // factory builds a provider from the environment.
@@ -42,6 +45,10 @@ var providers = map[string]factory{}
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(os.Args) > 1 && (os.Args[1] == "version" || os.Args[1] == "-version" || os.Args[1] == "--version") {
+		fmt.Println(version.Current())
+		return
+	}
 	if err := serve(ctx, os.Getenv, os.Stdout, nil); err != nil {
 		fmt.Fprintf(os.Stderr, "ERROR: %v\n", err)
 		os.Exit(1)
@@ -83,7 +90,7 @@ func serve(ctx context.Context, getenv func(string) string, log io.Writer, ready
 		opts = append(opts, api.WithMaxUpload(n))
 	}
 	srv := &http.Server{Handler: api.New(p, password, opts...), ReadHeaderTimeout: 30 * time.Second}
-	fmt.Fprintf(log, "ns=rack at=listen provider=%s addr=%s\n", name, l.Addr())
+	fmt.Fprintf(log, "ns=rack at=listen provider=%s version=%s addr=%s\n", name, version.Current(), l.Addr())
 	// A provider whose builds call the API back learns the real address (PORT=0 picks one).
 	if u, ok := p.(interface{ SetURL(string) }); ok && getenv("RACK_URL") == "" {
 		u.SetURL((&url.URL{Scheme: "http", User: url.UserPassword("convox", password), Host: l.Addr().String()}).String())

@@ -40,14 +40,16 @@ func (b *builder) buildAll(ctx context.Context, work, src string, services []ser
 	}
 	cfg.Logins = mergeLogins(cfg.Logins, logins)
 	b.logins = cfg.Logins
-	eng, buildx, err := b.engine(ctx, cfg)
+	in := cachepolicy.Input{Method: b.opts.Method, Cache: b.opts.Cache, Repo: b.opts.CacheRepo, NoCache: b.opts.NoCache,
+		Generation: b.opts.Generation, Buildx: true, TTL: b.opts.CacheTTL, BuildArgs: b.opts.BuildArgs}
+	// A build that will not use the persistent cache needs no builder of its own.
+	eng, buildx, err := b.engine(ctx, cfg, cachepolicy.Decide(in).Persistent)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
 
-	in := cachepolicy.Input{Method: b.opts.Method, Cache: b.opts.Cache, Repo: b.opts.CacheRepo, NoCache: b.opts.NoCache,
-		Generation: b.opts.Generation, Buildx: buildx, TTL: b.opts.CacheTTL, BuildArgs: b.opts.BuildArgs}
+	in.Buildx = buildx
 	policy := cachepolicy.Decide(in)
 	for _, w := range policy.Warnings {
 		fmt.Fprintln(b.out, w)
@@ -110,9 +112,17 @@ func (b *builder) planRefs(groups []group, tags []string) {
 	}
 }
 
-func (b *builder) engine(ctx context.Context, cfg engine.Config) (engine.Engine, bool, error) {
-	if b.opts.Method == buildtask.Fargate {
+// engine is the build's engine and whether it is buildx: kaniko on fargate;
+// on ec2 a buildx builder that can export the registry cache when the build
+// uses it (persistent), else `docker build` on the host's engine. Where a
+// BuildKit daemon is the build host (BUILDKIT_HOST, no engine) it stays buildx.
+func (b *builder) engine(ctx context.Context, cfg engine.Config, persistent bool) (engine.Engine, bool, error) {
+	switch {
+	case b.opts.Method == buildtask.Fargate:
 		eng, err := engine.NewKaniko(cfg)
+		return eng, false, err
+	case !persistent && cfg.BuildKitHost == "":
+		eng, err := engine.NewHost(ctx, cfg)
 		return eng, false, err
 	}
 	return engine.NewEC2(ctx, cfg, []string{b.opts.Push, b.opts.CacheRepo}, b.out)

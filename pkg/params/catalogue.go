@@ -71,4 +71,19 @@ var catalogue = []Param{
 		Description: "Password of the rack API",
 		Secret:      true, Template: true, Local: true,
 	},
+	{
+		Name: "ImageRegistry", Kind: KindString, Default: "", Group: GroupRack,
+		Description: "Registry the rack's images were pushed to by make images (it prints the value): {ImageRegistry}/convox-build:api, :ec2, :fargate and :buildkit",
+		Template:    true,
+	},
+	{
+		Name: "CertificateArn", Kind: KindString, Default: "", Group: GroupRack,
+		Description: "ACM certificate of the rack API's HTTPS listener; empty serves plain HTTP",
+		Template:    true,
+	},
+	{
+		Name: "RackHostname", Kind: KindString, Default: "", Group: GroupRack,
+		Description: "DNS name clients and builds reach the rack API at (the certificate's name); empty means the load balancer's own",
+		Template:    true,
+	},
 }

@@ -23,6 +23,9 @@ func TestCheckEveryParameter(t *testing.T) {
 		"FargateBuildMemory":      {},
 		"BuildEphemeral":          {"Yes", "No"},
 		"Password":                edgeValues,
+		"ImageRegistry":           edgeValues,
+		"CertificateArn":          edgeValues,
+		"RackHostname":            edgeValues,
 	}
 	for _, p := range All() {
 		accepted, ok := want[p.Name]

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -72,6 +73,9 @@ type Provider struct {
 	pollEvery     time.Duration
 	archiveLimits buildarchive.Limits
 	now           func() time.Time
+	watchEvery    time.Duration
+	startTimeout  time.Duration
+	watcher       watcher
 
 	logMu sync.Mutex
 	log   io.Writer
@@ -107,17 +111,19 @@ func New(ctx context.Context, cfg sdkaws.Config, rack string, opts ...Option) (*
 		return nil, errors.New("rack name (the stack name) is required")
 	}
 	p := &Provider{
-		ctx:       ctx,
-		rack:      rack,
-		region:    cfg.Region,
-		cfn:       cloudformation.NewFromConfig(cfg),
-		ecs:       ecs.NewFromConfig(cfg),
-		ecr:       ecr.NewFromConfig(cfg),
-		ddb:       dynamodb.NewFromConfig(cfg),
-		logs:      cloudwatchlogs.NewFromConfig(cfg),
-		pollEvery: 5 * time.Second,
-		now:       time.Now,
-		log:       io.Discard,
+		ctx:          ctx,
+		rack:         rack,
+		region:       cfg.Region,
+		cfn:          cloudformation.NewFromConfig(cfg),
+		ecs:          ecs.NewFromConfig(cfg),
+		ecr:          ecr.NewFromConfig(cfg),
+		ddb:          dynamodb.NewFromConfig(cfg),
+		logs:         cloudwatchlogs.NewFromConfig(cfg),
+		pollEvery:    5 * time.Second,
+		watchEvery:   defaultWatchInterval,
+		startTimeout: defaultStartTimeout,
+		now:          time.Now,
+		log:          io.Discard,
 		// A custom endpoint (moto, a VPC endpoint) does not serve bucket subdomains.
 		s3: s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil }),
 	}
@@ -129,18 +135,38 @@ func New(ctx context.Context, cfg sdkaws.Config, rack string, opts ...Option) (*
 }
 
 // FromEnv is the provider cmd/rack runs with PROVIDER=aws: RACK_NAME names the
-// stack, RACK_URL is what build tasks call back on, and the AWS SDK reads its
-// usual variables (AWS_REGION, AWS_ENDPOINT_URL, credentials).
+// stack, RACK_URL is what build tasks call back on (or RACK_ENDPOINT, the
+// rack's URL without credentials, with RACK_PASSWORD: the stack's API service
+// sets those), and the AWS SDK reads its usual variables (AWS_REGION,
+// AWS_ENDPOINT_URL, credentials).
 func FromEnv(ctx context.Context) (*Provider, error) {
 	rack := os.Getenv("RACK_NAME")
 	if rack == "" {
 		return nil, errors.New("RACK_NAME is required")
 	}
+	rackURL, err := callbackURL(os.Getenv("RACK_URL"), os.Getenv("RACK_ENDPOINT"), os.Getenv("RACK_PASSWORD"))
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading aws config: %w", err)
 	}
-	return New(ctx, cfg, rack, WithRackURL(os.Getenv("RACK_URL")), WithLog(os.Stdout))
+	return New(ctx, cfg, rack, WithRackURL(rackURL), WithLog(os.Stdout))
+}
+
+// callbackURL is the URL build tasks report to: rackURL as given, else endpoint
+// with the rack password as Basic auth credentials (user convox).
+func callbackURL(rackURL, endpoint, password string) (string, error) {
+	if rackURL != "" || endpoint == "" {
+		return rackURL, nil
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("RACK_ENDPOINT %q: an http or https URL of the rack API expected", endpoint)
+	}
+	u.User = url.UserPassword("convox", password)
+	return u.String(), nil
 }
 
 // logf writes one log line prefixed with ns=aws.

@@ -123,6 +123,7 @@ func (p *Provider) BuildCreate(app, url string, opts structs.BuildCreateOptions)
 		return nil, err
 	}
 	p.logf("at=build.create app=%s id=%s method=%s cache=%t task=%s", app, b.Id, task.Method, env.Cache, it.Build.Process)
+	p.watch(&taskWatch{app: app, build: b.Id, cluster: task.Cluster, task: it.Build.Process, container: task.Container, table: t})
 	return &it.Build, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -53,7 +54,12 @@ func newRack(t *testing.T, params map[string]string, opts ...aws.Option) *rack {
 	body := formation.Template()
 	// moto resolves UsePreviousValue only for values given at create, so give
 	// every parameter, defaults included, the way an installer would.
-	params = withDefaults(t, body, params)
+	params = withDefaults(t, body, maps.Clone(params))
+	for k, v := range map[string]string{"ImageRegistry": "123456789012.dkr.ecr.us-east-1.amazonaws.com", "Password": "rack-secret"} {
+		if params[k] == "" {
+			params[k] = v
+		}
+	}
 	in := &cloudformation.CreateStackInput{
 		StackName:    sdkaws.String(rackName),
 		TemplateBody: sdkaws.String(string(body)),
@@ -83,8 +89,25 @@ func newRack(t *testing.T, params map[string]string, opts ...aws.Option) *rack {
 		t.Fatal(err)
 	}
 	r.p = p
+	r.holdTasks()
 	r.motoAPI("start-recording")
 	return r
+}
+
+// holdTasks keeps moto's ECS tasks RUNNING until StopTask, as ECS does; by
+// default moto moves a task one state towards STOPPED on every DescribeTasks.
+func (r *rack) holdTasks() {
+	r.t.Helper()
+	body := `{"model_name": "ecs::task", "transition": {"progression": "manual", "times": 1000000000}}`
+	resp, err := http.Post(r.moto.Endpoint+"/moto-api/state-manager/set-transition", "application/json", strings.NewReader(body))
+	if err != nil {
+		r.t.Fatalf("moto state manager: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		msg, _ := io.ReadAll(resp.Body)
+		r.t.Fatalf("moto state manager: %s: %s", resp.Status, msg)
+	}
 }
 
 // motoAPI calls one of moto's recorder actions.

@@ -8,10 +8,12 @@ import (
 
 	"github.com/convox/rack/pkg/params"
 	"github.com/convox/rack/pkg/structs"
+	"github.com/convox/rack/pkg/version"
 	"github.com/convox/rack/provider/aws/stack"
 )
 
-// SystemGet describes the rack from its stack: status, version, parameters (secrets masked) and outputs.
+// SystemGet describes the rack from its stack (status, parameters with secrets
+// masked, outputs) and the version stamped into this binary.
 func (p *Provider) SystemGet() (*structs.System, error) {
 	st, err := p.stack()
 	if err != nil {
@@ -22,7 +24,7 @@ func (p *Provider) SystemGet() (*structs.System, error) {
 		Provider:   "aws",
 		Region:     p.region,
 		Status:     rackStatus(st.Status),
-		Version:    firstOf(st.Parameters["Version"], st.Outputs["Version"], st.Tags["Version"]),
+		Version:    version.Current(),
 		Parameters: map[string]string{},
 		Outputs:    st.Outputs,
 	}

@@ -9,11 +9,9 @@ import (
 
 	"github.com/convox/rack/pkg/params"
 	"github.com/convox/rack/pkg/structs"
+	"github.com/convox/rack/pkg/version"
 	"github.com/convox/rack/provider/local/janitor"
 )
-
-// Version is the local rack's version string.
-var Version = "dev"
 
 // parameters are the catalogue defaults overlaid with what was set.
 func (p *Provider) parameters() (map[string]string, error) {
@@ -39,7 +37,7 @@ func (p *Provider) SystemGet() (*structs.System, error) {
 	}
 	return &structs.System{
 		Name: p.opts.Name, Provider: "local", Region: "local", Status: "running",
-		Version: Version, Parameters: ps, Outputs: outputs,
+		Version: version.Current(), Parameters: ps, Outputs: outputs,
 	}, nil
 }
 

@@ -34,6 +34,13 @@ func NewEC2(ctx context.Context, cfg Config, hosts []string, out io.Writer) (Eng
 	if _, err := output(ctx, s.env, cfg.docker(), "buildx", "version"); err != nil {
 		return &docker{cfg: cfg, s: s}, false, nil
 	}
+	if cfg.BuildKitHost == "" && cfg.BuildKitImage == "" {
+		// buildx would pull its default BuildKit image from Docker Hub: never.
+		s.Close()
+		fmt.Fprintln(out, "WARNING: no BuildKit image for the cache builder (BUILDKIT_IMAGE, the rack's ImageRegistry); building on the host engine")
+		eng, err := NewHost(ctx, cfg)
+		return eng, false, err
+	}
 	b := &buildx{cfg: cfg, s: s}
 	if err := b.setup(ctx, hosts, out); err != nil {
 		b.Close()
@@ -62,10 +69,7 @@ func (b *buildx) setup(ctx context.Context, hosts []string, out io.Writer) error
 	if err := os.WriteFile(conf, []byte(toml), 0o644); err != nil {
 		return err
 	}
-	opt := "network=host"
-	if b.cfg.BuildKitImage != "" {
-		opt += ",image=" + b.cfg.BuildKitImage
-	}
+	opt := "network=host,image=" + b.cfg.BuildKitImage
 	fmt.Fprintf(out, "Creating buildx builder %s (docker-container)\n", b.builder)
 	if err := run(ctx, b.s.env, out, docker, "buildx", "create", "--name", b.builder,
 		"--driver", "docker-container", "--driver-opt", opt, "--buildkitd-config", conf); err != nil {
@@ -111,9 +115,6 @@ func (b *buildx) precreate(ctx context.Context, conf string, out io.Writer) erro
 		return fmt.Errorf("removing builder container %s: %s", name, msg)
 	}
 	image := b.cfg.BuildKitImage
-	if image == "" {
-		image = "moby/buildkit:buildx-stable-1"
-	}
 	args := []string{"create", "--name", name, "--init", "--network", "host",
 		"--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
 		"-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "-v", name + "_state:/var/lib/buildkit"}

@@ -7,11 +7,35 @@ import (
 	"strings"
 )
 
-// docker is the ec2 engine without buildx: the engine's own `docker build`,
-// then `docker push`; only the engine's local layer cache applies.
+// docker is the ec2 engine without a builder of its own: the engine's own
+// `docker build`, then `docker push`; only the engine's local layer cache
+// applies. With buildkit it is BuildKit inside the engine (DOCKER_BUILDKIT=1
+// on the engine's default builder), else the legacy builder.
 type docker struct {
-	cfg Config
-	s   *session
+	cfg      Config
+	s        *session
+	buildkit bool
+	builder  string // the engine's own buildx builder, named after the docker context
+}
+
+// NewHost returns the ec2 engine of a build that uses no persistent cache:
+// `docker build` with BuildKit on the host's engine and its local layer cache,
+// no builder container and no BuildKit image to pull. A docker CLI without
+// buildx (the CLI's BuildKit client) falls back to the legacy builder.
+func NewHost(ctx context.Context, cfg Config) (Engine, error) {
+	s, err := newSession(cfg)
+	if err != nil {
+		return nil, err
+	}
+	d := &docker{cfg: cfg, s: s}
+	if _, err := output(ctx, s.env, cfg.docker(), "buildx", "version"); err == nil {
+		d.buildkit = true
+		d.builder = "default"
+		if name, err := output(ctx, s.env, cfg.docker(), "context", "show"); err == nil && strings.TrimSpace(name) != "" {
+			d.builder = strings.TrimSpace(name)
+		}
+	}
+	return d, nil
 }
 
 func (d *docker) Name() string { return "docker" }
@@ -21,6 +45,12 @@ func (d *docker) Build(ctx context.Context, req Request, out io.Writer) (Result,
 		return Result{}, err
 	}
 	args := []string{"build", "-f", req.Dockerfile}
+	env, rule := withEnv(d.s.env, "DOCKER_BUILDKIT=0"), dockerRule
+	if d.buildkit {
+		// BUILDX_BUILDER pins the engine's own builder even where a buildx builder is the current one.
+		env = withEnv(d.s.env, "DOCKER_BUILDKIT=1", "BUILDX_BUILDER="+d.builder, "BUILDX_NO_DEFAULT_ATTESTATIONS=1")
+		args, rule = append(args, "--progress=plain"), buildkitRule
+	}
 	for _, t := range req.Tags {
 		args = append(args, "-t", t)
 	}
@@ -32,8 +62,7 @@ func (d *docker) Build(ctx context.Context, req Request, out io.Writer) (Result,
 	}
 	args = append(args, req.Policy.DockerFlags()...)
 	args = append(args, req.Context)
-	c := newCounter(out, dockerRule)
-	env := withEnv(d.s.env, "DOCKER_BUILDKIT=0")
+	c := newCounter(out, rule)
 	if err := run(ctx, env, c, d.cfg.docker(), args...); err != nil {
 		return c.Result(), err
 	}

@@ -36,6 +36,9 @@ const (
 	OutputBuildLogGroup              = "BuildLogGroup"
 	OutputSubnets                    = "Subnets"
 	OutputBuildSecurityGroup         = "BuildSecurityGroup"
+	OutputBuildKitImage              = "BuildKitImage"
+	OutputRackURL                    = "RackUrl"
+	OutputRackService                = "RackService"
 )
 
 // Parameter is one parameter declaration of the template.
@@ -54,6 +57,7 @@ type template struct {
 	Parameters map[string]Parameter        `json:"Parameters"`
 	Mappings   map[string]map[string]any   `json:"Mappings"`
 	Conditions map[string]any              `json:"Conditions"`
+	Rules      map[string]templateRule     `json:"Rules"`
 	Resources  map[string]templateResource `json:"Resources"`
 	Outputs    map[string]templateOutput   `json:"Outputs"`
 }

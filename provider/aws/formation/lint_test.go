@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,17 +75,32 @@ func (l *linter) lint(sets []map[string]string) ([]lintMatch, error) {
 	return matches, nil
 }
 
-// matrix is every BuildCache x BuildCacheCleanup x BuildMethod x retention combination.
+// required are the values the template's rules want given (no default names an unpublished image).
+var required = map[string]string{"ImageRegistry": "123456789012.dkr.ecr.us-east-1.amazonaws.com", "Password": "secret"}
+
+// listeners are the rack API's listener settings: HTTP, HTTPS on the load balancer's name, HTTPS on a custom one.
+var listeners = []map[string]string{
+	{},
+	{"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/4f1c3a52-9b7e-4c39-8a4c-0c2d9a1b7e6f"},
+	{"CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/4f1c3a52-9b7e-4c39-8a4c-0c2d9a1b7e6f", "RackHostname": "rack.example.com"},
+}
+
+// matrix is every BuildCache x BuildCacheCleanup x BuildMethod x retention x listener combination.
 func matrix() []map[string]string {
 	var sets []map[string]string
 	for _, cache := range []string{"Yes", "No"} {
 		for _, cleanup := range []string{"Yes", "No"} {
 			for _, method := range []string{"ec2", "fargate"} {
 				for _, days := range []string{"1", "30", "365"} {
-					sets = append(sets, map[string]string{
-						"BuildCache": cache, "BuildCacheCleanup": cleanup,
-						"BuildMethod": method, "BuildCacheRetentionDays": days,
-					})
+					for _, listener := range listeners {
+						set := map[string]string{
+							"BuildCache": cache, "BuildCacheCleanup": cleanup,
+							"BuildMethod": method, "BuildCacheRetentionDays": days,
+						}
+						maps.Copy(set, required)
+						maps.Copy(set, listener)
+						sets = append(sets, set)
+					}
 				}
 			}
 		}

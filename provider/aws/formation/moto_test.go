@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
@@ -16,6 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/convox/rack/internal/testenv"
 )
@@ -26,7 +30,9 @@ func deploy(ctx context.Context, t *testing.T, m *testenv.Moto, name string, val
 	// No retries: a retried CreateStack only says the stack already exists.
 	client := cloudformation.NewFromConfig(m.AWSConfig(t), func(o *cloudformation.Options) { o.RetryMaxAttempts = 1 })
 	var parameters []cfntypes.Parameter
-	for k, v := range values {
+	all := maps.Clone(required)
+	maps.Copy(all, values)
+	for k, v := range all {
 		parameters = append(parameters, cfntypes.Parameter{ParameterKey: aws.String(k), ParameterValue: aws.String(v)})
 	}
 	if _, err := client.CreateStack(ctx, &cloudformation.CreateStackInput{
@@ -162,14 +168,15 @@ func testCacheOn(t *testing.T, m *testenv.Moto) {
 	checkFargateCache(ctx, t, cfg, outputs)
 	checkOutputs(ctx, t, cfg, outputs)
 
+	lbsBefore := loadBalancers(ctx, t, cfg)
 	cfnClient := cloudformation.NewFromConfig(cfg)
 	if _, err := cfnClient.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: aws.String("rackon")}); err != nil {
 		t.Fatalf("DeleteStack: %v", err)
 	}
 	deadline := time.Now().Add(time.Minute)
-	for describeRepository(ctx, t, ecrClient, "rackon-build-cache") != nil {
+	for describeRepository(ctx, t, ecrClient, "rackon-build-cache") != nil || loadBalancers(ctx, t, cfg) > lbsBefore-1 {
 		if time.Now().After(deadline) {
-			t.Fatal("cache repository still exists a minute after DeleteStack")
+			t.Fatal("cache repository or rack API load balancer still exists a minute after DeleteStack")
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -239,4 +246,52 @@ func checkOutputs(ctx context.Context, t *testing.T, cfg aws.Config, outputs map
 		t.Errorf("Subnets = %q, want two comma-joined subnet ids", outputs[OutputSubnets])
 	}
 	checkStores(ctx, t, cfg, outputs)
+	checkRackService(ctx, t, cfg, outputs)
+}
+
+// checkRackService: the rack API service runs the api task definition in the
+// stack's cluster behind the load balancer RackUrl names.
+func checkRackService(ctx context.Context, t *testing.T, cfg aws.Config, outputs map[string]string) {
+	t.Helper()
+	require.True(t, strings.HasPrefix(outputs[OutputRackURL], "http://"), "RackUrl = %q", outputs[OutputRackURL])
+	host := strings.TrimPrefix(outputs[OutputRackURL], "http://")
+	lbs, err := elasticloadbalancingv2.NewFromConfig(cfg).DescribeLoadBalancers(ctx, &elasticloadbalancingv2.DescribeLoadBalancersInput{})
+	require.NoError(t, err)
+	var lbArn string
+	for _, lb := range lbs.LoadBalancers {
+		if aws.ToString(lb.DNSName) == host {
+			lbArn = aws.ToString(lb.LoadBalancerArn)
+		}
+	}
+	require.NotEmpty(t, lbArn, "no load balancer named %s", host)
+	listeners, err := elasticloadbalancingv2.NewFromConfig(cfg).DescribeListeners(ctx, &elasticloadbalancingv2.DescribeListenersInput{LoadBalancerArn: aws.String(lbArn)})
+	require.NoError(t, err)
+	require.Len(t, listeners.Listeners, 1)
+	assert.EqualValues(t, 80, aws.ToInt32(listeners.Listeners[0].Port))
+
+	client := ecs.NewFromConfig(cfg)
+	services, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(outputs[OutputBuildCluster]), Services: []string{outputs[OutputRackService]}})
+	require.NoError(t, err)
+	require.Len(t, services.Services, 1, "rack API service %s", outputs[OutputRackService])
+	svc := services.Services[0]
+	assert.EqualValues(t, 1, svc.DesiredCount)
+	// moto's CloudFormation drops a service's LoadBalancers (TestRackService checks them in the template).
+	def, err := client.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: svc.TaskDefinition})
+	require.NoError(t, err)
+	api := def.TaskDefinition.ContainerDefinitions[0]
+	assert.Equal(t, required["ImageRegistry"]+"/convox-build:api", aws.ToString(api.Image))
+	env := map[string]string{}
+	for _, kv := range api.Environment {
+		env[aws.ToString(kv.Name)] = aws.ToString(kv.Value)
+	}
+	assert.Equal(t, outputs[OutputRackURL], env["RACK_ENDPOINT"])
+	assert.Equal(t, "aws", env["PROVIDER"])
+}
+
+// loadBalancers counts the load balancers in the account.
+func loadBalancers(ctx context.Context, t *testing.T, cfg aws.Config) int {
+	t.Helper()
+	out, err := elasticloadbalancingv2.NewFromConfig(cfg).DescribeLoadBalancers(ctx, &elasticloadbalancingv2.DescribeLoadBalancersInput{})
+	require.NoError(t, err)
+	return len(out.LoadBalancers)
 }

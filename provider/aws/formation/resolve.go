@@ -51,6 +51,9 @@ func Resolve(s Stack) (*Resolved, error) {
 		s.Account = "123456789012"
 	}
 	e := &evaluator{t: t, stack: s, params: params, conditions: map[string]bool{}}
+	if err := e.checkRules(); err != nil {
+		return nil, err
+	}
 	r := &Resolved{Params: params, Conditions: map[string]bool{}, Resources: map[string]Resource{}, Outputs: map[string]any{}}
 	for name := range t.Conditions {
 		if r.Conditions[name], err = e.condition(name); err != nil {

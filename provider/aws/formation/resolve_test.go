@@ -3,6 +3,7 @@ package formation
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -15,7 +16,9 @@ import (
 
 func resolve(t *testing.T, values map[string]string) *Resolved {
 	t.Helper()
-	r, err := Resolve(Stack{Name: "convox", Params: values})
+	all := maps.Clone(required)
+	maps.Copy(all, values)
+	r, err := Resolve(Stack{Name: "convox", Params: all})
 	if err != nil {
 		t.Fatalf("Resolve(%v): %v", values, err)
 	}
@@ -232,7 +235,7 @@ func TestBuildTaskEnvironment(t *testing.T) {
 			t.Errorf("%s environment = %v", def, env)
 		}
 		image := r.Resources[def].Properties["ContainerDefinitions"].([]any)[0].(map[string]any)["Image"]
-		if image != "convox/convox-build:"+method {
+		if image != required["ImageRegistry"]+"/convox-build:"+method {
 			t.Errorf("%s default image = %v", def, image)
 		}
 		custom := resolve(t, map[string]string{"BuildImage": "registry.example/builder:1"})

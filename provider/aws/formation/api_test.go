@@ -1,0 +1,73 @@
+package formation
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The rack refuses to deploy without the values no default can stand for.
+func TestRulesWantImagesAndPassword(t *testing.T) {
+	_, err := Resolve(Stack{Name: "convox", Params: map[string]string{}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "ImageRegistry is required: run make images")
+	assert.Contains(t, err.Error(), "Password is required")
+	_, err = Resolve(Stack{Name: "convox", Params: map[string]string{"ImageRegistry": "r.example", "Password": "p"}})
+	assert.NoError(t, err)
+}
+
+// The rack API runs as a Fargate service behind the load balancer, from the
+// pushed image, with the password from the stack's secret; builds get the
+// BuildKit image from the same registry.
+func TestRackService(t *testing.T) {
+	lbName := map[string]any{"Fn::GetAtt": []any{"RackLoadBalancer", "DNSName"}}
+	cases := []struct {
+		name     string
+		params   map[string]string
+		port     any
+		protocol string
+		url      any
+	}{
+		{"http", nil, "80", "HTTP", map[string]any{"Fn::Join": []any{"", []any{"http://", lbName}}}},
+		{"https on the load balancer's name", map[string]string{"CertificateArn": listeners[1]["CertificateArn"]}, "443", "HTTPS",
+			map[string]any{"Fn::Join": []any{"", []any{"https://", lbName}}}},
+		{"https on a hostname", listeners[2], "443", "HTTPS", "https://rack.example.com"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := resolve(t, c.params)
+			listener := r.Resources["RackListener"].Properties
+			assert.Equal(t, c.port, jsonText(listener["Port"]))
+			assert.Equal(t, c.protocol, listener["Protocol"])
+			_, certs := listener["Certificates"]
+			assert.Equal(t, c.protocol == "HTTPS", certs, "certificates only on HTTPS")
+			assert.Equal(t, c.url, r.Outputs["RackUrl"])
+
+			env := environment(t, r, "RackTaskDefinition")
+			assert.Equal(t, c.url, env["RACK_ENDPOINT"], "builds call back on RackUrl")
+			assert.Equal(t, "aws", env["PROVIDER"])
+			assert.Equal(t, "convox", env["RACK_NAME"])
+			assert.Equal(t, "0.0.0.0", env["BIND"])
+			container := r.Resources["RackTaskDefinition"].Properties["ContainerDefinitions"].([]any)[0].(map[string]any)
+			assert.Equal(t, required["ImageRegistry"]+"/convox-build:api", container["Image"])
+			assert.Equal(t, []any{map[string]any{"Name": "RACK_PASSWORD", "ValueFrom": map[string]any{"Ref": "RackPassword"}}}, container["Secrets"])
+
+			service := r.Resources["RackService"].Properties
+			assert.Equal(t, "FARGATE", service["LaunchType"])
+			lb := service["LoadBalancers"].([]any)[0].(map[string]any)
+			assert.Equal(t, "api", lb["ContainerName"])
+			assert.Equal(t, map[string]any{"Ref": "RackTargetGroup"}, lb["TargetGroupArn"])
+			assert.Equal(t, required["ImageRegistry"]+"/convox-build:buildkit", environment(t, r, "BuildTaskDefinitionEc2")["BUILDKIT_IMAGE"])
+			assert.Equal(t, required["ImageRegistry"]+"/convox-build:buildkit", r.Outputs["BuildKitImage"])
+		})
+	}
+}
+
+// jsonText is a number or string of the resolved template as text.
+func jsonText(v any) any {
+	if s, ok := scalar(v); ok {
+		return s
+	}
+	return v
+}

@@ -1,0 +1,25 @@
+package aws_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/convox/rack/pkg/version"
+)
+
+// The rack reports the version stamped into the binary, "dev" without a stamp, never an empty one.
+func TestSystemVersion(t *testing.T) {
+	r := newRack(t, nil)
+	s, err := r.p.SystemGet()
+	require.NoError(t, err)
+	assert.Equal(t, "dev", s.Version)
+
+	stamped := version.Version
+	t.Cleanup(func() { version.Version = stamped })
+	version.Version = "20261130051500"
+	s, err = r.p.SystemGet()
+	require.NoError(t, err)
+	assert.Equal(t, "20261130051500", s.Version)
+}
