@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/convox/rack/internal/manifestfixtures"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestGood parses each good fixture and compares it with its golden JSON.
@@ -64,43 +67,34 @@ func TestBad(t *testing.T) {
 func TestEveryProblemAtOnce(t *testing.T) {
 	_, err := Load([]byte("services:\n  Web:\n    biuld: .\n    port: abc\n  api:\n    internal: maybe\n"), "convox.yml")
 	var e *Error
-	if !errors.As(err, &e) {
-		t.Fatalf("Load = %v (%T), want *Error", err, err)
-	}
-	if len(e.Problems) != 3 || e.File != "convox.yml" {
-		t.Fatalf("problems = %q, want 3 for convox.yml", e.Problems)
-	}
+	require.True(t, errors.As(err, &e), "Load = %v (%T), want *Error", err, err)
+	require.Len(t, e.Problems, 3, "problems = %q, want 3 for convox.yml", e.Problems)
+	require.EqualValues(t, "convox.yml", e.File, "problems = %q, want 3 for convox.yml", e.Problems)
 }
 
 func TestHelpers(t *testing.T) {
 	data, err := os.ReadFile("testdata/good/full.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m, err := Load(data, "convox.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var names []string
 	for _, s := range m.Services {
 		names = append(names, s.Name)
 	}
-	if got := strings.Join(names, " "); got != "api redis web" {
-		t.Errorf("services in order %q, want sorted", got)
-	}
+	assert.Equal(t, "api redis web", strings.Join(names, " "), "services in order, want sorted")
 	var built []string
 	for _, s := range m.BuildServices() {
 		built = append(built, s.Name+"="+s.Dockerfile())
 	}
-	if got := strings.Join(built, " "); got != "api=api/Dockerfile web=web/Dockerfile.production" {
-		t.Errorf("BuildServices = %q", got)
+	got := strings.Join(built, " ")
+	assert.EqualValues(t, "api=api/Dockerfile web=web/Dockerfile.production", got, "BuildServices = %q", got)
+	if s, ok := m.Service("redis"); assert.True(t, ok, "Service(redis) not found") {
+		assert.False(t, s.Built(), "Service(redis) = %+v; want an image-only service", s)
+		assert.Empty(t, s.Dockerfile(), "Service(redis) = %+v; want an image-only service", s)
+		assert.Equal(t, "redis:7", s.Image, "Service(redis) = %+v; want an image-only service", s)
 	}
-	if s, ok := m.Service("redis"); !ok || s.Built() || s.Dockerfile() != "" || s.Image != "redis:7" {
-		t.Errorf("Service(redis) = %+v, %v; want an image-only service", s, ok)
-	}
-	if _, ok := m.Service("nope"); ok {
-		t.Error("Service(nope) found")
-	}
+	_, ok := m.Service("nope")
+	assert.False(t, ok, "Service(nope) found")
 }
 
 func TestDockerfile(t *testing.T) {
@@ -115,8 +109,6 @@ func TestDockerfile(t *testing.T) {
 		{ServiceBuild{}, "redis", ""},
 	}
 	for _, tt := range tests {
-		if got := (Service{Build: tt.build, Image: tt.image}).Dockerfile(); got != tt.want {
-			t.Errorf("Dockerfile(%+v) = %q, want %q", tt.build, got, tt.want)
-		}
+		assert.Equal(t, tt.want, (Service{Build: tt.build, Image: tt.image}).Dockerfile(), "Dockerfile(%+v)", tt.build)
 	}
 }

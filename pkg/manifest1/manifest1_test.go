@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/convox/rack/internal/manifestfixtures"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestGood parses each good fixture and compares it with its golden JSON.
@@ -54,37 +57,29 @@ func TestBad(t *testing.T) {
 func TestEveryProblemAtOnce(t *testing.T) {
 	_, err := Load([]byte("services:\n  web:\n    biuld: .\n  api:\n    privileged: maybe\n    image: x\n"), "docker-compose.yml")
 	var e *Error
-	if !errors.As(err, &e) {
-		t.Fatalf("Load = %v (%T), want *Error", err, err)
-	}
-	if len(e.Problems) != 3 || e.File != "docker-compose.yml" {
-		t.Fatalf("problems = %q, want 3 (unknown field, needs build or image, privileged)", e.Problems)
-	}
+	require.True(t, errors.As(err, &e), "Load = %v (%T), want *Error", err, err)
+	require.Len(t, e.Problems, 3, "problems = %q, want 3 (unknown field, needs build or image, privileged)", e.Problems)
+	require.EqualValues(t, "docker-compose.yml", e.File, "problems = %q, want 3 (unknown field, needs build or image, privileged)", e.Problems)
 }
 
 func TestHelpers(t *testing.T) {
 	data, err := os.ReadFile("testdata/good/v2.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m, err := Load(data, "docker-compose.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var built []string
 	for _, s := range m.BuildServices() {
 		built = append(built, s.Name+"="+s.Dockerfile())
 	}
-	if got := strings.Join(built, " "); got != "web=Dockerfile worker=worker/Dockerfile.worker" {
-		t.Errorf("BuildServices = %q", got)
-	}
+	got := strings.Join(built, " ")
+	assert.EqualValues(t, "web=Dockerfile worker=worker/Dockerfile.worker", got, "BuildServices = %q", got)
 	db, ok := m.Service("database")
-	if !ok || db.Built() || db.Dockerfile() != "" || db.Image != "postgres:16" {
-		t.Errorf("Service(database) = %+v, %v; want an image-only service", db, ok)
-	}
-	if _, ok := m.Service("nope"); ok {
-		t.Error("Service(nope) found")
-	}
+	assert.True(t, ok, "Service(database) = %+v, %v; want an image-only service", db, ok)
+	assert.False(t, db.Built(), "Service(database) = %+v, %v; want an image-only service", db, ok)
+	assert.EqualValues(t, "", db.Dockerfile(), "Service(database) = %+v, %v; want an image-only service", db, ok)
+	assert.EqualValues(t, "postgres:16", db.Image, "Service(database) = %+v, %v; want an image-only service", db, ok)
+	_, ok = m.Service("nope")
+	assert.False(t, ok, "Service(nope) found")
 }
 
 func TestParsePort(t *testing.T) {
@@ -109,8 +104,7 @@ func TestParsePort(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, ok := parsePort(tt.in)
-		if ok != tt.ok || got != tt.want {
-			t.Errorf("parsePort(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
-		}
+		assert.Equal(t, tt.ok, ok, "parsePort(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
+		assert.Equal(t, tt.want, got, "parsePort(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
 	}
 }
