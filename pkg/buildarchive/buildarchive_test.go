@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	"errors"
 	"strings"
 	"testing"
 
@@ -12,23 +11,22 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 
 	"github.com/convox/rack/pkg/structs"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func randomImage(t *testing.T) v1.Image {
 	t.Helper()
 	img, err := random.Image(512, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return img
 }
 
 func digest(t *testing.T, img v1.Image) string {
 	t.Helper()
 	d, err := img.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return d.String()
 }
 
@@ -36,23 +34,17 @@ func TestRoundTrip(t *testing.T) {
 	web, worker := randomImage(t), randomImage(t)
 	b := structs.Build{Id: "BABCDEFGHIJ", App: "app1", Manifest: "services:\n  web: {}\n", Status: structs.BuildStatusComplete}
 	var buf bytes.Buffer
-	if err := Write(&buf, b, map[string]v1.Image{"web": web, "worker": worker}); err != nil {
-		t.Fatal(err)
-	}
+	err := Write(&buf, b, map[string]v1.Image{"web": web, "worker": worker})
+	require.NoError(t, err)
 	a, err := Read(&buf, Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer a.Close()
-	if a.Build.Id != b.Id || a.Build.Manifest != b.Manifest {
-		t.Fatalf("build = %+v", a.Build)
-	}
-	if got := strings.Join(a.Services(), ","); got != "web,worker" {
-		t.Fatalf("services = %s", got)
-	}
-	if digest(t, a.Images["web"]) != digest(t, web) || digest(t, a.Images["worker"]) != digest(t, worker) {
-		t.Fatal("image digests changed in the round trip")
-	}
+	require.Equal(t, b.Id, a.Build.Id, "build = %+v", a.Build)
+	require.Equal(t, b.Manifest, a.Build.Manifest, "build = %+v", a.Build)
+	got := strings.Join(a.Services(), ",")
+	require.EqualValues(t, "web,worker", got, "services = %s", got)
+	require.Equal(t, digest(t, web), digest(t, a.Images["web"]), "image digests changed in the round trip")
+	require.Equal(t, digest(t, worker), digest(t, a.Images["worker"]), "image digests changed in the round trip")
 }
 
 // entry is one tar entry of a hand-made archive.
@@ -72,9 +64,7 @@ func archive(t *testing.T, entries ...entry) *bytes.Buffer {
 			h.Size = int64(len(e.data))
 		}
 		h.Mode = 0o644
-		if err := tw.WriteHeader(&h); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, tw.WriteHeader(&h))
 		tw.Write(e.data)
 	}
 	tw.Close()
@@ -88,9 +78,8 @@ func file(name, data string) entry {
 
 func TestReadRefuses(t *testing.T) {
 	good := bytes.Buffer{}
-	if err := Write(&good, structs.Build{Id: "B1"}, map[string]v1.Image{"web": randomImage(t)}); err != nil {
-		t.Fatal(err)
-	}
+	err := Write(&good, structs.Build{Id: "B1"}, map[string]v1.Image{"web": randomImage(t)})
+	require.NoError(t, err)
 	buildJSON := file(BuildFile, `{"id":"B1"}`)
 	cases := []struct {
 		name string
@@ -117,20 +106,17 @@ func TestReadRefuses(t *testing.T) {
 			a, err := Read(c.body, Limits{MaxBytes: 1024})
 			if err == nil {
 				a.Close()
-				t.Fatal("archive accepted")
 			}
-			if !errors.Is(err, structs.ErrInvalid) || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("error = %v, want %q and ErrInvalid", err, c.want)
-			}
+			require.Error(t, err, "archive accepted")
+			require.ErrorIs(t, err, structs.ErrInvalid, "error = %v, want %q and ErrInvalid", err, c.want)
+			require.Contains(t, err.Error(), c.want, "error = %v, want %q and ErrInvalid", err, c.want)
 		})
 	}
 	truncated := bytes.NewReader(good.Bytes()[:good.Len()/2])
-	if _, err := Read(truncated, Limits{}); !errors.Is(err, structs.ErrInvalid) || !strings.Contains(err.Error(), "EOF") {
-		t.Errorf("truncated archive: %v", err)
-	}
+	_, err = Read(truncated, Limits{})
+	assert.ErrorIs(t, err, structs.ErrInvalid, "truncated archive: %v", err)
+	assert.Contains(t, err.Error(), "EOF", "truncated archive: %v", err)
 	a, err := Read(&good, Limits{MaxImages: 1})
-	if err != nil {
-		t.Fatalf("good archive refused: %v", err)
-	}
+	require.NoError(t, err, "good archive refused")
 	a.Close()
 }
