@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	"errors"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -16,15 +15,16 @@ import (
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/provider/aws"
 	"github.com/convox/rack/provider/aws/images"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // digestIn is the digest of repo:tag in reg, or "" when it is not there.
 func digestIn(t *testing.T, reg *testenv.Registry, repo, tag string) string {
 	t.Helper()
 	ref, err := name.NewTag(reg.Host + "/" + repo + ":" + tag)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	d, err := remote.Head(ref, remote.WithAuth(reg.Auth()))
 	if err != nil {
 		return ""
@@ -36,21 +36,15 @@ func digestIn(t *testing.T, reg *testenv.Registry, repo, tag string) string {
 func pushAs(t *testing.T, reg *testenv.Registry, repo, tag string) string {
 	t.Helper()
 	img, err := random.Image(1024, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := testenv.PushImage(reg, repo+":"+tag, img); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, testenv.PushImage(reg, repo+":"+tag, img))
 	return digest(t, img)
 }
 
 func digest(t *testing.T, img v1.Image) string {
 	t.Helper()
 	d, err := img.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return d.String()
 }
 
@@ -59,24 +53,17 @@ func TestExportImport(t *testing.T) {
 	r := newRack(t, map[string]string{"BuildMethod": "fargate"},
 		aws.WithRegistry(aws.StaticRegistry(images.Login{Host: reg.Host, Username: reg.Username, Password: reg.Password})))
 	for _, app := range []string{"src", "dst"} {
-		if _, err := r.p.AppCreate(app, structs.AppCreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
+		_, err := r.p.AppCreate(app, structs.AppCreateOptions{})
+		require.NoError(t, err)
 	}
 	b, err := r.p.BuildCreate("src", "object://src/tmp/src.tgz", structs.BuildCreateOptions{Description: ptr("v1")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b.Repository != reg.Host+"/convox/src" {
-		t.Fatalf("push repository = %s, want the injected registry", b.Repository)
-	}
-	if _, err := r.p.BuildUpdate("src", b.Id, structs.BuildUpdateOptions{Status: ptr(structs.BuildStatusRunning)}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.Equal(t, reg.Host+"/convox/src", b.Repository, "push repository = %s, want the injected registry", b.Repository)
+	_, err = r.p.BuildUpdate("src", b.Id, structs.BuildUpdateOptions{Status: ptr(structs.BuildStatusRunning)})
+	require.NoError(t, err)
 	var out bytes.Buffer
-	if err := r.p.BuildExport("src", b.Id, &out); !errors.Is(err, structs.ErrInvalid) {
-		t.Fatalf("exporting a running build: %v", err)
-	}
+	err = r.p.BuildExport("src", b.Id, &out)
+	require.ErrorIs(t, err, structs.ErrInvalid, "exporting a running build: %v", err)
 
 	want := map[string]string{
 		"web":    pushAs(t, reg, "convox/src", images.Tag("web", b.Id)),
@@ -84,56 +71,43 @@ func TestExportImport(t *testing.T) {
 	}
 	pushAs(t, reg, "convox/src", "web.BOTHERBUILD") // another build's image stays behind
 	manifest := "services:\n  web:\n    build: .\n  worker:\n    build: .\n"
-	if _, err := r.p.BuildUpdate("src", b.Id, structs.BuildUpdateOptions{Status: ptr(structs.BuildStatusComplete), Manifest: &manifest}); err != nil {
-		t.Fatal(err)
-	}
+	_, err = r.p.BuildUpdate("src", b.Id, structs.BuildUpdateOptions{Status: ptr(structs.BuildStatusComplete), Manifest: &manifest})
+	require.NoError(t, err)
 
-	if err := r.p.BuildExport("src", b.Id, &out); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, r.p.BuildExport("src", b.Id, &out))
 	archive := out.Bytes()
 	nb, err := r.p.BuildImport("dst", bytes.NewReader(archive))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if nb.Id == b.Id || nb.App != "dst" || nb.Status != structs.BuildStatusComplete || nb.Manifest != manifest || nb.Description != "v1" {
-		t.Fatalf("imported build = %+v", nb)
-	}
+	require.NoError(t, err)
+	require.False(t, nb.Id == b.Id, "imported build = %+v", nb)
+	require.EqualValues(t, "dst", nb.App, "imported build = %+v", nb)
+	require.Equal(t, structs.BuildStatusComplete, nb.Status, "imported build = %+v", nb)
+	require.Equal(t, manifest, nb.Manifest, "imported build = %+v", nb)
+	require.EqualValues(t, "v1", nb.Description, "imported build = %+v", nb)
 	for service, d := range want {
-		if got := digestIn(t, reg, "convox/dst", images.Tag(service, nb.Id)); got != d {
-			t.Errorf("%s in dst under the new id: digest %q, want %q", service, got, d)
-		}
-		if got := digestIn(t, reg, "convox/dst", images.Tag(service, b.Id)); got != "" {
-			t.Errorf("%s in dst under the old id", service)
-		}
+		got := digestIn(t, reg, "convox/dst", images.Tag(service, nb.Id))
+		assert.Equal(t, d, got, "%s in dst under the new id: digest %q, want %q", service, got, d)
+		got = digestIn(t, reg, "convox/dst", images.Tag(service, b.Id))
+		assert.EqualValues(t, "", got, "%s in dst under the old id", service)
 	}
-	if digestIn(t, reg, "convox/dst", "web.BOTHERBUILD") != "" {
-		t.Error("another build's image came along")
-	}
+	assert.EqualValues(t, "", digestIn(t, reg, "convox/dst", "web.BOTHERBUILD"), "another build's image came along")
 	got, err := r.p.BuildGet("dst", nb.Id)
-	if err != nil || got.Status != structs.BuildStatusComplete || got.Release == "" {
-		t.Fatalf("BuildGet of the import = %+v, %v", got, err)
-	}
+	require.NoError(t, err, "BuildGet of the import = %+v, %v", got, err)
+	require.Equal(t, structs.BuildStatusComplete, got.Status, "BuildGet of the import = %+v, %v", got, err)
+	require.NotEqualValues(t, "", got.Release, "BuildGet of the import = %+v, %v", got, err)
 	rel, err := r.p.ReleaseGet("dst", got.Release)
-	if err != nil || rel.Build != nb.Id {
-		t.Fatalf("release of the import = %+v, %v", rel, err)
-	}
+	require.NoError(t, err, "release of the import = %+v, %v", rel, err)
+	require.Equal(t, nb.Id, rel.Build, "release of the import = %+v, %v", rel, err)
 
 	t.Run("a second import is another build", func(t *testing.T) {
 		again, err := r.p.BuildImport("dst", bytes.NewReader(archive))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if again.Id == nb.Id || digestIn(t, reg, "convox/dst", images.Tag("web", again.Id)) != want["web"] {
-			t.Fatalf("second import = %+v", again)
-		}
+		require.NoError(t, err)
+		require.False(t, again.Id == nb.Id, "second import = %+v", again)
+		require.Equal(t, want["web"], digestIn(t, reg, "convox/dst", images.Tag("web", again.Id)), "second import = %+v", again)
 	})
 
 	t.Run("bad archives are refused and leave no build", func(t *testing.T) {
 		before, err := r.p.BuildList("dst", structs.BuildListOptions{Limit: ptr(100)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var evil bytes.Buffer
 		zw := gzip.NewWriter(&evil)
 		tw := tar.NewWriter(zw)
@@ -143,19 +117,13 @@ func TestExportImport(t *testing.T) {
 		tw.Close()
 		zw.Close()
 		for name, body := range map[string][]byte{"symlink": evil.Bytes(), "truncated": archive[:len(archive)/2], "text": []byte("hello")} {
-			if _, err := r.p.BuildImport("dst", bytes.NewReader(body)); !errors.Is(err, structs.ErrInvalid) {
-				t.Errorf("%s archive: %v", name, err)
-			}
+			_, err := r.p.BuildImport("dst", bytes.NewReader(body))
+			assert.ErrorIs(t, err, structs.ErrInvalid, "%s archive: %v", name, err)
 		}
 		after, err := r.p.BuildList("dst", structs.BuildListOptions{Limit: ptr(100)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(after) != len(before) {
-			t.Errorf("refused imports left builds: %d -> %d", len(before), len(after))
-		}
-		if _, err := r.p.BuildImport("nope", bytes.NewReader(archive)); !errors.Is(err, structs.ErrNotFound) {
-			t.Errorf("import into a missing app: %v", err)
-		}
+		require.NoError(t, err)
+		assert.Len(t, after, len(before), "refused imports left builds: %d -> %d", len(before), len(after))
+		_, err = r.p.BuildImport("nope", bytes.NewReader(archive))
+		assert.ErrorIs(t, err, structs.ErrNotFound, "import into a missing app: %v", err)
 	})
 }
