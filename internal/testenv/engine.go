@@ -64,7 +64,7 @@ func BuildBinary(t testing.TB) string {
 			buildBinaryErr = fmt.Errorf("go build ./cmd/build: %v: %s", err, out)
 		}
 	})
-	require.False(t, buildBinaryErr != nil, buildBinaryErr)
+	require.NoError(t, buildBinaryErr)
 	return buildBinaryPath
 }
 

@@ -32,7 +32,7 @@ func FuzzValidate(f *testing.F) {
 				p, ok := Lookup(k)
 				require.True(t, ok, "Validate accepted unknown parameter %q", k)
 				cerr := p.Check(v)
-				require.False(t, cerr != nil, "Validate accepted %s=%q but Check says %v", k, v, cerr)
+				require.NoError(t, cerr, "Validate accepted %s=%q but Check says %v", k, v, cerr)
 			}
 			return
 		}

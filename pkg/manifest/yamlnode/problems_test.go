@@ -11,7 +11,7 @@ import (
 
 func TestProblems(t *testing.T) {
 	p := Problems{File: "convox.yml"}
-	require.False(t, p.Err() != nil, "no problems must mean a nil error")
+	require.NoError(t, p.Err(), "no problems must mean a nil error")
 	require.EqualValues(t, 0, p.Len(), "no problems must mean a nil error")
 	p.Add("", 0, "is empty")
 	p.Add(`service "web"`, 4, "port: %s", "bad")
