@@ -46,6 +46,6 @@ func TestPruneStale(t *testing.T) {
 	// a fresh tag is younger than the age limit and stays
 	removed, err = engineimages.PruneStale(docker, repo, repo+":new", engineimages.StaleAfter)
 	if assert.NoError(t, err, "with the real age limit: removed %v, %v; want nothing", removed, err) {
-		assert.Len(t, removed, 0, "with the real age limit: removed %v, %v; want nothing", removed, err)
+		assert.Empty(t, removed, "with the real age limit: removed %v, %v; want nothing", removed, err)
 	}
 }

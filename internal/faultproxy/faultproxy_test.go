@@ -99,10 +99,10 @@ func TestPassThrough(t *testing.T) {
 		if r.Method == http.MethodPut && strings.Contains(r.Path, "/blobs/uploads/") {
 			uploads++
 		}
-		assert.EqualValues(t, "", r.Fault, "fault %s on %s %s with no rule", r.Fault, r.Method, r.Path)
+		assert.Empty(t, r.Fault, "fault %s on %s %s with no rule", r.Fault, r.Method, r.Path)
 	}
-	assert.NotEqualValues(t, 0, uploads, "blob upload PUTs did not come back through the proxy")
-	assert.NotEqualValues(t, 0, e.proxy.Seen("myapp"), "seen myapp=%d cache=%d", e.proxy.Seen("myapp"), e.proxy.Seen("rack-build-cache"))
+	assert.NotZero(t, uploads, "blob upload PUTs did not come back through the proxy")
+	assert.NotZero(t, e.proxy.Seen("myapp"), "seen myapp=%d cache=%d", e.proxy.Seen("myapp"), e.proxy.Seen("rack-build-cache"))
 	assert.EqualValues(t, 0, e.proxy.Seen("rack-build-cache"), "seen myapp=%d cache=%d", e.proxy.Seen("myapp"), e.proxy.Seen("rack-build-cache"))
 }
 
@@ -134,7 +134,7 @@ func TestEachFaultOnReads(t *testing.T) {
 			require.Error(t, err, "pull succeeded under %s", f)
 			assert.True(t, check[f](err), "pull under %s failed the wrong way: %v", f, err)
 			assert.False(t, time.Since(start) > 4*time.Second, "pull under %s took %s; the client timeout is 1s", f, time.Since(start))
-			assert.NotEqualValues(t, 0, e.proxy.Faulted("rack-build-cache"), "no request recorded as faulted")
+			assert.NotZero(t, e.proxy.Faulted("rack-build-cache"), "no request recorded as faulted")
 		})
 	}
 	_, err = e.pull("rack-build-cache:web.buildcache")

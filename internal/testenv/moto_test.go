@@ -126,7 +126,7 @@ func motoNetwork(ctx context.Context, t *testing.T, m *Moto) (subnet, group stri
 			group = aws.ToString(o.OutputValue)
 		}
 	}
-	require.NotEqualValues(t, "", subnet, "network stack outputs: subnet %q, group %q", subnet, group)
-	require.NotEqualValues(t, "", group, "network stack outputs: subnet %q, group %q", subnet, group)
+	require.NotEmpty(t, subnet, "network stack outputs: subnet %q, group %q", subnet, group)
+	require.NotEmpty(t, group, "network stack outputs: subnet %q, group %q", subnet, group)
 	return subnet, group
 }

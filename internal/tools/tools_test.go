@@ -20,5 +20,5 @@ func TestLookPrefersTheCache(t *testing.T) {
 	require.NoError(t, os.WriteFile(cached, []byte("#!/bin/true\n"), 0o755))
 	assert.Equal(t, cached, Look("sh"), "Look(sh), want the cached one")
 	got := Look("convox-no-such-tool")
-	assert.EqualValues(t, "", got, "Look of a missing tool = %q, want empty", got)
+	assert.Empty(t, got, "Look of a missing tool = %q, want empty", got)
 }

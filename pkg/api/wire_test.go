@@ -70,7 +70,7 @@ func TestBuildCreateFlagsOff(t *testing.T) {
 	opts := p.Calls("BuildCreate")[0].Args[2].(structs.BuildCreateOptions)
 	require.False(t, opts.NoCache != nil, "unexpected options %+v", opts)
 	require.False(t, opts.Development != nil, "unexpected options %+v", opts)
-	require.Len(t, opts.BuildArgs, 0, "unexpected options %+v", opts)
+	require.Empty(t, opts.BuildArgs, "unexpected options %+v", opts)
 }
 
 // TestLogsWithStdsdkClient reads build logs the way existing Convox clients

@@ -110,7 +110,7 @@ func TestBuildDefaultsOff(t *testing.T) {
 	require.False(t, opts.Development != nil, "unexpected options %+v", opts)
 	require.False(t, opts.WildcardDomain != nil, "unexpected options %+v", opts)
 	require.False(t, opts.Manifest != nil, "unexpected options %+v", opts)
-	require.Len(t, opts.BuildArgs, 0, "unexpected options %+v", opts)
+	require.Empty(t, opts.BuildArgs, "unexpected options %+v", opts)
 }
 
 func git(t *testing.T, dir string, args ...string) string {
@@ -182,7 +182,7 @@ func TestBuildIDAndDeploy(t *testing.T) {
 	res = convox(t, nil, "deploy", dir, "-a", "app1", "-r", r.url, "--no-cache", "--wait")
 	require.EqualValues(t, 0, res.code, "deploy: exit %d stderr %q", res.code, res.stderr)
 	a, _ := r.p.AppGet("app1")
-	require.NotEqualValues(t, "", a.Release, "deploy did not promote: release %q stdout %q", a.Release, res.stdout)
+	require.NotEmpty(t, a.Release, "deploy did not promote: release %q stdout %q", a.Release, res.stdout)
 	require.True(t, strings.HasSuffix(res.stdout, "Promoting "+a.Release+"... OK\n"), "deploy did not promote: release %q stdout %q", a.Release, res.stdout)
 	opts := r.p.Calls("BuildCreate")[1].Args[2].(structs.BuildCreateOptions)
 	require.NotNil(t, opts.NoCache, "deploy --no-cache did not reach BuildCreate")

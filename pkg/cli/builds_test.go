@@ -102,7 +102,7 @@ func TestExportPipedIntoImport(t *testing.T) {
 	bs, _ := rack2.p.BuildList("app2", structs.BuildListOptions{})
 	require.Len(t, bs, 1, "rack2 builds %+v", bs)
 	require.EqualValues(t, "to be moved", bs[0].Description, "rack2 builds %+v", bs)
-	require.NotEqualValues(t, "", bs[0].Release, "rack2 builds %+v", bs)
+	require.NotEmpty(t, bs[0].Release, "rack2 builds %+v", bs)
 	want := fmt.Sprintf("Importing build... OK, %s\n", bs[0].Release)
 	assert.Equal(t, want, imp.stdout, "import stdout %q, want %q", imp.stdout, want)
 	assert.Empty(t, rack1.p.Calls("BuildImport"), "export and import went to the wrong racks")

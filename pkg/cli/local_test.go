@@ -148,7 +148,7 @@ func TestLocalRackEndToEnd(t *testing.T) {
 	assert.EqualValues(t, "A=1", rec.Args[i+1], "--build-args did not reach the task: args %q", rec.Args)
 	assert.EqualValues(t, "true", rec.Env["BUILD_CACHE"], "task env %v, source %d bytes", rec.Env, rec.SourceBytes)
 	assert.True(t, strings.HasSuffix(rec.Env["BUILD_CACHE_REPO"], "/e2e-build-cache"), "task env %v, source %d bytes", rec.Env, rec.SourceBytes)
-	assert.NotEqualValues(t, 0, rec.SourceBytes, "task env %v, source %d bytes", rec.Env, rec.SourceBytes)
+	assert.NotZero(t, rec.SourceBytes, "task env %v, source %d bytes", rec.Env, rec.SourceBytes)
 
 	id := strings.TrimSpace(strings.SplitN(strings.SplitN(res.stdout, "Build:   ", 2)[1], "\n", 2)[0])
 	info := convox(t, nil, "builds", "info", id, "-a", "app1", "-r", url)

@@ -37,7 +37,7 @@ func FuzzLoad(f *testing.F) {
 			require.False(t, yamlnode.Escapes(s.Build.Path), "service %q escapes the source: path %q, Dockerfile %q", s.Name, s.Build.Path, df)
 			require.False(t, strings.HasPrefix(s.Build.Path, "/"), "service %q escapes the source: path %q, Dockerfile %q", s.Name, s.Build.Path, df)
 			require.NotEqualValues(t, ".", path.Base(df), "service %q has no Dockerfile: %q", s.Name, df)
-			require.NotEqualValues(t, "", df, "service %q has no Dockerfile: %q", s.Name, df)
+			require.NotEmpty(t, df, "service %q has no Dockerfile: %q", s.Name, df)
 		}
 	})
 }

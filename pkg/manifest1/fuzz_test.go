@@ -28,7 +28,7 @@ func FuzzLoad(f *testing.F) {
 		for _, s := range m.Services {
 			require.True(t, nameRE.MatchString(s.Name), "accepted service name %q", s.Name)
 			if !s.Built() {
-				require.NotEqualValues(t, "", s.Image, "service %q is neither built nor pulled", s.Name)
+				require.NotEmpty(t, s.Image, "service %q is neither built nor pulled", s.Name)
 				continue
 			}
 			df := s.Dockerfile()
@@ -37,7 +37,7 @@ func FuzzLoad(f *testing.F) {
 			require.False(t, yamlnode.Escapes(s.Build.Context), "service %q escapes the source: context %q, Dockerfile %q", s.Name, s.Build.Context, df)
 			require.False(t, strings.HasPrefix(s.Build.Context, "/"), "service %q escapes the source: context %q, Dockerfile %q", s.Name, s.Build.Context, df)
 			require.NotEqualValues(t, ".", path.Base(df), "service %q has no Dockerfile: %q", s.Name, df)
-			require.NotEqualValues(t, "", df, "service %q has no Dockerfile: %q", s.Name, df)
+			require.NotEmpty(t, df, "service %q has no Dockerfile: %q", s.Name, df)
 			for _, p := range s.Ports {
 				require.False(t, p.Container < 1, "service %q accepted port %+v", s.Name, p)
 				require.False(t, p.Container > 65535, "service %q accepted port %+v", s.Name, p)

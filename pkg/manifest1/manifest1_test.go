@@ -76,7 +76,7 @@ func TestHelpers(t *testing.T) {
 	db, ok := m.Service("database")
 	assert.True(t, ok, "Service(database) = %+v, %v; want an image-only service", db, ok)
 	assert.False(t, db.Built(), "Service(database) = %+v, %v; want an image-only service", db, ok)
-	assert.EqualValues(t, "", db.Dockerfile(), "Service(database) = %+v, %v; want an image-only service", db, ok)
+	assert.Empty(t, db.Dockerfile(), "Service(database) = %+v, %v; want an image-only service", db, ok)
 	assert.EqualValues(t, "postgres:16", db.Image, "Service(database) = %+v, %v; want an image-only service", db, ok)
 	_, ok = m.Service("nope")
 	assert.False(t, ok, "Service(nope) found")

@@ -151,11 +151,11 @@ func TestValidate(t *testing.T) {
 func TestCatalogueIsConsistent(t *testing.T) {
 	seen := map[string]bool{}
 	for _, p := range All() {
-		assert.NotEqualValues(t, "", p.Name, "parameter name %q is empty or repeated", p.Name)
+		assert.NotEmpty(t, p.Name, "parameter name %q is empty or repeated", p.Name)
 		assert.False(t, seen[p.Name], "parameter name %q is empty or repeated", p.Name)
 		seen[p.Name] = true
-		assert.NotEqualValues(t, "", p.Group, "%s needs a group and a one-line description", p.Name)
-		assert.NotEqualValues(t, "", p.Description, "%s needs a group and a one-line description", p.Name)
+		assert.NotEmpty(t, p.Group, "%s needs a group and a one-line description", p.Name)
+		assert.NotEmpty(t, p.Description, "%s needs a group and a one-line description", p.Name)
 		assert.NotContains(t, p.Description, "\n", "%s needs a group and a one-line description", p.Name)
 		assert.NoError(t, p.Check(p.Default), "%s default is not allowed", p.Name)
 		switch p.Kind {
@@ -183,7 +183,7 @@ func TestGroups(t *testing.T) {
 	}
 	assert.Equal(t, len(All()), total, "groups hold %d parameters, All has %d", total, len(All()))
 	ps := InGroup("nope")
-	assert.Len(t, ps, 0, "InGroup(nope) = %v, want none", ps)
+	assert.Empty(t, ps, "InGroup(nope) = %v, want none", ps)
 }
 
 func TestFlags(t *testing.T) {

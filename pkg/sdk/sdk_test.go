@@ -132,7 +132,7 @@ func TestBuildLifecycle(t *testing.T) {
 	got, err := c.BuildGet("app1", b.Id)
 	require.NoError(t, err, "BuildGet %+v %v", got, err)
 	require.Equal(t, structs.BuildStatusComplete, got.Status, "BuildGet %+v %v", got, err)
-	require.NotEqualValues(t, "", got.Release, "BuildGet %+v %v", got, err)
+	require.NotEmpty(t, got.Release, "BuildGet %+v %v", got, err)
 
 	start, end := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), time.Date(2026, 1, 2, 3, 5, 0, 0, time.UTC)
 	u, err := c.BuildUpdate("app1", b.Id, structs.BuildUpdateOptions{
@@ -157,7 +157,7 @@ func TestBuildLifecycle(t *testing.T) {
 	out, rerr := io.ReadAll(lr)
 	lr.Close()
 	require.ErrorIs(t, rerr, structs.ErrNotFound, "logs of a missing build: %q %v, want ErrNotFound", out, rerr)
-	require.Len(t, out, 0, "logs of a missing build: %q %v, want ErrNotFound", out, rerr)
+	require.Empty(t, out, "logs of a missing build: %q %v, want ErrNotFound", out, rerr)
 }
 
 func TestExportImportReleases(t *testing.T) {
@@ -175,7 +175,7 @@ func TestExportImportReleases(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, "app2", nb.App, "imported %+v", nb)
 	require.EqualValues(t, "exported", nb.Description, "imported %+v", nb)
-	require.NotEqualValues(t, "", nb.Release, "imported %+v", nb)
+	require.NotEmpty(t, nb.Release, "imported %+v", nb)
 	rs, err := c.ReleaseList("app2", structs.ReleaseListOptions{})
 	require.NoError(t, err, "releases %v %v", rs, err)
 	require.Len(t, rs, 1, "releases %v %v", rs, err)

@@ -61,7 +61,7 @@ func (r *rack) ecrPassword() string {
 	require.NoError(r.t, err)
 	raw, _ := base64.StdEncoding.DecodeString(sdkaws.ToString(out.AuthorizationData[0].AuthorizationToken))
 	_, password, _ := strings.Cut(string(raw), ":")
-	require.NotEqualValues(r.t, "", password, "moto ECR token has no password")
+	require.NotEmpty(r.t, password, "moto ECR token has no password")
 	return password
 }
 
@@ -196,7 +196,7 @@ func TestBuildCreate(t *testing.T) {
 				assert.Equal(t, b.Id, in.StartedBy, "RunTask launch type %q, started by %q", in.LaunchType, in.StartedBy)
 				if c.launch == ecstypes.LaunchTypeEc2 {
 					assert.False(t, in.NetworkConfiguration != nil, "ec2 RunTask has fargate settings: %+v %q", in.NetworkConfiguration, in.PlatformVersion)
-					assert.EqualValues(t, "", in.PlatformVersion, "ec2 RunTask has fargate settings: %+v %q", in.NetworkConfiguration, in.PlatformVersion)
+					assert.Empty(t, in.PlatformVersion, "ec2 RunTask has fargate settings: %+v %q", in.NetworkConfiguration, in.PlatformVersion)
 					return
 				}
 				require.EqualValues(t, "1.4.0", in.PlatformVersion, "fargate RunTask platform %q network %+v", in.PlatformVersion, in.NetworkConfiguration)
@@ -225,7 +225,7 @@ func TestBuildCreate(t *testing.T) {
 				require.NoError(t, err)
 				env, _ := overrides(t, r.task(b))
 				assert.EqualValues(t, "false", env["BUILD_CACHE"], "gen1 env: cache %q repo %q generation %q manifest %q", env["BUILD_CACHE"], env["BUILD_CACHE_REPO"], env["BUILD_GENERATION"], env["BUILD_MANIFEST"])
-				assert.EqualValues(t, "", env["BUILD_CACHE_REPO"], "gen1 env: cache %q repo %q generation %q manifest %q", env["BUILD_CACHE"], env["BUILD_CACHE_REPO"], env["BUILD_GENERATION"], env["BUILD_MANIFEST"])
+				assert.Empty(t, env["BUILD_CACHE_REPO"], "gen1 env: cache %q repo %q generation %q manifest %q", env["BUILD_CACHE"], env["BUILD_CACHE_REPO"], env["BUILD_GENERATION"], env["BUILD_MANIFEST"])
 				assert.EqualValues(t, "1", env["BUILD_GENERATION"], "gen1 env: cache %q repo %q generation %q manifest %q", env["BUILD_CACHE"], env["BUILD_CACHE_REPO"], env["BUILD_GENERATION"], env["BUILD_MANIFEST"])
 				assert.EqualValues(t, "docker-compose.yml", env["BUILD_MANIFEST"], "gen1 env: cache %q repo %q generation %q manifest %q", env["BUILD_CACHE"], env["BUILD_CACHE_REPO"], env["BUILD_GENERATION"], env["BUILD_MANIFEST"])
 			})
@@ -250,7 +250,7 @@ func TestBuildCreateWithoutCapacity(t *testing.T) {
 	require.NoError(t, lerr)
 	require.Len(t, bs, 1, "builds after a failed start = %+v (error %v)", bs, err)
 	require.Equal(t, structs.BuildStatusFailed, bs[0].Status, "builds after a failed start = %+v (error %v)", bs, err)
-	require.NotEqualValues(t, "", bs[0].Reason, "builds after a failed start = %+v (error %v)", bs, err)
+	require.NotEmpty(t, bs[0].Reason, "builds after a failed start = %+v (error %v)", bs, err)
 	password := r.ecrPassword()
 	assert.NotContains(t, err.Error(), password, "error holds the registry password: %v", err)
 	r.leaks("web", password)

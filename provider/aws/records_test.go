@@ -105,7 +105,7 @@ func TestAppsBuildsReleasesObjects(t *testing.T) {
 		second, err := r.p.ReleaseCreate("web", structs.ReleaseCreateOptions{Build: ptr(ids[1])})
 		require.NoError(t, err)
 		assert.EqualValues(t, "A=1", second.Env, "second release = %+v: env and manifest carry over", second)
-		assert.NotEqualValues(t, "", second.Manifest, "second release = %+v: env and manifest carry over", second)
+		assert.NotEmpty(t, second.Manifest, "second release = %+v: env and manifest carry over", second)
 		rs, err := r.p.ReleaseList("web", structs.ReleaseListOptions{})
 		require.NoError(t, err)
 		require.Len(t, rs, 2, "ReleaseList = %+v", rs)

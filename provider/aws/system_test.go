@@ -45,7 +45,7 @@ func TestSystemParameters(t *testing.T) {
 	require.Equal(t, rackName, s.Name, "SystemGet before = %+v", s)
 	require.EqualValues(t, "running", s.Status, "SystemGet before = %+v", s)
 	require.EqualValues(t, "No", s.Parameters["BuildCache"], "SystemGet before = %+v", s)
-	require.NotEqualValues(t, "", s.Outputs["BuildCluster"], "SystemGet outputs lack BuildCluster: %v", s.Outputs)
+	require.NotEmpty(t, s.Outputs["BuildCluster"], "SystemGet outputs lack BuildCluster: %v", s.Outputs)
 
 	t.Run("bad values and names never reach CloudFormation", func(t *testing.T) {
 		before := r.stackSnapshot()
@@ -91,12 +91,12 @@ func TestSystemParameters(t *testing.T) {
 		form := calls[0].Form
 		assert.Equal(t, rackName, form.Get("StackName"), "UpdateStack stack/template = %q/%q/%d bytes of body", form.Get("StackName"), form.Get("UsePreviousTemplate"), len(form.Get("TemplateBody")))
 		assert.EqualValues(t, "true", form.Get("UsePreviousTemplate"), "UpdateStack stack/template = %q/%q/%d bytes of body", form.Get("StackName"), form.Get("UsePreviousTemplate"), len(form.Get("TemplateBody")))
-		assert.EqualValues(t, "", form.Get("TemplateBody"), "UpdateStack stack/template = %q/%q/%d bytes of body", form.Get("StackName"), form.Get("UsePreviousTemplate"), len(form.Get("TemplateBody")))
+		assert.Empty(t, form.Get("TemplateBody"), "UpdateStack stack/template = %q/%q/%d bytes of body", form.Get("StackName"), form.Get("UsePreviousTemplate"), len(form.Get("TemplateBody")))
 		sent := map[string]string{}
 		for i := 1; form.Get(member(i, "ParameterKey")) != ""; i++ {
 			k := form.Get(member(i, "ParameterKey"))
 			if form.Get(member(i, "UsePreviousValue")) == "true" {
-				assert.EqualValues(t, "", form.Get(member(i, "ParameterValue")), "%s has both a value and UsePreviousValue", k)
+				assert.Empty(t, form.Get(member(i, "ParameterValue")), "%s has both a value and UsePreviousValue", k)
 				sent[k] = "(previous)"
 			} else {
 				sent[k] = form.Get(member(i, "ParameterValue"))

@@ -109,7 +109,7 @@ func TestJanitorExpiresCacheImagesWithTheClockMoved(t *testing.T) {
 	pushRandom(t, p, "app1", "web.BONE")
 	res, err := p.Sweep(ctx)
 	require.NoError(t, err, "sweep at push time = %+v, %v", res, err)
-	require.Len(t, res.Expired, 0, "sweep at push time = %+v, %v", res, err)
+	require.Empty(t, res.Expired, "sweep at push time = %+v, %v", res, err)
 	c.t = c.t.Add(48 * time.Hour)
 	res, err = p.Sweep(ctx)
 	require.NoError(t, err, "sweep two days later = %+v, %v", res, err)

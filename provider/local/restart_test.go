@@ -127,7 +127,7 @@ func TestRackKilledMidBuild(t *testing.T) {
 	for _, c := range again.Cache {
 		t.Logf("build %s after the restart: %s %d of %d steps cached, persistent cache %v", again.Id, c.Service, c.Cached, c.Steps, c.PersistentCache)
 		assert.Equal(t, c.Steps, c.Cached, "build after the restart: %s %d of %d steps cached, persistent cache %v", c.Service, c.Cached, c.Steps, c.PersistentCache)
-		assert.NotEqualValues(t, 0, c.Steps, "build after the restart: %s %d of %d steps cached, persistent cache %v", c.Service, c.Cached, c.Steps, c.PersistentCache)
+		assert.NotZero(t, c.Steps, "build after the restart: %s %d of %d steps cached, persistent cache %v", c.Service, c.Cached, c.Steps, c.PersistentCache)
 		assert.True(t, c.PersistentCache, "build after the restart: %s %d of %d steps cached, persistent cache %v", c.Service, c.Cached, c.Steps, c.PersistentCache)
 	}
 }

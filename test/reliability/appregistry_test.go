@@ -30,11 +30,11 @@ func testAppRegistryFails(t *testing.T, method string) {
 			log, b, err := w.run(o, 4*time.Minute)
 			require.Error(t, err, "build pushing to a failing app repository: err=%v status=%q", err, b.Status)
 			require.Equal(t, structs.BuildStatusFailed, b.Status, "build pushing to a failing app repository: err=%v status=%q", err, b.Status)
-			require.NotEqualValues(t, 0, w.proxy.Faulted(app), "the build never reached the app repository")
+			require.NotZero(t, w.proxy.Faulted(app), "the build never reached the app repository")
 			checkFailed(t, w.rack, b, log)
 			reason := strings.ToLower(b.Reason)
 			assert.False(t, !strings.Contains(reason, "push") && !strings.Contains(reason, app), "reason does not say the push to the app repository failed: %q", b.Reason)
-			assert.EqualValues(t, "", b.Release, "failed build has release %q", b.Release)
+			assert.Empty(t, b.Release, "failed build has release %q", b.Release)
 			for _, l := range warnings(log) {
 				assert.NotContains(t, l, "build cache failed", "the app repository's failure is blamed on the cache: %q", l)
 			}
@@ -46,12 +46,12 @@ func testAppRegistryFails(t *testing.T, method string) {
 // with the failure in them.
 func checkFailed(t *testing.T, rack *memrack.Rack, b *structs.Build, log string) {
 	t.Helper()
-	assert.NotEqualValues(t, "", strings.TrimSpace(b.Reason), "failed build has no reason")
+	assert.NotEmpty(t, strings.TrimSpace(b.Reason), "failed build has no reason")
 	assert.False(t, b.Ended.IsZero(), "failed build has no end time")
-	require.NotEqualValues(t, "", b.Logs, "failed build kept no logs")
+	require.NotEmpty(t, b.Logs, "failed build kept no logs")
 	key := strings.TrimPrefix(b.Logs, "object://"+b.App+"/")
 	stored := rack.Object(b.App, key)
-	assert.NotEqualValues(t, "", stored, "stored logs of the failed build lack the failure (%d bytes)", len(stored))
+	assert.NotEmpty(t, stored, "stored logs of the failed build lack the failure (%d bytes)", len(stored))
 	assert.Contains(t, stored, "ERROR", "stored logs of the failed build lack the failure (%d bytes)", len(stored))
 	assert.False(t, len(stored) < len(log)/2, "stored logs (%d bytes) are much shorter than the build's output (%d)", len(stored), len(log))
 }

@@ -74,7 +74,7 @@ func testCacheFaults(t *testing.T, method string) {
 			require.NotEmpty(t, b.Cache, "build after the repair has no cache summary")
 			for _, s := range b.Cache {
 				assert.True(t, s.PersistentCache, "build after the repair: %s %d of %d steps cached, persistent %v\n%s", s.Service, s.Cached, s.Steps, s.PersistentCache, tail(log))
-				assert.NotEqualValues(t, 0, s.Cached, "build after the repair: %s %d of %d steps cached, persistent %v\n%s", s.Service, s.Cached, s.Steps, s.PersistentCache, tail(log))
+				assert.NotZero(t, s.Cached, "build after the repair: %s %d of %d steps cached, persistent %v\n%s", s.Service, s.Cached, s.Steps, s.PersistentCache, tail(log))
 				assert.False(t, s.Cached < cachedSteps(method, s.Steps), "build after the repair: %s %d of %d steps cached, persistent %v\n%s", s.Service, s.Cached, s.Steps, s.PersistentCache, tail(log))
 			}
 		})
@@ -99,7 +99,7 @@ func TestCacheFaultMidBuildFargate(t *testing.T) {
 	require.NoError(t, err, "a cache fault mid-build failed the build: err=%v status=%q reason=%q\n%s", err, b.Status, b.Reason, tail(log))
 	require.Equal(t, structs.BuildStatusComplete, b.Status, "a cache fault mid-build failed the build: err=%v status=%q reason=%q\n%s", err, b.Status, b.Reason, tail(log))
 	w.checkImage(b.Id, "mid-build")
-	require.NotEqualValues(t, 0, w.proxy.Faulted(cacheName), "kaniko never reached the faulted cache repository")
+	require.NotZero(t, w.proxy.Faulted(cacheName), "kaniko never reached the faulted cache repository")
 	require.NotContains(t, log, "building without the persistent cache", "the fault hit the check before the build, not kaniko; the check reads more than three times now:\n%s", tail(log))
 	warns := strings.Join(warnings(log), "\n")
 	assert.Contains(t, warns, "the build cache failed (kaniko could not read "+w.cache+":", "no WARNING naming the cache layer kaniko could not read:\n%s", tail(log))

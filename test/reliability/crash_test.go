@@ -114,7 +114,7 @@ func TestKillMidBuild(t *testing.T) {
 			require.NoError(t, err)
 			untilLog(t, r, b.Id, "slow-step-begins")
 			pid := victims[name](b.Id)
-			require.NotEqualValues(t, 0, pid, "no %s process of this rack found", name)
+			require.NotZero(t, pid, "no %s process of this rack found", name)
 			t.Logf("killing the %s, pid %d", name, pid)
 			require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
 			got, logs := r.Wait(t, "app1", b.Id, 2*time.Minute)
@@ -126,7 +126,7 @@ func TestKillMidBuild(t *testing.T) {
 			}
 			assert.Empty(t, stray, "10s after the build failed, processes of the killed build still run: %s", strings.Join(stray, "; "))
 			assert.Equal(t, structs.BuildStatusFailed, got.Status, "build after its %s was killed: %s %q", name, got.Status, got.Reason)
-			assert.NotEqualValues(t, "", strings.TrimSpace(got.Reason), "build after its %s was killed: %s %q", name, got.Status, got.Reason)
+			assert.NotEmpty(t, strings.TrimSpace(got.Reason), "build after its %s was killed: %s %q", name, got.Status, got.Reason)
 			t.Logf("reason: %s", got.Reason)
 			assert.Contains(t, logs, "slow-step-begins", "logs of the killed build lack its output or the failure:\n%s", tail(logs))
 			assert.Contains(t, logs, "ERROR", "logs of the killed build lack its output or the failure:\n%s", tail(logs))
@@ -139,7 +139,7 @@ func TestKillMidBuild(t *testing.T) {
 			require.Equal(t, structs.BuildStatusComplete, nb.Status, "build after the kill: %s %s\n%s", nb.Status, nb.Reason, tail(nlogs))
 			require.NotEmpty(t, nb.Cache, "build after the kill has no cache summary")
 			for _, s := range nb.Cache {
-				assert.NotEqualValues(t, 0, s.Cached, "build after the kill: %d of %d cached, persistent %v", s.Cached, s.Steps, s.PersistentCache)
+				assert.NotZero(t, s.Cached, "build after the kill: %d of %d cached, persistent %v", s.Cached, s.Steps, s.PersistentCache)
 				assert.True(t, s.PersistentCache, "build after the kill: %d of %d cached, persistent %v", s.Cached, s.Steps, s.PersistentCache)
 			}
 			// and the killed build's step containers do not live on
@@ -160,7 +160,7 @@ func checkWhole(t *testing.T, r *rackenv.Rack, b *structs.Build) {
 	assert.False(t, b.Ended.IsZero(), "build %s times: started %v ended %v", b.Id, b.Started, b.Ended)
 	assert.False(t, b.Started.IsZero(), "build %s times: started %v ended %v", b.Id, b.Started, b.Ended)
 	assert.False(t, b.Ended.Before(b.Started), "build %s times: started %v ended %v", b.Id, b.Started, b.Ended)
-	assert.EqualValues(t, "", b.Release, "failed build %s has release %s", b.Id, b.Release)
+	assert.Empty(t, b.Release, "failed build %s has release %s", b.Id, b.Release)
 	list, err := r.Client.BuildList("app1", structs.BuildListOptions{})
 	require.NoError(t, err)
 	n := 0

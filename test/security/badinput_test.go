@@ -125,13 +125,13 @@ func TestBadSourceFailsBuildClearly(t *testing.T) {
 			assert.Contains(t, b.Reason, w, "%s: reason %q does not mention %q", what, b.Reason, w)
 		}
 		assert.Contains(t, logs, "ERROR", "%s: logs lack the failure:\n%s", what, logs)
-		assert.EqualValues(t, "", b.Release, "%s: failed build has release %s", what, b.Release)
+		assert.Empty(t, b.Release, "%s: failed build has release %s", what, b.Release)
 	}
 	rs, _ := r.Client.ReleaseList("app1", structs.ReleaseListOptions{})
-	assert.Len(t, rs, 0, "failed builds made releases: %v", rs)
+	assert.Empty(t, rs, "failed builds made releases: %v", rs)
 	repo, _ := name.NewRepository(r.Registry()+"/app1", name.Insecure)
 	tags, _ := remote.List(repo, remote.WithAuth(r.RegistryAuth()))
-	assert.Len(t, tags, 0, "failed builds pushed images: %v", tags)
+	assert.Empty(t, tags, "failed builds pushed images: %v", tags)
 }
 
 // archive is a gzipped tar of name -> content.

@@ -39,6 +39,6 @@ func TestProblemsText(t *testing.T) {
 	assert.Equal(t, "busybox", p.Text(`service "web"`, pairs[0]), "Text(image)")
 	assert.Equal(t, 0, p.Len(), "Text(image) problems")
 	got := p.Text(`service "web"`, pairs[1])
-	assert.EqualValues(t, "", got, "Text(port list) = %q with %d problems, want one problem", got, p.Len())
+	assert.Empty(t, got, "Text(port list) = %q with %d problems, want one problem", got, p.Len())
 	assert.EqualValues(t, 1, p.Len(), "Text(port list) = %q with %d problems, want one problem", got, p.Len())
 }

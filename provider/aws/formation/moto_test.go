@@ -118,7 +118,7 @@ func testCacheOff(t *testing.T, m *testenv.Moto) {
 		v, ok := env["BUILD_CACHE_REPO"]
 		assert.EqualValues(t, "false", env["BUILD_CACHE"], "%s: BUILD_CACHE=%q BUILD_CACHE_REPO=%q (present %v), want false and empty", def, env["BUILD_CACHE"], v, ok)
 		assert.True(t, ok, "%s: BUILD_CACHE=%q BUILD_CACHE_REPO=%q (present %v), want false and empty", def, env["BUILD_CACHE"], v, ok)
-		assert.EqualValues(t, "", v, "%s: BUILD_CACHE=%q BUILD_CACHE_REPO=%q (present %v), want false and empty", def, env["BUILD_CACHE"], v, ok)
+		assert.Empty(t, v, "%s: BUILD_CACHE=%q BUILD_CACHE_REPO=%q (present %v), want false and empty", def, env["BUILD_CACHE"], v, ok)
 		assert.EqualValues(t, "87600h", env["BUILD_CACHE_TTL"], "%s: BUILD_CACHE_TTL=%q without cleanup", def, env["BUILD_CACHE_TTL"])
 	}
 	checkOutputs(ctx, t, cfg, outputs)
@@ -204,7 +204,7 @@ func checkOutputs(ctx context.Context, t *testing.T, cfg aws.Config, outputs map
 		OutputObjectBucket, OutputAppsTable, OutputBuildsTable, OutputReleasesTable, OutputBuildLogGroup,
 		OutputSubnets, OutputBuildSecurityGroup, OutputAppRepositoryPrefix,
 	} {
-		assert.NotEqualValues(t, "", outputs[name], "output %s is missing", name)
+		assert.NotEmpty(t, outputs[name], "output %s is missing", name)
 	}
 	assert.EqualValues(t, "build", outputs[OutputBuildContainerName], "BuildContainerName = %q", outputs[OutputBuildContainerName])
 	subnets := strings.Split(outputs[OutputSubnets], ",")

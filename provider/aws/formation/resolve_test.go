@@ -76,7 +76,7 @@ func TestBuildCacheTransition(t *testing.T) {
 			for _, def := range []string{"BuildTaskDefinitionEc2", "BuildTaskDefinitionFargate"} {
 				env := environment(t, off, def)
 				assert.EqualValues(t, "false", env["BUILD_CACHE"], "%s with the cache off: %v", def, env)
-				assert.EqualValues(t, "", env["BUILD_CACHE_REPO"], "%s with the cache off: %v", def, env)
+				assert.Empty(t, env["BUILD_CACHE_REPO"], "%s with the cache off: %v", def, env)
 				env = environment(t, on, def)
 				assert.EqualValues(t, "true", env["BUILD_CACHE"], "%s with the cache on: %v", def, env)
 				assert.True(t, reflect.DeepEqual(env["BUILD_CACHE_REPO"], cacheRepoURI), "%s with the cache on: %v", def, env)
@@ -168,7 +168,7 @@ func TestLifecyclePolicy(t *testing.T) {
 
 		off := resolve(t, map[string]string{"BuildCache": "Yes", "BuildCacheCleanup": "No", "BuildCacheRetentionDays": fmt.Sprint(days)})
 		text = lifecyclePolicy(t, off)
-		assert.EqualValues(t, "", text, "retention %d without cleanup has a lifecycle policy: %s", days, text)
+		assert.Empty(t, text, "retention %d without cleanup has a lifecycle policy: %s", days, text)
 	}
 }
 

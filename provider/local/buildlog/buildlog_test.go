@@ -44,5 +44,5 @@ func TestFollowUntilDone(t *testing.T) {
 	require.EqualValues(t, "step 1\nstep 2\n", string(data), "stored log %q", data)
 	r, _ = Open(filepath.Join(t.TempDir(), "none.log"), true, done.Load)
 	data, _ = io.ReadAll(r)
-	require.Len(t, data, 0, "missing log read %q", data)
+	require.Empty(t, data, "missing log read %q", data)
 }

@@ -50,7 +50,7 @@ func TestSweepExpiresOnlyOldCacheImages(t *testing.T) {
 
 	res, err := j.Sweep(ctx, policy)
 	require.NoError(t, err, "first sweep = %+v, %v", res, err)
-	require.Len(t, res.Expired, 0, "first sweep = %+v, %v", res, err)
+	require.Empty(t, res.Expired, "first sweep = %+v, %v", res, err)
 	require.Len(t, res.Kept, 2, "first sweep = %+v, %v", res, err)
 	c.t = c.t.Add(12 * time.Hour)
 	push(cache, "fresh") // pushed half a day after the others

@@ -54,7 +54,7 @@ func TestMarkThenRemoveLeavesOtherRepos(t *testing.T) {
 	require.False(t, ok, "cache repo still in the catalog")
 	tags, err = c.Tags(ctx, cache)
 	require.NoError(t, err, "cache tags after Remove = %v, %v", tags, err)
-	require.Len(t, tags, 0, "cache tags after Remove = %v, %v", tags, err)
+	require.Empty(t, tags, "cache tags after Remove = %v, %v", tags, err)
 	tags, _ = c.Tags(ctx, "app1")
 	require.True(t, slices.Equal(tags, []string{"web.BABC"}), "app tags after Remove = %v", tags)
 	// Removing again is fine, and the repo can come back.

@@ -56,7 +56,7 @@ func TestRecordsSurviveReopen(t *testing.T) {
 	require.ErrorIs(t, err, structs.ErrNotFound, "missing build: %v", err)
 	require.NoError(t, s.AppDelete("app1"))
 	bs, _ = s.BuildList("app1", 0)
-	require.Len(t, bs, 0, "builds of a deleted app: %v", bs)
+	require.Empty(t, bs, "builds of a deleted app: %v", bs)
 }
 
 func TestSeenAtKeepsFirstPushUntilDigestChanges(t *testing.T) {

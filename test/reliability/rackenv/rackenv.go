@@ -121,7 +121,7 @@ func (r *Rack) RegistryPassword(t testing.TB) string {
 	t.Helper()
 	cfg, err := r.RegistryAuth().Authorization()
 	require.NoError(t, err, "registry login: %v", err)
-	require.NotEqualValues(t, "", cfg.Password, "registry login: %v", err)
+	require.NotEmpty(t, cfg.Password, "registry login: %v", err)
 	return cfg.Password
 }
 
