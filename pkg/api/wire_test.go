@@ -68,8 +68,8 @@ func TestBuildCreateFlagsOff(t *testing.T) {
 	code, body := send(t, "POST", ts.URL+"/apps/app1/builds", url.Values{"url": {"object://app1/x.tgz"}})
 	require.EqualValues(t, 200, code, "status %d: %s", code, body)
 	opts := p.Calls("BuildCreate")[0].Args[2].(structs.BuildCreateOptions)
-	require.False(t, opts.NoCache != nil, "unexpected options %+v", opts)
-	require.False(t, opts.Development != nil, "unexpected options %+v", opts)
+	require.Nil(t, opts.NoCache, "unexpected options %+v", opts)
+	require.Nil(t, opts.Development, "unexpected options %+v", opts)
 	require.Empty(t, opts.BuildArgs, "unexpected options %+v", opts)
 }
 

@@ -106,10 +106,10 @@ func TestBuildDefaultsOff(t *testing.T) {
 	res := convox(t, nil, "build", dir, "-a", "app1", "-r", r.url)
 	require.EqualValues(t, 0, res.code, "exit %d stderr %q", res.code, res.stderr)
 	opts := r.p.Calls("BuildCreate")[0].Args[2].(structs.BuildCreateOptions)
-	require.False(t, opts.NoCache != nil, "unexpected options %+v", opts)
-	require.False(t, opts.Development != nil, "unexpected options %+v", opts)
-	require.False(t, opts.WildcardDomain != nil, "unexpected options %+v", opts)
-	require.False(t, opts.Manifest != nil, "unexpected options %+v", opts)
+	require.Nil(t, opts.NoCache, "unexpected options %+v", opts)
+	require.Nil(t, opts.Development, "unexpected options %+v", opts)
+	require.Nil(t, opts.WildcardDomain, "unexpected options %+v", opts)
+	require.Nil(t, opts.Manifest, "unexpected options %+v", opts)
 	require.Empty(t, opts.BuildArgs, "unexpected options %+v", opts)
 }
 
@@ -147,8 +147,8 @@ func TestBuildGitDescription(t *testing.T) {
 	res = convox(t, nil, "build", dir, "-a", "app1", "-r", r.url)
 	require.EqualValues(t, 0, res.code, "exit %d stderr %q", res.code, res.stderr)
 	opts = r.p.Calls("BuildCreate")[1].Args[2].(structs.BuildCreateOptions)
-	assert.False(t, opts.Description != nil, "dirty tree: description %v git-sha %v, want none", opts.Description, opts.GitSha)
-	assert.False(t, opts.GitSha != nil, "dirty tree: description %v git-sha %v, want none", opts.Description, opts.GitSha)
+	assert.Nil(t, opts.Description, "dirty tree: description %v git-sha %v, want none", opts.Description, opts.GitSha)
+	assert.Nil(t, opts.GitSha, "dirty tree: description %v git-sha %v, want none", opts.Description, opts.GitSha)
 }
 
 func TestBuildFailureExitsNonZero(t *testing.T) {

@@ -19,7 +19,7 @@ func FuzzLoad(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Load(data, "docker-compose.yml")
 		if err != nil {
-			require.False(t, m != nil, "Load returned a manifest with an error")
+			require.Nil(t, m, "Load returned a manifest with an error")
 			require.True(t, strings.HasPrefix(err.Error(), "docker-compose.yml: "), "error does not name the file: %q", err)
 			return
 		}

@@ -143,7 +143,7 @@ func TestValidate(t *testing.T) {
 			require.True(t, errors.As(err, &ve), "Validate = %v (%T), want *ValidationError", err, err)
 			require.True(t, reflect.DeepEqual(ve.Problems, tt.problems), "problems:\n got %q\nwant %q", ve.Problems, tt.problems)
 			want := strings.Join(tt.problems, "\n")
-			require.False(t, err.Error() != want, "Error() = %q, want %q", err.Error(), want)
+			require.Equal(t, want, err.Error(), "Error()")
 		})
 	}
 }

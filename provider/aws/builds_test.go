@@ -174,7 +174,7 @@ func TestBuildCreate(t *testing.T) {
 			host, _, _ := strings.Cut(b.Repository, "/")
 			assert.EqualValues(t, "AWS", auth[host]["username"], "BUILD_AUTH has no login for %s", host)
 			assert.Equal(t, password, auth[host]["password"], "BUILD_AUTH has no login for %s", host)
-			assert.False(t, cmd != nil, "command = %q, want the image's default", cmd)
+			assert.Nil(t, cmd, "command = %q, want the image's default", cmd)
 
 			t.Run("launch request", func(t *testing.T) {
 				calls := r.callsOf("RunTask")
@@ -195,7 +195,7 @@ func TestBuildCreate(t *testing.T) {
 				assert.Equal(t, string(c.launch), in.LaunchType, "RunTask launch type %q, started by %q", in.LaunchType, in.StartedBy)
 				assert.Equal(t, b.Id, in.StartedBy, "RunTask launch type %q, started by %q", in.LaunchType, in.StartedBy)
 				if c.launch == ecstypes.LaunchTypeEc2 {
-					assert.False(t, in.NetworkConfiguration != nil, "ec2 RunTask has fargate settings: %+v %q", in.NetworkConfiguration, in.PlatformVersion)
+					assert.Nil(t, in.NetworkConfiguration, "ec2 RunTask has fargate settings: %+v %q", in.NetworkConfiguration, in.PlatformVersion)
 					assert.Empty(t, in.PlatformVersion, "ec2 RunTask has fargate settings: %+v %q", in.NetworkConfiguration, in.PlatformVersion)
 					return
 				}

@@ -28,7 +28,7 @@ func TestProblems(t *testing.T) {
 	require.True(t, errors.As(p.Err(), &e), "Err() = %#v, want problems %q", p.Err(), want)
 	require.EqualValues(t, "convox.yml", e.File, "Err() = %#v, want problems %q", p.Err(), want)
 	require.True(t, reflect.DeepEqual(e.Problems, want), "Err() = %#v, want problems %q", p.Err(), want)
-	require.False(t, e.Error() != want[0]+"\n"+want[1]+"\n"+want[2]+"\n"+want[3], "Error() = %q", e.Error())
+	require.Equal(t, want[0]+"\n"+want[1]+"\n"+want[2]+"\n"+want[3], e.Error(), "Error()")
 }
 
 func TestProblemsText(t *testing.T) {

@@ -38,8 +38,8 @@ func TestParametersMatchCatalogue(t *testing.T) {
 		case params.KindString:
 			assert.EqualValues(t, "String", d.Type, "%s: template %s with constraints, catalogue free string", name, d.Type)
 			assert.Empty(t, d.AllowedValues, "%s: template %s with constraints, catalogue free string", name, d.Type)
-			assert.False(t, d.MinValue != nil, "%s: template %s with constraints, catalogue free string", name, d.Type)
-			assert.False(t, d.MaxValue != nil, "%s: template %s with constraints, catalogue free string", name, d.Type)
+			assert.Nil(t, d.MinValue, "%s: template %s with constraints, catalogue free string", name, d.Type)
+			assert.Nil(t, d.MaxValue, "%s: template %s with constraints, catalogue free string", name, d.Type)
 		default:
 			assert.Fail(t, fmt.Sprintf("%s: catalogue kind %v has no template counterpart", name, p.Kind))
 		}

@@ -15,7 +15,7 @@ func TestUpdateInput(t *testing.T) {
 	in, err := UpdateInput(current, map[string]string{"B": "20"})
 	require.NoError(t, err)
 	require.True(t, aws.ToBool(in.UsePreviousTemplate), "input = %+v", in)
-	require.False(t, in.TemplateBody != nil, "input = %+v", in)
+	require.Nil(t, in.TemplateBody, "input = %+v", in)
 	require.Len(t, in.Parameters, 3, "input = %+v", in)
 	for _, p := range in.Parameters {
 		k := aws.ToString(p.ParameterKey)
