@@ -14,6 +14,9 @@ import (
 	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/test/reliability/rackenv"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestImagesBuildAndRun(t *testing.T) {
@@ -31,12 +34,8 @@ func TestImagesBuildAndRun(t *testing.T) {
 	const version = "20261130051500"
 	cmd.Env = append(os.Environ(), "BUILDKIT_HOST="+bk.Addr, "DOCKER_CONFIG="+cfg, "VERSION="+version)
 	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("hack/images.sh: %v\n%s", err, out)
-	}
-	if !strings.HasSuffix(string(out), "\nImageRegistry="+reg.Host+"\n") {
-		t.Errorf("hack/images.sh does not end with the ImageRegistry value:\n%s", out)
-	}
+	require.NoError(t, err, "hack/images.sh:\n%s", out)
+	assert.True(t, strings.HasSuffix(string(out), "\nImageRegistry="+reg.Host+"\n"), "hack/images.sh does not end with the ImageRegistry value:\n%s", out)
 	for _, tc := range []struct {
 		tag  string
 		args []string
@@ -63,8 +62,8 @@ func TestImagesBuildAndRun(t *testing.T) {
 			args = append(append(args, ref), tc.args...)
 		}
 		out, err := exec.Command(docker, args...).CombinedOutput()
-		if err != nil || !strings.Contains(string(out), tc.want) {
-			t.Errorf("docker %s: %v\n%s", strings.Join(args[2:], " "), err, out)
+		if assert.NoError(t, err, "docker %s: %v\n%s", strings.Join(args[2:], " "), err, out) {
+			assert.Contains(t, string(out), tc.want, "docker %s: %v\n%s", strings.Join(args[2:], " "), err, out)
 		}
 	}
 	t.Cleanup(func() {
@@ -81,9 +80,8 @@ func TestImagesBuildAndRun(t *testing.T) {
 // building on a docker-container builder of that engine. The rack's build
 // task is a wrapper that starts the image with the task's environment.
 func ec2Builds(t *testing.T, docker, cfg, ref string) {
-	if out, err := exec.Command(docker, "--config", cfg, "pull", ref).CombinedOutput(); err != nil {
-		t.Fatalf("docker pull %s: %v\n%s", ref, err, out)
-	}
+	out, err := exec.Command(docker, "--config", cfg, "pull", ref).CombinedOutput()
+	require.NoError(t, err, "docker pull %s: %v\n%s", ref, err, out)
 	socket := "/var/run/docker.sock"
 	if _, err := os.Stat(socket); err != nil {
 		testenv.Missing(t, "the Docker engine's socket at %s", socket)
@@ -105,18 +103,15 @@ env | grep -E '^(BUILD_[A-Z_]*|RACK_URL|BUILDKIT_IMAGE)=' > "$envfile"
 echo "build task: docker run ` + ref + `"
 exec ` + docker + ` run --rm --network host -v ` + socket + `:` + socket + ` --env-file "$envfile" ` + ref + ` "$@"
 `
-	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(wrapper, []byte(script), 0o755))
 	r := rackenv.Start(t, rackenv.Options{Engine: true, BuildBinary: wrapper})
 	for i, b := range buildTwice(t, r, "ec2") {
-		if !strings.Contains(b.logs, "build task: docker run "+ref) {
-			t.Errorf("build %d did not run in the ec2 image:\n%s", i+1, b.logs)
-		}
+		assert.Contains(t, b.logs, "build task: docker run "+ref, "build %d did not run in the ec2 image:\n%s", i+1, b.logs)
+		require.NotEmpty(t, b.Cache, "build %d has no cache summary", i+1)
 		for _, s := range b.Cache {
-			if all := s.Cached == s.Steps; !s.PersistentCache || all != (i == 1) {
-				t.Errorf("build %d: %d of %d cached, persistent %v; want every step cached: %v\n%s", i+1, s.Cached, s.Steps, s.PersistentCache, i == 1, b.logs)
-			}
+			all := s.Cached == s.Steps
+			assert.True(t, s.PersistentCache, "build %d: %d of %d cached, persistent %v; want every step cached: %v\n%s", i+1, s.Cached, s.Steps, s.PersistentCache, i == 1, b.logs)
+			assert.Equal(t, (i == 1), all, "build %d: %d of %d cached, persistent %v; want every step cached: %v\n%s", i+1, s.Cached, s.Steps, s.PersistentCache, i == 1, b.logs)
 		}
 	}
 }
@@ -133,22 +128,17 @@ func buildTwice(t *testing.T, r *rackenv.Rack, method string) []built {
 	t.Helper()
 	if err := r.Client.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{
 		"BuildCache": "Yes", "BuildMethod": method, "BuildEphemeral": "Yes"}}); err != nil {
-		t.Fatal(err)
+		require.NoError(t, err)
 	}
-	if _, err := r.Client.AppCreate("app1", structs.AppCreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	_, err := r.Client.AppCreate("app1", structs.AppCreateOptions{})
+	require.NoError(t, err)
 	url := r.Upload(t, "app1", rackenv.SmallApp(t, "in-the-"+method+"-image"))
 	var out []built
 	for i := 1; i <= 2; i++ {
 		b, err := r.Client.BuildCreate("app1", url, structs.BuildCreateOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		b, logs := r.Wait(t, "app1", b.Id, 5*time.Minute)
-		if b.Status != structs.BuildStatusComplete {
-			t.Fatalf("build %d in the %s image: %s %s\n%s", i, method, b.Status, b.Reason, logs)
-		}
+		require.Equal(t, structs.BuildStatusComplete, b.Status, "build %d in the %s image: %s %s\n%s", i, method, b.Status, b.Reason, logs)
 		for _, s := range b.Cache {
 			t.Logf("build %d: %s %d of %d steps cached, persistent %v", i, s.Service, s.Cached, s.Steps, s.PersistentCache)
 		}
@@ -160,9 +150,7 @@ func buildTwice(t *testing.T, r *rackenv.Rack, method string) []built {
 // builderContainers lists the engine's buildx builder containers.
 func builderContainers(t *testing.T, docker string) []string {
 	out, err := exec.Command(docker, "ps", "-a", "--filter", "name=buildx_buildkit_", "--format", "{{.Names}}").Output()
-	if err != nil {
-		t.Fatalf("docker ps: %v", err)
-	}
+	require.NoError(t, err, "docker ps")
 	return strings.Fields(string(out))
 }
 
@@ -170,18 +158,16 @@ func builderContainers(t *testing.T, docker string) []string {
 // fresh container per build, as a Fargate task): the second build of the same
 // source takes its layers from the rack's build cache.
 func fargateBuilds(t *testing.T, docker, cfg, ref string) {
-	if out, err := exec.Command(docker, "--config", cfg, "pull", ref).CombinedOutput(); err != nil {
-		t.Fatalf("docker pull %s: %v\n%s", ref, err, out)
-	}
+	out, err := exec.Command(docker, "--config", cfg, "pull", ref).CombinedOutput()
+	require.NoError(t, err, "docker pull %s: %v\n%s", ref, err, out)
 	r := rackenv.Start(t, rackenv.Options{Engine: true, RunnerImage: ref})
 	for i, b := range buildTwice(t, r, "fargate") {
-		if !strings.Contains(b.logs, "in a fresh container") {
-			t.Errorf("build %d did not run in a container:\n%s", i+1, b.logs)
-		}
+		assert.Contains(t, b.logs, "in a fresh container", "build %d did not run in a container:\n%s", i+1, b.logs)
+		require.NotEmpty(t, b.Cache, "build %d has no cache summary", i+1)
 		for _, s := range b.Cache {
-			if cached := s.Cached > 0; !s.PersistentCache || cached != (i == 1) {
-				t.Errorf("build %d: %d of %d cached, persistent %v; want cached layers: %v", i+1, s.Cached, s.Steps, s.PersistentCache, i == 1)
-			}
+			cached := s.Cached > 0
+			assert.True(t, s.PersistentCache, "build %d: %d of %d cached, persistent %v; want cached layers: %v", i+1, s.Cached, s.Steps, s.PersistentCache, i == 1)
+			assert.Equal(t, (i == 1), cached, "build %d: %d of %d cached, persistent %v; want cached layers: %v", i+1, s.Cached, s.Steps, s.PersistentCache, i == 1)
 		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/convox/rack/pkg/api/apitest"
 	"github.com/convox/rack/pkg/sdk"
 	"github.com/convox/rack/pkg/structs"
+
+	"github.com/stretchr/testify/require"
 )
 
 func env(m map[string]string) func(string) string {
@@ -18,13 +20,10 @@ func env(m map[string]string) func(string) string {
 
 func TestServeRequiresPasswordAndKnownProvider(t *testing.T) {
 	ctx := context.Background()
-	if err := serve(ctx, env(nil), io.Discard, nil); err == nil || !strings.Contains(err.Error(), "RACK_PASSWORD") {
-		t.Fatalf("no password: %v", err)
-	}
-	err := serve(ctx, env(map[string]string{"RACK_PASSWORD": "x", "PROVIDER": "nope"}), io.Discard, nil)
-	if err == nil || !strings.Contains(err.Error(), `unknown PROVIDER "nope"`) {
-		t.Fatalf("unknown provider: %v", err)
-	}
+	err := serve(ctx, env(nil), io.Discard, nil)
+	require.ErrorContains(t, err, "RACK_PASSWORD", "no password: %v", err)
+	err = serve(ctx, env(map[string]string{"RACK_PASSWORD": "x", "PROVIDER": "nope"}), io.Discard, nil)
+	require.ErrorContains(t, err, `unknown PROVIDER "nope"`, "unknown provider: %v", err)
 }
 
 // TestServe starts the real server on a free loopback port over a
@@ -54,29 +53,21 @@ func TestServe(t *testing.T) {
 	select {
 	case addr = <-addrc:
 	case err := <-errc:
-		t.Fatal(err)
+		require.Fail(t, "server stopped before listening", "%v", err)
 	}
-	if !strings.HasPrefix(addr, "127.0.0.1:") {
-		t.Fatalf("listening on %s, want loopback", addr)
-	}
+	require.True(t, strings.HasPrefix(addr, "127.0.0.1:"), "listening on %s, want loopback", addr)
 	c, err := sdk.New("http://convox:pw@" + addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s, err := c.SystemGet()
-	if err != nil || s.Name != "served" {
-		t.Fatalf("SystemGet %+v %v", s, err)
-	}
+	require.NoError(t, err, "SystemGet %+v %v", s, err)
+	require.EqualValues(t, "served", s.Name, "SystemGet %+v %v", s, err)
 	cancel()
 	select {
 	case err := <-errc:
-		if err != nil {
-			t.Fatalf("shutdown: %v", err)
-		}
+		require.NoError(t, err, "shutdown")
 	case <-time.After(5 * time.Second):
-		t.Fatal("server did not stop")
+		require.Fail(t, "server did not stop")
 	}
-	if p.url != "http://convox:pw@"+addr || !p.closed {
-		t.Fatalf("provider url %q closed %v", p.url, p.closed)
-	}
+	require.Equal(t, "http://convox:pw@"+addr, p.url, "provider url %q closed %v", p.url, p.closed)
+	require.True(t, p.closed, "provider url %q closed %v", p.url, p.closed)
 }

@@ -5,11 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os/exec"
-	"slices"
 	"testing"
 
 	"github.com/convox/rack/internal/engineimages"
 	"github.com/convox/rack/internal/testenv"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // On a real engine: a stale tag goes, the kept tag and a tag a container uses stay.
@@ -21,9 +23,7 @@ func TestPruneStale(t *testing.T) {
 	fill := func(tw *tar.Writer) error { return engineimages.AddData(tw, "hello.txt", []byte("hi\n"), 0o644) }
 	tags := []string{repo + ":old", repo + ":used", repo + ":new"}
 	for _, tag := range tags {
-		if err := engineimages.ImportTar(docker, tag, []string{`CMD ["/hello.txt"]`}, fill); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, engineimages.ImportTar(docker, tag, []string{`CMD ["/hello.txt"]`}, fill))
 	}
 	t.Cleanup(func() {
 		for _, tag := range tags {
@@ -31,26 +31,21 @@ func TestPruneStale(t *testing.T) {
 		}
 	})
 	container := repo + "-c"
-	if out, err := exec.Command(docker, "create", "--name", container, repo+":used").CombinedOutput(); err != nil {
-		t.Fatalf("docker create: %v: %s", err, out)
-	}
+	out, err := exec.Command(docker, "create", "--name", container, repo+":used").CombinedOutput()
+	require.NoError(t, err, "docker create: %v: %s", err, out)
 	t.Cleanup(func() { exec.Command(docker, "rm", "-f", container).Run() })
 
 	removed, err := engineimages.PruneStale(docker, repo, repo+":new", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(removed, []string{repo + ":old"}) {
-		t.Errorf("removed %v, want only %s:old", removed, repo)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, []string{repo + ":old"}, removed, "removed %v, want only %s:old", removed, repo)
 	for tag, want := range map[string]bool{repo + ":old": false, repo + ":used": true, repo + ":new": true} {
-		if got := exec.Command(docker, "image", "inspect", tag).Run() == nil; got != want {
-			t.Errorf("%s present = %v, want %v", tag, got, want)
-		}
+		got := exec.Command(docker, "image", "inspect", tag).Run() == nil
+		assert.Equal(t, want, got, "%s present = %v, want %v", tag, got, want)
 	}
 
 	// a fresh tag is younger than the age limit and stays
-	if removed, err := engineimages.PruneStale(docker, repo, repo+":new", engineimages.StaleAfter); err != nil || len(removed) != 0 {
-		t.Errorf("with the real age limit: removed %v, %v; want nothing", removed, err)
+	removed, err = engineimages.PruneStale(docker, repo, repo+":new", engineimages.StaleAfter)
+	if assert.NoError(t, err, "with the real age limit: removed %v, %v; want nothing", removed, err) {
+		assert.Empty(t, removed, "with the real age limit: removed %v, %v; want nothing", removed, err)
 	}
 }

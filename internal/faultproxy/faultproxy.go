@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // Fault is one way a registry can misbehave.
@@ -138,9 +140,7 @@ func Start(target string) (*Proxy, error) {
 func New(t testing.TB, target string) *Proxy {
 	t.Helper()
 	p, err := Start(target)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { p.Close() })
 	return p
 }

@@ -20,6 +20,9 @@ import (
 
 	"github.com/convox/rack/internal/faultproxy"
 	"github.com/convox/rack/internal/testenv"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // env is a registry (internal/registry, basic auth) with a proxy in front of it.
@@ -37,18 +40,14 @@ func newEnv(t *testing.T) *env {
 func (e *env) ref(host, repo string) name.Reference {
 	e.t.Helper()
 	r, err := name.ParseReference(host+"/"+repo, name.Insecure)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	require.NoError(e.t, err)
 	return r
 }
 
 // push writes a fresh random image to host/repo and returns it.
 func (e *env) push(host, repo string, opts ...remote.Option) (v1.Image, error) {
 	img, err := random.Image(64<<10, 2)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	require.NoError(e.t, err)
 	opts = append(opts, remote.WithAuth(e.reg.Auth()))
 	return img, remote.Write(e.ref(host, repo), img, opts...)
 }
@@ -90,37 +89,28 @@ func statusOf(err error) int {
 func TestPassThrough(t *testing.T) {
 	e := newEnv(t)
 	img, err := e.push(e.proxy.Host(), "myapp:web.B1")
-	if err != nil {
-		t.Fatalf("push through the proxy: %v", err)
-	}
+	require.NoError(t, err, "push through the proxy")
 	want, _ := img.Digest()
 	got, err := e.pull("myapp:web.B1")
-	if err != nil || got != want {
-		t.Fatalf("pull through the proxy: %v %v, want %v", got, err, want)
-	}
+	require.NoError(t, err, "pull through the proxy: %v %v, want %v", got, err, want)
+	require.Equal(t, want, got, "pull through the proxy: %v %v, want %v", got, err, want)
 	var uploads int
 	for _, r := range e.proxy.Requests() {
 		if r.Method == http.MethodPut && strings.Contains(r.Path, "/blobs/uploads/") {
 			uploads++
 		}
-		if r.Fault != "" {
-			t.Errorf("fault %s on %s %s with no rule", r.Fault, r.Method, r.Path)
-		}
+		assert.Empty(t, r.Fault, "fault %s on %s %s with no rule", r.Fault, r.Method, r.Path)
 	}
-	if uploads == 0 {
-		t.Error("blob upload PUTs did not come back through the proxy")
-	}
-	if e.proxy.Seen("myapp") == 0 || e.proxy.Seen("rack-build-cache") != 0 {
-		t.Errorf("seen myapp=%d cache=%d", e.proxy.Seen("myapp"), e.proxy.Seen("rack-build-cache"))
-	}
+	assert.NotZero(t, uploads, "blob upload PUTs did not come back through the proxy")
+	assert.NotZero(t, e.proxy.Seen("myapp"), "seen myapp=%d cache=%d", e.proxy.Seen("myapp"), e.proxy.Seen("rack-build-cache"))
+	assert.EqualValues(t, 0, e.proxy.Seen("rack-build-cache"), "seen myapp=%d cache=%d", e.proxy.Seen("myapp"), e.proxy.Seen("rack-build-cache"))
 }
 
 // TestEachFaultOnReads: every fault breaks a pull of the faulted repo, in its own way.
 func TestEachFaultOnReads(t *testing.T) {
 	e := newEnv(t)
-	if _, err := e.push(e.reg.Host, "rack-build-cache:web.buildcache"); err != nil {
-		t.Fatal(err)
-	}
+	_, err := e.push(e.reg.Host, "rack-build-cache:web.buildcache")
+	require.NoError(t, err)
 	check := map[faultproxy.Fault]func(error) bool{
 		faultproxy.Refuse: func(err error) bool {
 			return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
@@ -141,23 +131,14 @@ func TestEachFaultOnReads(t *testing.T) {
 			defer cancel()
 			start := time.Now()
 			_, err := e.pull("rack-build-cache:web.buildcache", remote.WithContext(ctx), remote.WithRetryBackoff(remote.Backoff{Steps: 1}))
-			if err == nil {
-				t.Fatalf("pull succeeded under %s", f)
-			}
-			if !check[f](err) {
-				t.Errorf("pull under %s failed the wrong way: %v", f, err)
-			}
-			if time.Since(start) > 4*time.Second {
-				t.Errorf("pull under %s took %s; the client timeout is 1s", f, time.Since(start))
-			}
-			if e.proxy.Faulted("rack-build-cache") == 0 {
-				t.Error("no request recorded as faulted")
-			}
+			require.Error(t, err, "pull succeeded under %s", f)
+			assert.True(t, check[f](err), "pull under %s failed the wrong way: %v", f, err)
+			assert.False(t, time.Since(start) > 4*time.Second, "pull under %s took %s; the client timeout is 1s", f, time.Since(start))
+			assert.NotZero(t, e.proxy.Faulted("rack-build-cache"), "no request recorded as faulted")
 		})
 	}
-	if _, err := e.pull("rack-build-cache:web.buildcache"); err != nil {
-		t.Errorf("healed pull: %v", err)
-	}
+	_, err = e.pull("rack-build-cache:web.buildcache")
+	assert.NoError(t, err, "healed pull: %v", err)
 }
 
 // TestScopedByPrefix: the cache repo fails while the app repo in the same registry works.
@@ -166,65 +147,55 @@ func TestScopedByPrefix(t *testing.T) {
 	for _, f := range faultproxy.Faults {
 		e.proxy.Fail("rack-build-cache", f, faultproxy.Delay(5*time.Second))
 		img, err := e.push(e.proxy.Host(), "myapp:web."+string(f))
-		if err != nil {
-			t.Fatalf("app push under a cache %s fault: %v", f, err)
-		}
+		require.NoError(t, err, "app push under a cache %s fault", f)
 		want, _ := img.Digest()
-		if got, err := e.pull("myapp:web." + string(f)); err != nil || got != want {
-			t.Errorf("app pull under a cache %s fault: %v %v", f, got, err)
+		got, err := e.pull("myapp:web." + string(f))
+		if assert.NoError(t, err, "app pull under a cache %s fault: %v %v", f, got, err) {
+			assert.Equal(t, want, got, "app pull under a cache %s fault: %v %v", f, got, err)
 		}
 	}
 	e.proxy.Fail("rack-build-cache", faultproxy.Status500)
-	if _, err := e.push(e.proxy.Host(), "rack-build-cache:web.buildcache", remote.WithRetryBackoff(remote.Backoff{Steps: 1})); statusOf(err) != 500 {
-		t.Errorf("cache push under 500: %v", err)
-	}
+	_, err := e.push(e.proxy.Host(), "rack-build-cache:web.buildcache", remote.WithRetryBackoff(remote.Backoff{Steps: 1}))
+	assert.EqualValues(t, 500, statusOf(err), "cache push under 500: %v", err)
 	// a longer prefix overrides a shorter one
 	e.proxy.Fail("my", faultproxy.Status500)
 	e.proxy.Fail("myapp", faultproxy.CorruptManifest)
-	if _, err := e.push(e.proxy.Host(), "myapp:ok"); err != nil {
-		t.Errorf("push to myapp (corrupt-manifest rule only): %v", err)
-	}
-	if _, err := e.push(e.proxy.Host(), "myother:1", remote.WithRetryBackoff(remote.Backoff{Steps: 1})); statusOf(err) != 500 {
-		t.Errorf("push to myother under the shorter prefix's 500: %v", err)
-	}
+	_, err = e.push(e.proxy.Host(), "myapp:ok")
+	assert.NoError(t, err, "push to myapp (corrupt-manifest rule only): %v", err)
+	_, err = e.push(e.proxy.Host(), "myother:1", remote.WithRetryBackoff(remote.Backoff{Steps: 1}))
+	assert.EqualValues(t, 500, statusOf(err), "push to myother under the shorter prefix's 500: %v", err)
 	// "" is every request, the /v2/ ping included
 	e.proxy.Fail("", faultproxy.Status500)
-	if _, err := e.pull("myapp:ok", remote.WithRetryBackoff(remote.Backoff{Steps: 1})); statusOf(err) != 500 {
-		t.Errorf("pull under the catch-all 500: %v", err)
-	}
+	_, err = e.pull("myapp:ok", remote.WithRetryBackoff(remote.Backoff{Steps: 1}))
+	assert.EqualValues(t, 500, statusOf(err), "pull under the catch-all 500: %v", err)
 }
 
 // TestWritesOnly: a write fault breaks pushes and leaves pulls alone.
 func TestWritesOnly(t *testing.T) {
 	e := newEnv(t)
 	img, err := e.push(e.reg.Host, "rack-build-cache:old")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e.proxy.Fail("rack-build-cache", faultproxy.Status500, faultproxy.Writes())
 	want, _ := img.Digest()
-	if got, err := e.pull("rack-build-cache:old"); err != nil || got != want {
-		t.Errorf("pull under a write fault: %v %v", got, err)
+	got, err := e.pull("rack-build-cache:old")
+	if assert.NoError(t, err, "pull under a write fault: %v %v", got, err) {
+		assert.Equal(t, want, got, "pull under a write fault: %v %v", got, err)
 	}
-	if _, err := e.push(e.proxy.Host(), "rack-build-cache:new", remote.WithRetryBackoff(remote.Backoff{Steps: 1})); statusOf(err) != 500 {
-		t.Errorf("push under a write fault: %v", err)
-	}
+	_, err = e.push(e.proxy.Host(), "rack-build-cache:new", remote.WithRetryBackoff(remote.Backoff{Steps: 1}))
+	assert.EqualValues(t, 500, statusOf(err), "push under a write fault: %v", err)
 	e.proxy.Fail("rack-build-cache", faultproxy.Status500, faultproxy.Reads())
-	if _, err := e.push(e.proxy.Host(), "rack-build-cache:new", remote.WithRetryBackoff(remote.Backoff{Steps: 1})); err == nil {
-		// a push HEADs blobs first, so a read fault breaks it too
-		t.Log("push under a read fault succeeded")
-	}
-	if _, err := e.pull("rack-build-cache:old", remote.WithRetryBackoff(remote.Backoff{Steps: 1})); statusOf(err) != 500 {
-		t.Errorf("pull under a read fault: %v", err)
-	}
+	// a push HEADs blobs first, so a read fault breaks it too
+	_, err = e.push(e.proxy.Host(), "rack-build-cache:new", remote.WithRetryBackoff(remote.Backoff{Steps: 1}))
+	assert.EqualValues(t, 500, statusOf(err), "push under a read fault: %v", err)
+	_, err = e.pull("rack-build-cache:old", remote.WithRetryBackoff(remote.Backoff{Steps: 1}))
+	assert.EqualValues(t, 500, statusOf(err), "pull under a read fault: %v", err)
 }
 
 // TestAfter: the fault lets the first n matching requests through, then starts.
 func TestAfter(t *testing.T) {
 	e := newEnv(t)
-	if _, err := e.push(e.reg.Host, "rack-build-cache:old"); err != nil {
-		t.Fatal(err)
-	}
+	_, err := e.push(e.reg.Host, "rack-build-cache:old")
+	require.NoError(t, err)
 	e.proxy.Fail("rack-build-cache", faultproxy.Status500, faultproxy.After(2))
 	repo := e.ref(e.proxy.Host(), "rack-build-cache:old").Context()
 	list := func() error {
@@ -232,14 +203,11 @@ func TestAfter(t *testing.T) {
 		return err
 	}
 	for i := 1; i <= 2; i++ {
-		if err := list(); err != nil {
-			t.Fatalf("request %d, before the fault starts: %v", i, err)
-		}
+		require.NoError(t, list(), "request %d, before the fault starts", i)
 	}
 	for i := 3; i <= 4; i++ {
-		if err := list(); statusOf(err) != 500 {
-			t.Errorf("request %d, after the fault started: %v, want 500", i, err)
-		}
+		err := list()
+		assert.EqualValues(t, 500, statusOf(err), "request %d, after the fault started: %v, want 500", i, err)
 	}
 	// the client retries a 500, so count in the proxy's own record: the
 	// first two requests for the repository pass, every one after faults
@@ -249,17 +217,13 @@ func TestAfter(t *testing.T) {
 			faults = append(faults, r.Fault)
 		}
 	}
-	if len(faults) < 4 {
-		t.Fatalf("the proxy saw %d requests for the repository, want at least 4", len(faults))
-	}
+	require.GreaterOrEqual(t, len(faults), 4, "the proxy saw %d requests for the repository, want at least 4", len(faults))
 	for i, f := range faults {
 		if want := faultproxy.Fault(""); i >= 2 {
 			want = faultproxy.Status500
-			if f != want {
-				t.Errorf("request %d: fault %q, want %q", i+1, f, want)
-			}
-		} else if f != want {
-			t.Errorf("request %d: fault %q, want none", i+1, f)
+			assert.Equal(t, want, f, "request %d: fault %q, want %q", i+1, f, want)
+		} else {
+			assert.Equal(t, want, f, "request %d: fault %q, want none", i+1, f)
 		}
 	}
 }
@@ -268,62 +232,47 @@ func TestAfter(t *testing.T) {
 func TestCorruptManifestBytes(t *testing.T) {
 	e := newEnv(t)
 	img, err := e.push(e.reg.Host, "rack-build-cache:web.buildcache")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	raw, _ := img.RawManifest()
 	e.proxy.Fail("rack-build-cache", faultproxy.CorruptManifest)
 	req, _ := http.NewRequest(http.MethodGet, "http://"+e.proxy.Host()+"/v2/rack-build-cache/manifests/web.buildcache", nil)
 	req.SetBasicAuth(e.reg.Username, e.reg.Password)
 	req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json,application/vnd.oci.image.manifest.v1+json")
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("GET manifest: %d %v", resp.StatusCode, err)
-	}
-	if len(body) != len(raw) || string(body) == string(raw) || json.Valid(body) {
-		t.Errorf("manifest not corrupted in place: %d bytes (want %d), valid JSON %v", len(body), len(raw), json.Valid(body))
+	require.NoError(t, err, "GET manifest: %d %v", resp.StatusCode, err)
+	require.EqualValues(t, 200, resp.StatusCode, "GET manifest: %d %v", resp.StatusCode, err)
+	if assert.Len(t, body, len(raw), "manifest not corrupted in place: %d bytes (want %d), valid JSON %v", len(body), len(raw), json.Valid(body)) {
+		assert.False(t, string(body) == string(raw), "manifest not corrupted in place: %d bytes (want %d), valid JSON %v", len(body), len(raw), json.Valid(body))
+		assert.False(t, json.Valid(body), "manifest not corrupted in place: %d bytes (want %d), valid JSON %v", len(body), len(raw), json.Valid(body))
 	}
 	d, _ := img.Digest()
-	if _, err := remote.Get(e.ref(e.proxy.Host(), "rack-build-cache@"+d.String()), remote.WithAuth(e.reg.Auth())); err == nil {
-		t.Error("a client fetching by digest accepted the corrupt manifest")
-	}
+	_, err = remote.Get(e.ref(e.proxy.Host(), "rack-build-cache@"+d.String()), remote.WithAuth(e.reg.Auth()))
+	assert.Error(t, err, "a client fetching by digest accepted the corrupt manifest")
 }
 
 // TestDownUp: Down refuses connections outright, Up serves again on the same address.
 func TestDownUp(t *testing.T) {
 	e := newEnv(t)
-	if _, err := e.push(e.proxy.Host(), "myapp:1"); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.proxy.Down(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := net.DialTimeout("tcp", e.proxy.Host(), time.Second); !errors.Is(err, syscall.ECONNREFUSED) {
-		t.Errorf("dial while down: %v, want connection refused", err)
-	}
-	if _, err := e.pull("myapp:1", remote.WithRetryBackoff(remote.Backoff{Steps: 1})); !errors.Is(err, syscall.ECONNREFUSED) {
-		t.Errorf("pull while down: %v, want connection refused", err)
-	}
-	if err := e.proxy.Up(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.pull("myapp:1"); err != nil {
-		t.Errorf("pull after up: %v", err)
-	}
+	_, err := e.push(e.proxy.Host(), "myapp:1")
+	require.NoError(t, err)
+	require.NoError(t, e.proxy.Down())
+	_, err = net.DialTimeout("tcp", e.proxy.Host(), time.Second)
+	assert.ErrorIs(t, err, syscall.ECONNREFUSED, "dial while down: %v, want connection refused", err)
+	_, err = e.pull("myapp:1", remote.WithRetryBackoff(remote.Backoff{Steps: 1}))
+	assert.ErrorIs(t, err, syscall.ECONNREFUSED, "pull while down: %v, want connection refused", err)
+	require.NoError(t, e.proxy.Up())
+	_, err = e.pull("myapp:1")
+	assert.NoError(t, err, "pull after up: %v", err)
 }
 
 // TestSlowEndsOnClose: a request held by Slow ends when the proxy closes, not minutes later.
 func TestSlowEndsOnClose(t *testing.T) {
 	reg := testenv.StartRegistry(t)
 	p, err := faultproxy.Start(reg.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p.Fail("", faultproxy.Slow)
 	errc := make(chan error, 1)
 	go func() {
@@ -339,11 +288,9 @@ func TestSlowEndsOnClose(t *testing.T) {
 	select {
 	case <-errc:
 	case <-time.After(10 * time.Second):
-		t.Fatal("held request still open 10s after Close")
+		require.Fail(t, "held request still open 10s after Close")
 	}
-	if time.Since(start) > 5*time.Second {
-		t.Errorf("Close took %s", time.Since(start))
-	}
+	assert.False(t, time.Since(start) > 5*time.Second, "Close took %s", time.Since(start))
 }
 
 func TestRepoOf(t *testing.T) {
@@ -357,8 +304,7 @@ func TestRepoOf(t *testing.T) {
 		"/v2/a/referrers/sha256:00":                "a",
 		"/other":                                   "",
 	} {
-		if got := faultproxy.RepoOf(path); got != want {
-			t.Errorf("RepoOf(%q) = %q, want %q", path, got, want)
-		}
+		got := faultproxy.RepoOf(path)
+		assert.Equal(t, want, got, "RepoOf(%q) = %q, want %q", path, got, want)
 	}
 }

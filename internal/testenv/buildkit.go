@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // BuildKit is a running buildkitd with its own root: a brand-new build host.
@@ -37,9 +39,7 @@ func StartBuildKit(t testing.TB, reg *Registry) *BuildKit {
 	}
 	// A short directory: unix socket paths are limited to 108 bytes.
 	sockDir, err := os.MkdirTemp("", "bk")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	root := filepath.Join(t.TempDir(), "root")
 	b := &BuildKit{
 		Addr:   "unix://" + filepath.Join(sockDir, "buildkitd.sock"),
@@ -49,13 +49,9 @@ func StartBuildKit(t testing.TB, reg *Registry) *BuildKit {
 		t:      t,
 		stop:   make(chan struct{}),
 	}
-	if err := os.WriteFile(b.Config, []byte(BuildKitConfig(reg.Host)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(b.Config, []byte(BuildKitConfig(reg.Host)), 0o644))
 	logFile, err := os.Create(b.log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer logFile.Close()
 
 	b.cmd = exec.Command(buildkitd,
@@ -69,9 +65,7 @@ func StartBuildKit(t testing.TB, reg *Registry) *BuildKit {
 	b.cmd.Stdout = logFile
 	b.cmd.Stderr = logFile
 	b.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := b.cmd.Start(); err != nil {
-		t.Fatalf("starting buildkitd: %v", err)
-	}
+	require.NoError(t, b.cmd.Start(), "starting buildkitd")
 	exited := make(chan struct{})
 	go func() { b.cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
@@ -90,12 +84,10 @@ func StartBuildKit(t testing.TB, reg *Registry) *BuildKit {
 		}
 		select {
 		case <-exited:
-			t.Fatalf("buildkitd exited at start: %s", b.Logs())
+			require.Fail(t, fmt.Sprintf("buildkitd exited at start: %s", b.Logs()))
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("buildkitd did not listen within 60s: %s", b.Logs())
-		}
+		require.False(t, time.Now().After(deadline), "buildkitd did not listen within 60s: %s", b.Logs())
 		time.Sleep(100 * time.Millisecond)
 	}
 }

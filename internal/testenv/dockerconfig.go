@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // DockerConfig writes a DOCKER_CONFIG directory holding reg's login, the
@@ -17,8 +19,6 @@ func DockerConfig(t testing.TB, reg *Registry) string {
 	data, _ := json.Marshal(map[string]any{
 		"auths": map[string]any{reg.Host: map[string]string{"auth": auth}},
 	})
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), data, 0o600))
 	return dir
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/convox/rack/internal/engineimages"
+
+	"github.com/stretchr/testify/require"
 )
 
 var (
@@ -28,9 +30,7 @@ func BuildKitImage(t testing.TB) string {
 		Buildctl:     Tool(t, "buildctl"),
 		Runc:         Tool(t, "runc"),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return tag
 }
 
@@ -43,9 +43,7 @@ func KanikoImage(t testing.TB) string {
 		BuildBinary: BuildBinary(t),
 		Busybox:     BusyboxPath(t),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return tag
 }
 
@@ -66,9 +64,7 @@ func BuildBinary(t testing.TB) string {
 			buildBinaryErr = fmt.Errorf("go build ./cmd/build: %v: %s", err, out)
 		}
 	})
-	if buildBinaryErr != nil {
-		t.Fatal(buildBinaryErr)
-	}
+	require.NoError(t, buildBinaryErr)
 	return buildBinaryPath
 }
 

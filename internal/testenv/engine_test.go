@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // TestBuildKitImage: the local BuildKit image runs buildkitd, buildctl and runc.
@@ -15,8 +17,8 @@ func TestBuildKitImage(t *testing.T) {
 	docker := Tool(t, "docker")
 	for _, cmd := range [][]string{{"buildkitd", "--version"}, {"buildctl", "--version"}, {"runc", "--version"}} {
 		out, err := exec.Command(docker, append([]string{"run", "--rm", "--entrypoint", cmd[0], img}, cmd[1:]...)...).CombinedOutput()
-		if err != nil || len(strings.TrimSpace(string(out))) == 0 {
-			t.Errorf("%s in %s: %v: %s", cmd[0], img, err, out)
+		if assert.NoError(t, err, "%s in %s: %v: %s", cmd[0], img, err, out) {
+			assert.NotEmpty(t, strings.TrimSpace(string(out)), "%s in %s: %v: %s", cmd[0], img, err, out)
 		}
 	}
 }

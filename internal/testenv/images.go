@@ -11,6 +11,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/convox/rack/internal/baseimages"
+
+	"github.com/stretchr/testify/require"
 )
 
 // SeedBaseImages pushes busybox:latest and debian:bookworm-slim into reg, the
@@ -20,9 +22,7 @@ func SeedBaseImages(t testing.TB, reg *Registry) {
 	t.Helper()
 	src := baseimages.Sources{Busybox: BusyboxPath(t), DebianRootfs: DebianRootfsTar(t)}
 	missing, err := baseimages.Seed(context.Background(), reg.Host, reg.Auth(), src)
-	if err != nil {
-		t.Fatalf("seeding base images: %v", err)
-	}
+	require.NoError(t, err, "seeding base images")
 	if len(missing) > 0 {
 		Missing(t, "base image sources for %v", missing)
 	}

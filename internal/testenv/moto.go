@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/stretchr/testify/require"
 )
 
 // motoLauncher patches moto where aws-sdk-go-v2 cannot decode its answers, then serves.
@@ -36,9 +37,7 @@ func StartMoto(t testing.TB) *Moto {
 	python := motoPython(t)
 	dir := t.TempDir()
 	launcher := filepath.Join(dir, "moto_launcher.py")
-	if err := os.WriteFile(launcher, motoLauncher, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(launcher, motoLauncher, 0o644))
 	var lastErr error
 	// A port that was free a moment ago may be taken by the time moto binds it: retry.
 	for attempt := 0; attempt < 3; attempt++ {
@@ -49,7 +48,7 @@ func StartMoto(t testing.TB) *Moto {
 		}
 		lastErr = err
 	}
-	t.Fatalf("starting moto_server: %v", lastErr)
+	require.Fail(t, fmt.Sprintf("starting moto_server: %v", lastErr))
 	return nil
 }
 

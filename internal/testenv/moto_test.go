@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The Go SDK decodes the tasks moto runs: container cpu/memory come back as strings.
@@ -21,9 +24,8 @@ func TestMotoTaskDecodes(t *testing.T) {
 	defer cancel()
 	client := ecs.NewFromConfig(m.AWSConfig(t))
 
-	if _, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("builds")}); err != nil {
-		t.Fatalf("CreateCluster: %v", err)
-	}
+	_, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("builds")})
+	require.NoError(t, err, "CreateCluster: %v", err)
 	subnet, group := motoNetwork(ctx, t, m)
 	def, err := client.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
 		Family:                  aws.String("build"),
@@ -36,9 +38,7 @@ func TestMotoTaskDecodes(t *testing.T) {
 			Cpu: 256, Memory: aws.Int32(512), MemoryReservation: aws.Int32(256),
 		}},
 	})
-	if err != nil {
-		t.Fatalf("RegisterTaskDefinition: %v", err)
-	}
+	require.NoError(t, err, "RegisterTaskDefinition")
 	run, err := client.RunTask(ctx, &ecs.RunTaskInput{
 		Cluster: aws.String("builds"), TaskDefinition: def.TaskDefinition.TaskDefinitionArn,
 		LaunchType: ecstypes.LaunchTypeFargate,
@@ -46,22 +46,15 @@ func TestMotoTaskDecodes(t *testing.T) {
 			Subnets: []string{subnet}, SecurityGroups: []string{group},
 		}},
 	})
-	if err != nil {
-		t.Fatalf("RunTask: %v\n%s", err, m.Logs())
-	}
-	if len(run.Tasks) != 1 {
-		t.Fatalf("RunTask started %d tasks, want 1", len(run.Tasks))
-	}
+	require.NoError(t, err, "RunTask: %v\n%s", err, m.Logs())
+	require.Len(t, run.Tasks, 1, "RunTask started %d tasks, want 1", len(run.Tasks))
 	out, err := client.DescribeTasks(ctx, &ecs.DescribeTasksInput{
 		Cluster: aws.String("builds"), Tasks: []string{*run.Tasks[0].TaskArn},
 	})
-	if err != nil {
-		t.Fatalf("DescribeTasks: %v", err)
-	}
+	require.NoError(t, err, "DescribeTasks")
 	c := out.Tasks[0].Containers[0]
-	if aws.ToString(c.Cpu) != "256" || aws.ToString(c.Memory) != "512" {
-		t.Errorf("container cpu/memory = %q/%q, want 256/512", aws.ToString(c.Cpu), aws.ToString(c.Memory))
-	}
+	assert.EqualValues(t, "256", aws.ToString(c.Cpu), "container cpu/memory = %q/%q, want 256/512", aws.ToString(c.Cpu), aws.ToString(c.Memory))
+	assert.EqualValues(t, "512", aws.ToString(c.Memory), "container cpu/memory = %q/%q, want 256/512", aws.ToString(c.Cpu), aws.ToString(c.Memory))
 }
 
 // A stack's Fargate task definition keeps its cpu, memory, network mode and compatibilities.
@@ -81,23 +74,18 @@ func TestMotoStackTaskDefinition(t *testing.T) {
 	if _, err := cloudformation.NewFromConfig(cfg).CreateStack(ctx, &cloudformation.CreateStackInput{
 		StackName: aws.String("taskdef"), TemplateBody: aws.String(template),
 	}); err != nil {
-		t.Fatalf("CreateStack: %v", err)
+		require.Fail(t, fmt.Sprintf("CreateStack: %v", err))
 	}
 	out, err := ecs.NewFromConfig(cfg).DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
 		TaskDefinition: aws.String("fargate-build"),
 	})
-	if err != nil {
-		t.Fatalf("DescribeTaskDefinition: %v", err)
-	}
+	require.NoError(t, err, "DescribeTaskDefinition")
 	td := out.TaskDefinition
-	if aws.ToString(td.Cpu) != "1024" || aws.ToString(td.Memory) != "2048" {
-		t.Errorf("cpu/memory = %q/%q, want 1024/2048", aws.ToString(td.Cpu), aws.ToString(td.Memory))
-	}
-	if td.NetworkMode != ecstypes.NetworkModeAwsvpc {
-		t.Errorf("network mode = %q, want awsvpc", td.NetworkMode)
-	}
-	if len(td.RequiresCompatibilities) != 1 || td.RequiresCompatibilities[0] != ecstypes.CompatibilityFargate {
-		t.Errorf("requires compatibilities = %v, want [FARGATE]", td.RequiresCompatibilities)
+	assert.EqualValues(t, "1024", aws.ToString(td.Cpu), "cpu/memory = %q/%q, want 1024/2048", aws.ToString(td.Cpu), aws.ToString(td.Memory))
+	assert.EqualValues(t, "2048", aws.ToString(td.Memory), "cpu/memory = %q/%q, want 1024/2048", aws.ToString(td.Cpu), aws.ToString(td.Memory))
+	assert.Equal(t, ecstypes.NetworkModeAwsvpc, td.NetworkMode, "network mode = %q, want awsvpc", td.NetworkMode)
+	if assert.Len(t, td.RequiresCompatibilities, 1, "requires compatibilities = %v, want [FARGATE]", td.RequiresCompatibilities) {
+		assert.Equal(t, ecstypes.CompatibilityFargate, td.RequiresCompatibilities[0], "requires compatibilities = %v, want [FARGATE]", td.RequiresCompatibilities)
 	}
 }
 
@@ -109,9 +97,8 @@ func TestMotoStop(t *testing.T) {
 	m := StartMoto(t)
 	m.Stop()
 	client := ecs.NewFromConfig(m.AWSConfig(t), func(o *ecs.Options) { o.RetryMaxAttempts = 1 })
-	if _, err := client.ListClusters(context.Background(), &ecs.ListClustersInput{}); err == nil {
-		t.Fatal("ListClusters succeeded after Stop")
-	}
+	_, err := client.ListClusters(context.Background(), &ecs.ListClustersInput{})
+	require.Error(t, err, "ListClusters succeeded after Stop")
 }
 
 // motoNetwork makes a VPC with one subnet and a security group through a stack
@@ -127,12 +114,10 @@ func motoNetwork(ctx context.Context, t *testing.T, m *Moto) (subnet, group stri
 	if _, err := client.CreateStack(ctx, &cloudformation.CreateStackInput{
 		StackName: aws.String("network"), TemplateBody: aws.String(template),
 	}); err != nil {
-		t.Fatalf("CreateStack: %v", err)
+		require.Fail(t, fmt.Sprintf("CreateStack: %v", err))
 	}
 	out, err := client.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String("network")})
-	if err != nil {
-		t.Fatalf("DescribeStacks: %v", err)
-	}
+	require.NoError(t, err, "DescribeStacks")
 	for _, o := range out.Stacks[0].Outputs {
 		switch aws.ToString(o.OutputKey) {
 		case "Subnet":
@@ -141,8 +126,7 @@ func motoNetwork(ctx context.Context, t *testing.T, m *Moto) (subnet, group stri
 			group = aws.ToString(o.OutputValue)
 		}
 	}
-	if subnet == "" || group == "" {
-		t.Fatalf("network stack outputs: subnet %q, group %q", subnet, group)
-	}
+	require.NotEmpty(t, subnet, "network stack outputs: subnet %q, group %q", subnet, group)
+	require.NotEmpty(t, group, "network stack outputs: subnet %q, group %q", subnet, group)
 	return subnet, group
 }

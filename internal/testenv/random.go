@@ -5,14 +5,15 @@ import (
 	"encoding/hex"
 	"net"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func randomHex(t testing.TB, n int) string {
 	t.Helper()
 	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
+	_, err := rand.Read(b)
+	require.NoError(t, err)
 	return hex.EncodeToString(b)
 }
 
@@ -20,9 +21,7 @@ func randomHex(t testing.TB, n int) string {
 func FreePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/convox/rack/internal/registry"
+
+	"github.com/stretchr/testify/require"
 )
 
 // Registry is a running loopback registry with basic auth.
@@ -27,9 +29,7 @@ func StartRegistry(t testing.TB) *Registry {
 		Username: r.Username,
 		Password: r.Password,
 	})
-	if err != nil {
-		t.Fatalf("starting registry: %v", err)
-	}
+	require.NoError(t, err, "starting registry")
 	r.server = server
 	r.Host = server.Host()
 	t.Cleanup(func() { server.Close() })

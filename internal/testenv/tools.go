@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/convox/rack/internal/tools"
+
+	"github.com/stretchr/testify/require"
 )
 
 // ToolsDir is the version-keyed tool cache `make tools` fills.
@@ -65,12 +67,8 @@ func DockerConfigWithBuildx(t testing.TB) string {
 	buildx := Tool(t, "docker-buildx")
 	dir := t.TempDir()
 	plugins := filepath.Join(dir, "cli-plugins")
-	if err := os.MkdirAll(plugins, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(buildx, filepath.Join(plugins, "docker-buildx")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.MkdirAll(plugins, 0o755))
+	require.NoError(t, os.Symlink(buildx, filepath.Join(plugins, "docker-buildx")))
 	// builders made under this config (docker-container ones keep a container
 	// running on the engine) go with the test
 	t.Cleanup(func() { removeBuilders(dir) })

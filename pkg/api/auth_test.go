@@ -11,6 +11,9 @@ import (
 	"github.com/convox/rack/pkg/api"
 	"github.com/convox/rack/pkg/api/apitest"
 	"github.com/gorilla/websocket"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const password = "s3cret-rack-password"
@@ -19,9 +22,8 @@ const password = "s3cret-rack-password"
 func newRack(t *testing.T) (*apitest.Provider, *httptest.Server) {
 	t.Helper()
 	p := apitest.New("test", map[string]string{"BuildCache": "No", "BuildCacheRetentionDays": "30"})
-	if _, err := p.AppCreate("app1", appOpts()); err != nil {
-		t.Fatal(err)
-	}
+	_, err := p.AppCreate("app1", appOpts())
+	require.NoError(t, err)
 	ts := httptest.NewServer(api.New(p, password, api.WithLog(io.Discard)))
 	t.Cleanup(ts.Close)
 	return p, ts
@@ -39,9 +41,7 @@ func concrete(path string) string {
 func TestAuthEveryRoute(t *testing.T) {
 	p, ts := newRack(t)
 	routes := api.Routes()
-	if len(routes) < 20 {
-		t.Fatalf("route table has %d routes, expected the full rack API", len(routes))
-	}
+	require.False(t, len(routes) < 20, "route table has %d routes, expected the full rack API", len(routes))
 	routes = append(routes, api.Route{Method: "GET", Path: "/check"}, api.Route{Method: "GET", Path: "/no/such/route"})
 
 	cases := []struct {
@@ -65,31 +65,22 @@ func TestAuthEveryRoute(t *testing.T) {
 					code = dialStatus(t, ts.URL+concrete(rt.Path), tc.noAuth, tc.user, tc.password)
 				} else {
 					req, err := http.NewRequest(rt.Method, ts.URL+concrete(rt.Path), nil)
-					if err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, err)
 					if !tc.noAuth {
 						req.SetBasicAuth(tc.user, tc.password)
 					}
 					res, err := http.DefaultClient.Do(req)
-					if err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, err)
 					res.Body.Close()
 					code = res.StatusCode
-					if code == http.StatusUnauthorized && res.Header.Get("WWW-Authenticate") == "" {
-						t.Errorf("401 without WWW-Authenticate")
-					}
+					assert.False(t, code == http.StatusUnauthorized && res.Header.Get("WWW-Authenticate") == "", "401 without WWW-Authenticate")
 				}
 				if tc.want401 {
-					if code != http.StatusUnauthorized {
-						t.Fatalf("status %d, want 401", code)
-					}
-					if after := len(p.Calls("")); after != before {
-						t.Fatalf("unauthenticated request reached the provider (%d calls)", after-before)
-					}
-				} else if code == http.StatusUnauthorized {
-					t.Fatalf("right password refused with 401")
+					require.Equal(t, http.StatusUnauthorized, code, "status %d, want 401", code)
+					after := len(p.Calls(""))
+					require.Equal(t, before, after, "unauthenticated request reached the provider (%d calls)", after-before)
+				} else {
+					require.NotEqual(t, http.StatusUnauthorized, code, "right password refused with 401")
 				}
 			})
 		}
@@ -117,9 +108,7 @@ func dialStatus(t *testing.T, url string, noAuth bool, user, pass string) int {
 		conn.Close()
 		return http.StatusSwitchingProtocols
 	}
-	if res == nil {
-		t.Fatalf("dial: %v", err)
-	}
+	require.NotNil(t, res, "dial: %v", err)
 	return res.StatusCode
 }
 
@@ -130,11 +119,7 @@ func TestEmptyRackPasswordLocksEverything(t *testing.T) {
 	req, _ := http.NewRequest("GET", ts.URL+"/system", nil)
 	req.SetBasicAuth("convox", "")
 	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	res.Body.Close()
-	if res.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("status %d with an empty rack password, want 401", res.StatusCode)
-	}
+	require.Equal(t, http.StatusUnauthorized, res.StatusCode, "status %d with an empty rack password, want 401", res.StatusCode)
 }

@@ -14,6 +14,9 @@ import (
 	"github.com/convox/rack/pkg/api"
 	"github.com/convox/rack/pkg/api/apitest"
 	"github.com/convox/rack/pkg/structs"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func appOpts() structs.AppCreateOptions { return structs.AppCreateOptions{} }
@@ -26,17 +29,13 @@ func send(t *testing.T, method, rawURL string, form url.Values) (int, string) {
 		body = strings.NewReader(form.Encode())
 	}
 	req, err := http.NewRequest(method, rawURL, body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	req.SetBasicAuth("convox", password)
 	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer res.Body.Close()
 	data, _ := io.ReadAll(res.Body)
 	return res.StatusCode, string(data)
@@ -92,25 +91,18 @@ func TestValidation(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			code, body := send(t, tc.method, ts.URL+tc.path, tc.form)
-			if code != tc.code {
-				t.Fatalf("status %d, want %d (%s)", code, tc.code, body)
-			}
-			if !strings.Contains(body, tc.msg) {
-				t.Fatalf("body %q does not mention %q", body, tc.msg)
-			}
+			require.Equal(t, tc.code, code, "status %d, want %d (%s)", code, tc.code, body)
+			require.Contains(t, body, tc.msg, "body %q does not mention %q", body, tc.msg)
 		})
 	}
-	if n := len(p.Calls("BuildCreate")); n != 0 {
-		t.Fatalf("invalid builds reached the provider %d times", n)
-	}
+	n := len(p.Calls("BuildCreate"))
+	require.EqualValues(t, 0, n, "invalid builds reached the provider %d times", n)
 }
 
 func TestBuildUpdateValidation(t *testing.T) {
 	p, ts := newRack(t)
 	b, err := p.BuildCreate("app1", "object://app1/x.tgz", structs.BuildCreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	path := ts.URL + "/apps/app1/builds/" + b.Id
 	for _, tc := range []struct {
 		form url.Values
@@ -122,17 +114,14 @@ func TestBuildUpdateValidation(t *testing.T) {
 		{url.Values{"release": {"R/1"}}, "invalid release id"},
 	} {
 		code, body := send(t, "PUT", path, tc.form)
-		if code != 400 || !strings.Contains(body, tc.msg) {
-			t.Errorf("%v: %d %q, want 400 mentioning %q", tc.form, code, body, tc.msg)
-		}
+		assert.EqualValues(t, 400, code, "%v: %d %q, want 400 mentioning %q", tc.form, code, body, tc.msg)
+		assert.Contains(t, body, tc.msg, "%v: %d %q, want 400 mentioning %q", tc.form, code, body, tc.msg)
 	}
-	if n := len(p.Calls("BuildUpdate")); n != 0 {
-		t.Fatalf("invalid updates reached the provider %d times", n)
-	}
+	n := len(p.Calls("BuildUpdate"))
+	require.EqualValues(t, 0, n, "invalid updates reached the provider %d times", n)
 	code, body := send(t, "PUT", path, url.Values{"status": {"complete"}, "cache": {`[{"service":"web","steps":4,"cached":3}]`}})
-	if code != 200 || !strings.Contains(body, `"service": "web"`) {
-		t.Fatalf("valid update: %d %s", code, body)
-	}
+	require.EqualValues(t, 200, code, "valid update: %d %s", code, body)
+	require.Contains(t, body, `"service": "web"`, "valid update: %d %s", code, body)
 }
 
 // TestSystemUpdateValidatesParameters: the API checks parameters against the
@@ -145,32 +134,25 @@ func TestSystemUpdateValidatesParameters(t *testing.T) {
 		{"NoSuchParameter=1", "NoSuchParameter"},
 	} {
 		code, body := send(t, "PUT", ts.URL+"/system", url.Values{"parameters": {tc.params}})
-		if code != 400 || !strings.Contains(body, tc.msg) {
-			t.Errorf("%s: %d %q, want 400 naming %s", tc.params, code, body, tc.msg)
-		}
+		assert.EqualValues(t, 400, code, "%s: %d %q, want 400 naming %s", tc.params, code, body, tc.msg)
+		assert.Contains(t, body, tc.msg, "%s: %d %q, want 400 naming %s", tc.params, code, body, tc.msg)
 	}
-	if n := len(p.Calls("SystemUpdate")); n != 0 {
-		t.Fatalf("invalid parameters reached SystemUpdate %d times", n)
-	}
+	n := len(p.Calls("SystemUpdate"))
+	require.EqualValues(t, 0, n, "invalid parameters reached SystemUpdate %d times", n)
 	code, body := send(t, "PUT", ts.URL+"/system", url.Values{"parameters": {"BuildCache=Yes&BuildCacheRetentionDays=14"}})
-	if code != 200 {
-		t.Fatalf("valid update: %d %s", code, body)
-	}
+	require.EqualValues(t, 200, code, "valid update: %d %s", code, body)
 	calls := p.Calls("SystemUpdate")
-	if len(calls) != 1 {
-		t.Fatalf("SystemUpdate called %d times", len(calls))
-	}
+	require.Len(t, calls, 1, "SystemUpdate called %d times", len(calls))
 	got := calls[0].Args[0].(structs.SystemUpdateOptions).Parameters
-	if got["BuildCache"] != "Yes" || got["BuildCacheRetentionDays"] != "14" || len(got) != 2 {
-		t.Fatalf("SystemUpdate got %v", got)
-	}
+	require.EqualValues(t, "Yes", got["BuildCache"], "SystemUpdate got %v", got)
+	require.EqualValues(t, "14", got["BuildCacheRetentionDays"], "SystemUpdate got %v", got)
+	require.Len(t, got, 2, "SystemUpdate got %v", got)
 }
 
 func TestUploadLimit(t *testing.T) {
 	p := apitest.New("test", nil)
-	if _, err := p.AppCreate("app1", appOpts()); err != nil {
-		t.Fatal(err)
-	}
+	_, err := p.AppCreate("app1", appOpts())
+	require.NoError(t, err)
 	ts := httptest.NewServer(api.New(p, password, api.WithLog(io.Discard), api.WithMaxUpload(64)))
 	defer ts.Close()
 	// A real gzip stream of noise, so the import reads past the limit before it can fail.
@@ -184,16 +166,12 @@ func TestUploadLimit(t *testing.T) {
 		req, _ := http.NewRequest("POST", ts.URL+path, bytes.NewReader(big.Bytes()))
 		req.SetBasicAuth("convox", password)
 		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), "upload too large: the limit is 64 bytes") {
-			t.Errorf("%s: %d %q, want 413", path, res.StatusCode, body)
-		}
+		assert.Equal(t, http.StatusRequestEntityTooLarge, res.StatusCode, "%s: %d %q, want 413", path, res.StatusCode, body)
+		assert.Contains(t, string(body), "upload too large: the limit is 64 bytes", "%s: %d %q, want 413", path, res.StatusCode, body)
 	}
-	if _, ok := p.Object("app1", "big.tgz"); ok {
-		t.Fatal("an upload over the limit was stored")
-	}
+	_, ok := p.Object("app1", "big.tgz")
+	require.False(t, ok, "an upload over the limit was stored")
 }

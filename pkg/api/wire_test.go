@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +12,9 @@ import (
 	"github.com/convox/rack/pkg/api/apitest"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/stdsdk"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestBuildCreateWire posts the form exactly as a Convox CLI does and checks
@@ -30,16 +32,10 @@ func TestBuildCreateWire(t *testing.T) {
 		"git-sha":         {"7329df90c1aa"},
 	}
 	code, body := send(t, "POST", ts.URL+"/apps/app1/builds", form)
-	if code != 200 {
-		t.Fatalf("status %d: %s", code, body)
-	}
+	require.EqualValues(t, 200, code, "status %d: %s", code, body)
 	calls := p.Calls("BuildCreate")
-	if len(calls) != 1 {
-		t.Fatalf("BuildCreate called %d times", len(calls))
-	}
-	if calls[0].Args[1] != "object://app1/tmp/src.tgz" {
-		t.Fatalf("url %v", calls[0].Args[1])
-	}
+	require.Len(t, calls, 1, "BuildCreate called %d times", len(calls))
+	require.EqualValues(t, "object://app1/tmp/src.tgz", calls[0].Args[1], "url %v", calls[0].Args[1])
 	opts := calls[0].Args[2].(structs.BuildCreateOptions)
 	yes := func(b *bool) bool { return b != nil && *b }
 	str := func(s *string) string {
@@ -48,41 +44,33 @@ func TestBuildCreateWire(t *testing.T) {
 		}
 		return *s
 	}
-	if !yes(opts.NoCache) || !yes(opts.Development) || !yes(opts.WildcardDomain) {
-		t.Fatalf("flags lost: no-cache %v development %v wildcard-domain %v", opts.NoCache, opts.Development, opts.WildcardDomain)
-	}
-	if !reflect.DeepEqual(opts.BuildArgs, []string{"A=1", "B=two"}) {
-		t.Fatalf("build args %q", opts.BuildArgs)
-	}
-	if str(opts.Description) != "build 7329df90c1 my change" || str(opts.Manifest) != "convox.staging.yml" || str(opts.GitSha) != "7329df90c1aa" {
-		t.Fatalf("description %q manifest %q git-sha %q", str(opts.Description), str(opts.Manifest), str(opts.GitSha))
-	}
+	require.True(t, yes(opts.NoCache), "flags lost: no-cache %v development %v wildcard-domain %v", opts.NoCache, opts.Development, opts.WildcardDomain)
+	require.True(t, yes(opts.Development), "flags lost: no-cache %v development %v wildcard-domain %v", opts.NoCache, opts.Development, opts.WildcardDomain)
+	require.True(t, yes(opts.WildcardDomain), "flags lost: no-cache %v development %v wildcard-domain %v", opts.NoCache, opts.Development, opts.WildcardDomain)
+	require.Equal(t, []string{"A=1", "B=two"}, opts.BuildArgs, "build args")
+	require.EqualValues(t, "build 7329df90c1 my change", str(opts.Description), "description %q manifest %q git-sha %q", str(opts.Description), str(opts.Manifest), str(opts.GitSha))
+	require.EqualValues(t, "convox.staging.yml", str(opts.Manifest), "description %q manifest %q git-sha %q", str(opts.Description), str(opts.Manifest), str(opts.GitSha))
+	require.EqualValues(t, "7329df90c1aa", str(opts.GitSha), "description %q manifest %q git-sha %q", str(opts.Description), str(opts.Manifest), str(opts.GitSha))
 
 	var raw map[string]any
-	if err := json.Unmarshal([]byte(body), &raw); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal([]byte(body), &raw))
 	for _, k := range strings.Fields("id app description entrypoint git-sha logs manifest process release reason status started ended wildcard-domain") {
-		if _, ok := raw[k]; !ok {
-			t.Errorf("build JSON lacks %q: %s", k, body)
-		}
+		_, ok := raw[k]
+		assert.True(t, ok, "build JSON lacks %q: %s", k, body)
 	}
-	if raw["git-sha"] != "7329df90c1aa" || raw["wildcard-domain"] != true {
-		t.Errorf("build JSON %s", body)
-	}
+	assert.EqualValues(t, "7329df90c1aa", raw["git-sha"], "build JSON %s", body)
+	assert.EqualValues(t, true, raw["wildcard-domain"], "build JSON %s", body)
 }
 
 // TestBuildCreateFlagsOff: absent booleans stay nil, so the provider applies its defaults.
 func TestBuildCreateFlagsOff(t *testing.T) {
 	p, ts := newRack(t)
 	code, body := send(t, "POST", ts.URL+"/apps/app1/builds", url.Values{"url": {"object://app1/x.tgz"}})
-	if code != 200 {
-		t.Fatalf("status %d: %s", code, body)
-	}
+	require.EqualValues(t, 200, code, "status %d: %s", code, body)
 	opts := p.Calls("BuildCreate")[0].Args[2].(structs.BuildCreateOptions)
-	if opts.NoCache != nil || opts.Development != nil || len(opts.BuildArgs) != 0 {
-		t.Fatalf("unexpected options %+v", opts)
-	}
+	require.Nil(t, opts.NoCache, "unexpected options %+v", opts)
+	require.Nil(t, opts.Development, "unexpected options %+v", opts)
+	require.Empty(t, opts.BuildArgs, "unexpected options %+v", opts)
 }
 
 // TestLogsWithStdsdkClient reads build logs the way existing Convox clients
@@ -93,22 +81,16 @@ func TestLogsWithStdsdkClient(t *testing.T) {
 		return apitest.BuildResult{Logs: []string{"one\n", "two\n"}, Status: structs.BuildStatusComplete}
 	}
 	b, err := p.BuildCreate("app1", "object://app1/x.tgz", structs.BuildCreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	c, err := stdsdk.New(ts.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	c.Headers = func() http.Header {
 		req, _ := http.NewRequest("GET", "/", nil)
 		req.SetBasicAuth("convox", password)
 		return req.Header
 	}
 	r, err := c.Websocket("/apps/app1/builds/"+b.Id+"/logs", stdsdk.RequestOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	done := make(chan []byte)
 	go func() {
 		data, _ := io.ReadAll(r)
@@ -116,10 +98,8 @@ func TestLogsWithStdsdkClient(t *testing.T) {
 	}()
 	select {
 	case data := <-done:
-		if string(data) != "one\ntwo\n" {
-			t.Fatalf("logs %q", data)
-		}
+		require.EqualValues(t, "one\ntwo\n", string(data), "logs %q", data)
 	case <-time.After(5 * time.Second):
-		t.Fatal("the stream did not end")
+		require.Fail(t, "the stream did not end")
 	}
 }

@@ -3,7 +3,9 @@ package build
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/convox/rack/internal/memrack"
 	"github.com/convox/rack/internal/testenv"
@@ -110,14 +113,22 @@ func (h *harness) digest(ref string) string {
 	return desc.Digest.String()
 }
 
-// tags lists a repository's tags (none when the repository does not exist).
+// tags lists a repository's tags (none when the registry answers 404 for
+// it); any other failed lookup fails the test rather than reading as none.
 func (h *harness) tags(repo string) []string {
 	h.t.Helper()
 	r, err := name.NewRepository(repo, name.Insecure)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	tags, _ := remote.List(r, remote.WithAuth(h.reg.Auth()))
+	tags, err := remote.List(r, remote.WithAuth(h.reg.Auth()))
+	var terr *transport.Error
+	if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
+		return nil
+	}
+	if err != nil {
+		h.t.Fatalf("listing tags of %s: %v", repo, err)
+	}
 	return tags
 }
 

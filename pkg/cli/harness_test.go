@@ -17,6 +17,9 @@ import (
 	"github.com/convox/rack/pkg/params"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/stdcli"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const rackPassword = "cli-test-password"
@@ -33,9 +36,8 @@ func newRack(t *testing.T, apps ...string) *testRack {
 	t.Helper()
 	r := &testRack{p: apitest.New("rack1", params.Defaults())}
 	for _, a := range apps {
-		if _, err := r.p.AppCreate(a, structs.AppCreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
+		_, err := r.p.AppCreate(a, structs.AppCreateOptions{})
+		require.NoError(t, err)
 	}
 	h := api.New(r.p, rackPassword, api.WithLog(io.Discard))
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -83,12 +85,8 @@ func sourceDir(t *testing.T, files map[string]string) string {
 	dir := t.TempDir()
 	for name, content := range files {
 		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
 	}
 	return dir
 }
@@ -96,8 +94,6 @@ func sourceDir(t *testing.T, files map[string]string) string {
 func mustContain(t *testing.T, what, got string, wants ...string) {
 	t.Helper()
 	for _, w := range wants {
-		if !strings.Contains(got, w) {
-			t.Errorf("%s does not contain %q:\n%s", what, w, got)
-		}
+		assert.Contains(t, got, w, "%s does not contain %q:\n%s", what, w, got)
 	}
 }

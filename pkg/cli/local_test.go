@@ -2,7 +2,6 @@ package cli_test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http/httptest"
@@ -17,6 +16,9 @@ import (
 	"github.com/convox/rack/pkg/sdk"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/provider/local"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestMain doubles as a stand-in for cmd/build when the local rack starts
@@ -92,9 +94,7 @@ func toolsDir(t *testing.T) string {
 	}
 	dir = filepath.Join(dir, "bin")
 	if _, err := os.Stat(filepath.Join(dir, "buildkitd")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("buildkitd is missing from %s: run `make tools`", dir)
-		}
+		require.NotEqualValues(t, "true", os.Getenv("CI"), "buildkitd is missing from %s: run `make tools`", dir)
 		t.Skipf("buildkitd is missing from %s: run `make tools`", dir)
 	}
 	return dir
@@ -108,61 +108,47 @@ func TestLocalRackEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	record := filepath.Join(dir, "task.json")
 	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	task := filepath.Join(dir, "build")
 	script := fmt.Sprintf("#!/bin/sh\nCONVOX_FAKE_BUILD_TASK=1 CONVOX_FAKE_BUILD_RECORD=%q exec %q \"$@\"\n", record, exe)
-	if err := os.WriteFile(task, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(task, []byte(script), 0o755))
 	p, err := local.New(local.Options{
 		Name: "e2e", Dir: filepath.Join(dir, "rack"), Password: rackPassword,
 		BuildBinary: task, Tools: tools, JanitorInterval: -1,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ts := httptest.NewServer(api.New(p, rackPassword, api.WithLog(io.Discard)))
 	t.Cleanup(func() { ts.Close(); p.Close() })
 	url := strings.Replace(ts.URL, "http://", "http://convox:"+rackPassword+"@", 1)
 	p.SetURL(url)
 
-	if res := convox(t, nil, "rack", "params", "set", "BuildCacheRetentionDays=0", "-r", url); res.code != 1 || !strings.Contains(res.stderr, "from 1 to 365") {
-		t.Fatalf("invalid parameter: exit %d stderr %q", res.code, res.stderr)
-	}
-	if res := convox(t, nil, "rack", "params", "set", "BuildCache=Yes", "-r", url); res.code != 0 || res.stdout != "Updating parameters... OK\n" {
-		t.Fatalf("params set: exit %d stdout %q stderr %q", res.code, res.stdout, res.stderr)
-	}
-	if s, err := p.SystemGet(); err != nil || s.Parameters["BuildCache"] != "Yes" {
-		t.Fatalf("BuildCache did not reach the local rack: %v %v", s, err)
-	}
-	if res := convox(t, nil, "apps", "create", "app1", "-r", url); res.code != 0 {
-		t.Fatalf("apps create: exit %d stderr %q", res.code, res.stderr)
-	}
+	res := convox(t, nil, "rack", "params", "set", "BuildCacheRetentionDays=0", "-r", url)
+	require.EqualValues(t, 1, res.code, "invalid parameter: exit %d stderr %q", res.code, res.stderr)
+	require.Contains(t, res.stderr, "from 1 to 365", "invalid parameter: exit %d stderr %q", res.code, res.stderr)
+	res = convox(t, nil, "rack", "params", "set", "BuildCache=Yes", "-r", url)
+	require.EqualValues(t, 0, res.code, "params set: exit %d stdout %q stderr %q", res.code, res.stdout, res.stderr)
+	require.EqualValues(t, "Updating parameters... OK\n", res.stdout, "params set: exit %d stdout %q stderr %q", res.code, res.stdout, res.stderr)
+	s, err := p.SystemGet()
+	require.NoError(t, err, "BuildCache did not reach the local rack: %v %v", s, err)
+	require.EqualValues(t, "Yes", s.Parameters["BuildCache"], "BuildCache did not reach the local rack: %v %v", s, err)
+	res = convox(t, nil, "apps", "create", "app1", "-r", url)
+	require.EqualValues(t, 0, res.code, "apps create: exit %d stderr %q", res.code, res.stderr)
 
-	res := convox(t, nil, "build", sourceDir(t, app1Source), "-a", "app1", "-r", url, "--no-cache", "--build-args", "A=1", "-d", "e2e")
-	if res.code != 0 {
-		t.Fatalf("build: exit %d stdout %q stderr %q", res.code, res.stdout, res.stderr)
-	}
+	res = convox(t, nil, "build", sourceDir(t, app1Source), "-a", "app1", "-r", url, "--no-cache", "--build-args", "A=1", "-d", "e2e")
+	require.EqualValues(t, 0, res.code, "build: exit %d stdout %q stderr %q", res.code, res.stdout, res.stderr)
 	mustContain(t, "build output", res.stdout, "Starting build... OK\n", "fake build task: building app1\n", "Release: R")
 	data, err := os.ReadFile(record)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Fatal("the build task never ran")
-	}
+	require.NotErrorIs(t, err, os.ErrNotExist, "the build task never ran")
 	var rec taskRecord
-	if err := json.Unmarshal(data, &rec); err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Contains(rec.Args, "-cache=false") {
-		t.Errorf("--no-cache did not reach the task as -cache=false: args %q", rec.Args)
-	}
-	if i := slices.Index(rec.Args, "-build-args"); i < 0 || i+1 >= len(rec.Args) || rec.Args[i+1] != "A=1" {
-		t.Errorf("--build-args did not reach the task: args %q", rec.Args)
-	}
-	if rec.Env["BUILD_CACHE"] != "true" || !strings.HasSuffix(rec.Env["BUILD_CACHE_REPO"], "/e2e-build-cache") || rec.SourceBytes == 0 {
-		t.Errorf("task env %v, source %d bytes", rec.Env, rec.SourceBytes)
-	}
+	require.NoError(t, json.Unmarshal(data, &rec))
+	assert.True(t, slices.Contains(rec.Args, "-cache=false"), "--no-cache did not reach the task as -cache=false: args %q", rec.Args)
+	i := slices.Index(rec.Args, "-build-args")
+	assert.False(t, i < 0, "--build-args did not reach the task: args %q", rec.Args)
+	assert.False(t, i+1 >= len(rec.Args), "--build-args did not reach the task: args %q", rec.Args)
+	assert.EqualValues(t, "A=1", rec.Args[i+1], "--build-args did not reach the task: args %q", rec.Args)
+	assert.EqualValues(t, "true", rec.Env["BUILD_CACHE"], "task env %v, source %d bytes", rec.Env, rec.SourceBytes)
+	assert.True(t, strings.HasSuffix(rec.Env["BUILD_CACHE_REPO"], "/e2e-build-cache"), "task env %v, source %d bytes", rec.Env, rec.SourceBytes)
+	assert.NotZero(t, rec.SourceBytes, "task env %v, source %d bytes", rec.Env, rec.SourceBytes)
 
 	id := strings.TrimSpace(strings.SplitN(strings.SplitN(res.stdout, "Build:   ", 2)[1], "\n", 2)[0])
 	info := convox(t, nil, "builds", "info", id, "-a", "app1", "-r", url)

@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"github.com/convox/rack/internal/manifestfixtures"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestGood parses each good fixture and compares it with its golden JSON.
@@ -65,28 +68,19 @@ func TestBad(t *testing.T) {
 func TestEveryProblemAtOnce(t *testing.T) {
 	_, err := Load([]byte("services:\n  Web:\n    biuld: .\n    port: abc\n  api:\n    internal: maybe\n"), "convox.yml")
 	var e *Error
-	if !errors.As(err, &e) {
-		t.Fatalf("Load = %v (%T), want *Error", err, err)
-	}
-	if len(e.Problems) != 3 || e.File != "convox.yml" {
-		t.Fatalf("problems = %q, want 3 for convox.yml", e.Problems)
-	}
+	require.True(t, errors.As(err, &e), "Load = %v (%T), want *Error", err, err)
+	require.Len(t, e.Problems, 3, "problems = %q, want 3 for convox.yml", e.Problems)
+	require.EqualValues(t, "convox.yml", e.File, "problems = %q, want 3 for convox.yml", e.Problems)
 }
 
 func TestServicesInNameOrder(t *testing.T) {
 	data, err := os.ReadFile("testdata/good/full.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m, err := Load(data, "convox.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var names []string
 	for _, s := range m.Services {
 		names = append(names, s.Name+"="+strconv.FormatBool(s.Built()))
 	}
-	if got := strings.Join(names, " "); got != "api=true redis=false web=true" {
-		t.Errorf("services in order, built = %q, want sorted with redis pulled", got)
-	}
+	assert.Equal(t, "api=true redis=false web=true", strings.Join(names, " "), "services in order, built; want sorted with redis pulled")
 }

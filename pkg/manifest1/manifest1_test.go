@@ -5,6 +5,9 @@ import (
 	"testing"
 
 	"github.com/convox/rack/internal/manifestfixtures"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestGood parses each good fixture and compares it with its golden JSON.
@@ -52,12 +55,9 @@ func TestBad(t *testing.T) {
 func TestEveryProblemAtOnce(t *testing.T) {
 	_, err := Load([]byte("services:\n  web:\n    biuld: .\n  api:\n    privileged: maybe\n    image: x\n"), "docker-compose.yml")
 	var e *Error
-	if !errors.As(err, &e) {
-		t.Fatalf("Load = %v (%T), want *Error", err, err)
-	}
-	if len(e.Problems) != 3 || e.File != "docker-compose.yml" {
-		t.Fatalf("problems = %q, want 3 (unknown field, needs build or image, privileged)", e.Problems)
-	}
+	require.True(t, errors.As(err, &e), "Load = %v (%T), want *Error", err, err)
+	require.Len(t, e.Problems, 3, "problems = %q, want 3 (unknown field, needs build or image, privileged)", e.Problems)
+	require.EqualValues(t, "docker-compose.yml", e.File, "problems = %q, want 3 (unknown field, needs build or image, privileged)", e.Problems)
 }
 
 func TestParsePort(t *testing.T) {
@@ -82,8 +82,7 @@ func TestParsePort(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, ok := parsePort(tt.in)
-		if ok != tt.ok || got != tt.want {
-			t.Errorf("parsePort(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
-		}
+		assert.Equal(t, tt.ok, ok, "parsePort(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
+		assert.Equal(t, tt.want, got, "parsePort(%q) = %+v, %v; want %+v, %v", tt.in, got, ok, tt.want, tt.ok)
 	}
 }

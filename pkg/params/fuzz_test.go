@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzValidate feeds Validate pairs of name and value; the input is
@@ -28,23 +30,18 @@ func FuzzValidate(f *testing.F) {
 		if err == nil {
 			for k, v := range values {
 				p, ok := Lookup(k)
-				if !ok {
-					t.Fatalf("Validate accepted unknown parameter %q", k)
-				}
-				if cerr := p.Check(v); cerr != nil {
-					t.Fatalf("Validate accepted %s=%q but Check says %v", k, v, cerr)
-				}
+				require.True(t, ok, "Validate accepted unknown parameter %q", k)
+				cerr := p.Check(v)
+				require.NoError(t, cerr, "Validate accepted %s=%q but Check says %v", k, v, cerr)
 			}
 			return
 		}
 		var ve *ValidationError
-		if !errors.As(err, &ve) || len(ve.Problems) == 0 || err.Error() == "" {
-			t.Fatalf("Validate error %v (%T) must be a non-empty *ValidationError", err, err)
-		}
+		require.True(t, errors.As(err, &ve), "Validate error %v (%T) must be a non-empty *ValidationError", err, err)
+		require.NotEmpty(t, ve.Problems, "Validate error %v (%T) must be a non-empty *ValidationError", err, err)
+		require.NotEmpty(t, err.Error(), "Validate error %v (%T) must be a non-empty *ValidationError", err, err)
 		for _, p := range ve.Problems {
-			if p == "" {
-				t.Fatalf("Validate returned an empty problem in %q", ve.Problems)
-			}
+			require.NotEmpty(t, p, "Validate returned an empty problem in %q", ve.Problems)
 		}
 		bad := 0
 		for k, v := range values {
@@ -52,8 +49,6 @@ func FuzzValidate(f *testing.F) {
 				bad++
 			}
 		}
-		if bad != len(ve.Problems) {
-			t.Fatalf("%d bad values but %d problems: %q", bad, len(ve.Problems), ve.Problems)
-		}
+		require.Equal(t, len(ve.Problems), bad, "%d bad values but %d problems: %q", bad, len(ve.Problems), ve.Problems)
 	})
 }

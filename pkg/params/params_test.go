@@ -5,6 +5,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // edgeValues are tried against every parameter; want lists the accepted ones.
@@ -29,24 +32,19 @@ func TestCheckEveryParameter(t *testing.T) {
 	}
 	for _, p := range All() {
 		accepted, ok := want[p.Name]
-		if !ok {
-			t.Errorf("parameter %s has no expectations in this test", p.Name)
+		if !assert.True(t, ok, "parameter %s has no expectations in this test", p.Name) {
 			continue
 		}
 		for _, v := range edgeValues {
 			err := p.Check(v)
-			if got, wantOK := err == nil, contains(accepted, v); got != wantOK {
-				t.Errorf("%s.Check(%q) = %v, want accepted=%v", p.Name, v, err, wantOK)
-			}
-			if err != nil && !strings.Contains(err.Error(), p.Name) {
-				t.Errorf("%s.Check(%q) error %q does not name the parameter", p.Name, v, err)
-			}
+			got, wantOK := err == nil, contains(accepted, v)
+			assert.Equal(t, wantOK, got, "%s.Check(%q) = %v, want accepted=%v", p.Name, v, err, wantOK)
+			assert.False(t, err != nil && !strings.Contains(err.Error(), p.Name), "%s.Check(%q) error %q does not name the parameter", p.Name, v, err)
 		}
 	}
 	for name := range want {
-		if _, ok := Lookup(name); !ok {
-			t.Errorf("expected parameter %s is missing from the catalogue", name)
-		}
+		_, ok := Lookup(name)
+		assert.True(t, ok, "expected parameter %s is missing from the catalogue", name)
 	}
 }
 
@@ -102,17 +100,12 @@ func TestCheckSpecificValues(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
 			p, ok := Lookup(tt.name)
-			if !ok {
-				t.Fatalf("Lookup(%q) not found", tt.name)
-			}
+			require.True(t, ok, "Lookup(%q) not found", tt.name)
 			err := p.Check(tt.value)
-			switch {
-			case tt.err == "" && err != nil:
-				t.Fatalf("Check(%q) = %v, want nil", tt.value, err)
-			case tt.err != "" && err == nil:
-				t.Fatalf("Check(%q) = nil, want error containing %q", tt.value, tt.err)
-			case tt.err != "" && !strings.Contains(err.Error(), tt.err):
-				t.Fatalf("Check(%q) = %q, want it to contain %q", tt.value, err, tt.err)
+			if tt.err == "" {
+				require.NoError(t, err, "Check(%q)", tt.value)
+			} else {
+				require.ErrorContains(t, err, tt.err, "Check(%q)", tt.value)
 			}
 		})
 	}
@@ -146,21 +139,14 @@ func TestValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			err := Validate(tt.values)
 			if tt.problems == nil {
-				if err != nil {
-					t.Fatalf("Validate = %v, want nil", err)
-				}
+				require.NoError(t, err, "Validate = %v, want nil", err)
 				return
 			}
 			var ve *ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("Validate = %v (%T), want *ValidationError", err, err)
-			}
-			if !reflect.DeepEqual(ve.Problems, tt.problems) {
-				t.Fatalf("problems:\n got %q\nwant %q", ve.Problems, tt.problems)
-			}
-			if want := strings.Join(tt.problems, "\n"); err.Error() != want {
-				t.Fatalf("Error() = %q, want %q", err.Error(), want)
-			}
+			require.True(t, errors.As(err, &ve), "Validate = %v (%T), want *ValidationError", err, err)
+			require.True(t, reflect.DeepEqual(ve.Problems, tt.problems), "problems:\n got %q\nwant %q", ve.Problems, tt.problems)
+			want := strings.Join(tt.problems, "\n")
+			require.Equal(t, want, err.Error(), "Error()")
 		})
 	}
 }
@@ -168,55 +154,39 @@ func TestValidate(t *testing.T) {
 func TestCatalogueIsConsistent(t *testing.T) {
 	seen := map[string]bool{}
 	for _, p := range All() {
-		if p.Name == "" || seen[p.Name] {
-			t.Errorf("parameter name %q is empty or repeated", p.Name)
-		}
+		assert.NotEmpty(t, p.Name, "parameter name %q is empty or repeated", p.Name)
+		assert.False(t, seen[p.Name], "parameter name %q is empty or repeated", p.Name)
 		seen[p.Name] = true
-		if p.Group == "" || p.Description == "" || strings.Contains(p.Description, "\n") {
-			t.Errorf("%s needs a group and a one-line description", p.Name)
-		}
-		if err := p.Check(p.Default); err != nil {
-			t.Errorf("%s default is not allowed: %v", p.Name, err)
-		}
+		assert.NotEmpty(t, p.Group, "%s needs a group and a one-line description", p.Name)
+		assert.NotEmpty(t, p.Description, "%s needs a group and a one-line description", p.Name)
+		assert.NotContains(t, p.Description, "\n", "%s needs a group and a one-line description", p.Name)
+		assert.NoError(t, p.Check(p.Default), "%s default is not allowed", p.Name)
 		switch p.Kind {
 		case KindEnum:
-			if len(p.Allowed) == 0 {
-				t.Errorf("%s is an enum with no allowed values", p.Name)
-			}
+			assert.NotEmpty(t, p.Allowed, "%s is an enum with no allowed values", p.Name)
 		case KindInt:
-			if p.Min > p.Max || p.Min < 0 {
-				t.Errorf("%s has range %d..%d", p.Name, p.Min, p.Max)
-			}
+			assert.False(t, p.Min > p.Max, "%s has range %d..%d", p.Name, p.Min, p.Max)
+			assert.False(t, p.Min < 0, "%s has range %d..%d", p.Name, p.Min, p.Max)
 		}
 	}
-	if got := len(Defaults()); got != len(All()) {
-		t.Errorf("Defaults has %d entries, All has %d", got, len(All()))
-	}
+	got := len(Defaults())
+	assert.Equal(t, len(All()), got, "Defaults has %d entries, All has %d", got, len(All()))
 }
 
 func TestGroups(t *testing.T) {
-	if got, want := Groups(), []string{GroupBuild, GroupRack}; !reflect.DeepEqual(got, want) {
-		t.Fatalf("Groups() = %q, want %q", got, want)
-	}
+	require.Equal(t, []string{GroupBuild, GroupRack}, Groups())
 	total := 0
 	for _, g := range Groups() {
 		ps := InGroup(g)
-		if len(ps) == 0 {
-			t.Errorf("group %s is empty", g)
-		}
+		assert.NotEmpty(t, ps, "group %s is empty", g)
 		for _, p := range ps {
-			if p.Group != g {
-				t.Errorf("InGroup(%s) returned %s of group %s", g, p.Name, p.Group)
-			}
+			assert.Equal(t, g, p.Group, "InGroup(%s) returned %s of group %s", g, p.Name, p.Group)
 		}
 		total += len(ps)
 	}
-	if total != len(All()) {
-		t.Errorf("groups hold %d parameters, All has %d", total, len(All()))
-	}
-	if ps := InGroup("nope"); len(ps) != 0 {
-		t.Errorf("InGroup(nope) = %v, want none", ps)
-	}
+	assert.Equal(t, len(All()), total, "groups hold %d parameters, All has %d", total, len(All()))
+	ps := InGroup("nope")
+	assert.Empty(t, ps, "InGroup(nope) = %v, want none", ps)
 }
 
 func TestFlags(t *testing.T) {
@@ -232,10 +202,9 @@ func TestFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		p, _ := Lookup(tt.name)
-		if p.Secret != tt.secret || p.Template != tt.template || p.Local != tt.local {
-			t.Errorf("%s: secret=%v template=%v local=%v, want %v %v %v",
-				tt.name, p.Secret, p.Template, p.Local, tt.secret, tt.template, tt.local)
-		}
+		assert.Equal(t, tt.secret, p.Secret, "%s: secret", tt.name)
+		assert.Equal(t, tt.template, p.Template, "%s: template", tt.name)
+		assert.Equal(t, tt.local, p.Local, "%s: local", tt.name)
 	}
 }
 
@@ -244,15 +213,13 @@ func TestCallersCannotChangeTheCatalogue(t *testing.T) {
 	p.Allowed[0] = "Maybe"
 	all := All()
 	all[1].Allowed[1] = "Never" // BuildCacheCleanup shares its value list
-	if err := Validate(map[string]string{"BuildCache": "Yes", "BuildCacheCleanup": "No"}); err != nil {
-		t.Fatalf("catalogue changed through a returned copy: %v", err)
-	}
+	err := Validate(map[string]string{"BuildCache": "Yes", "BuildCacheCleanup": "No"})
+	require.NoError(t, err, "catalogue changed through a returned copy: %v", err)
 }
 
 func TestKindString(t *testing.T) {
 	for k, want := range map[Kind]string{KindString: "string", KindEnum: "enum", KindInt: "int", Kind(9): "Kind(9)"} {
-		if got := k.String(); got != want {
-			t.Errorf("Kind(%d).String() = %q, want %q", int(k), got, want)
-		}
+		got := k.String()
+		assert.Equal(t, want, got, "Kind(%d).String() = %q, want %q", int(k), got, want)
 	}
 }

@@ -3,6 +3,7 @@ package sdk_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +14,9 @@ import (
 	"github.com/convox/rack/pkg/api/apitest"
 	"github.com/convox/rack/pkg/sdk"
 	"github.com/convox/rack/pkg/structs"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const password = "pw-for-sdk"
@@ -24,12 +28,9 @@ func rack(t *testing.T) (*apitest.Provider, *sdk.Client, string) {
 	t.Cleanup(ts.Close)
 	u := strings.Replace(ts.URL, "http://", "http://convox:"+password+"@", 1)
 	c, err := sdk.New(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.AppCreate("app1", structs.AppCreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	_, err = c.AppCreate("app1", structs.AppCreateOptions{})
+	require.NoError(t, err)
 	return p, c, ts.URL
 }
 
@@ -37,101 +38,75 @@ func ptr[T any](v T) *T { return &v }
 
 func TestNewRejectsBadURLs(t *testing.T) {
 	for _, u := range []string{"", "ftp://x", "http://", "::"} {
-		if _, err := sdk.New(u); err == nil {
-			t.Errorf("New(%q) accepted", u)
-		}
+		_, err := sdk.New(u)
+		assert.Error(t, err, "New(%q) accepted", u)
 	}
 	t.Setenv("RACK_URL", "")
-	if _, err := sdk.NewFromEnv(); err == nil || !strings.Contains(err.Error(), "RACK_URL") {
-		t.Fatalf("NewFromEnv without RACK_URL: %v", err)
-	}
+	_, err := sdk.NewFromEnv()
+	require.ErrorContains(t, err, "RACK_URL", "NewFromEnv without RACK_URL: %v", err)
 }
 
 func TestWrongPassword(t *testing.T) {
 	_, _, raw := rack(t)
 	c, err := sdk.New(strings.Replace(raw, "http://", "http://convox:nope@", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, err = c.SystemGet()
 	var e *sdk.Error
-	if !errors.As(err, &e) || e.Status != 401 {
-		t.Fatalf("SystemGet with a wrong password: %v", err)
-	}
-	if _, err := c.BuildLogs("app1", "B1", structs.LogsOptions{}); !errors.As(err, &e) || e.Status != 401 {
-		t.Fatalf("BuildLogs with a wrong password: %v", err)
-	}
+	require.True(t, errors.As(err, &e), "SystemGet with a wrong password: %v", err)
+	require.EqualValues(t, 401, e.Status, "SystemGet with a wrong password: %v", err)
+	_, err = c.BuildLogs("app1", "B1", structs.LogsOptions{})
+	require.True(t, errors.As(err, &e), "BuildLogs with a wrong password: %v", err)
+	require.EqualValues(t, 401, e.Status, "BuildLogs with a wrong password: %v", err)
 }
 
 func TestSystemAndApps(t *testing.T) {
 	p, c, _ := rack(t)
 	s, err := c.SystemGet()
-	if err != nil || s.Name != "test" || s.Parameters["BuildCache"] != "No" {
-		t.Fatalf("SystemGet %+v %v", s, err)
-	}
-	if err := c.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{"BuildCache": "Yes", "BuildCacheRetentionDays": "14"}}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "SystemGet %+v %v", s, err)
+	require.EqualValues(t, "test", s.Name, "SystemGet %+v %v", s, err)
+	require.EqualValues(t, "No", s.Parameters["BuildCache"], "SystemGet %+v %v", s, err)
+	err = c.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{"BuildCache": "Yes", "BuildCacheRetentionDays": "14"}})
+	require.NoError(t, err)
 	got := p.Calls("SystemUpdate")[0].Args[0].(structs.SystemUpdateOptions).Parameters
-	if got["BuildCache"] != "Yes" || got["BuildCacheRetentionDays"] != "14" {
-		t.Fatalf("SystemUpdate got %v", got)
-	}
+	require.EqualValues(t, "Yes", got["BuildCache"], "SystemUpdate got %v", got)
+	require.EqualValues(t, "14", got["BuildCacheRetentionDays"], "SystemUpdate got %v", got)
 	err = c.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{"BuildCacheRetentionDays": "0"}})
-	if !errors.Is(err, structs.ErrInvalid) {
-		t.Fatalf("invalid parameter: %v, want ErrInvalid", err)
-	}
-	if _, err := c.AppGet("nope"); !errors.Is(err, structs.ErrNotFound) {
-		t.Fatalf("AppGet(nope): %v, want ErrNotFound", err)
-	}
+	require.ErrorIs(t, err, structs.ErrInvalid, "invalid parameter: %v, want ErrInvalid", err)
+	_, err = c.AppGet("nope")
+	require.ErrorIs(t, err, structs.ErrNotFound, "AppGet(nope): %v, want ErrNotFound", err)
 	as, err := c.AppList()
-	if err != nil || len(as) != 1 || as[0].Name != "app1" {
-		t.Fatalf("AppList %v %v", as, err)
-	}
-	if err := c.EventSend("build:create", structs.EventSendOptions{Data: map[string]string{"app": "app1"}}); err != nil {
-		t.Fatal(err)
-	}
-	if d := p.Calls("EventSend")[0].Args[1].(structs.EventSendOptions).Data; d["app"] != "app1" {
-		t.Fatalf("event data %v", d)
-	}
-	if err := c.AppDelete("app1"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "AppList %v %v", as, err)
+	require.Len(t, as, 1, "AppList %v %v", as, err)
+	require.EqualValues(t, "app1", as[0].Name, "AppList %v %v", as, err)
+	err = c.EventSend("build:create", structs.EventSendOptions{Data: map[string]string{"app": "app1"}})
+	require.NoError(t, err)
+	d := p.Calls("EventSend")[0].Args[1].(structs.EventSendOptions).Data
+	require.EqualValues(t, "app1", d["app"], "event data %v", d)
+	require.NoError(t, c.AppDelete("app1"))
 }
 
 func TestObjects(t *testing.T) {
 	_, c, _ := rack(t)
 	data := bytes.Repeat([]byte("layer"), 100000)
 	o, err := c.ObjectStore("app1", "tmp/with space/src.tgz", bytes.NewReader(data), structs.ObjectStoreOptions{Public: ptr(false)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.Url != "object://app1/tmp/with space/src.tgz" {
-		t.Fatalf("url %q", o.Url)
-	}
-	if ok, err := c.ObjectExists("app1", "tmp/with space/src.tgz"); !ok || err != nil {
-		t.Fatalf("exists: %v %v", ok, err)
-	}
-	if ok, err := c.ObjectExists("app1", "missing"); ok || err != nil {
-		t.Fatalf("exists(missing): %v %v", ok, err)
-	}
+	require.NoError(t, err)
+	require.EqualValues(t, "object://app1/tmp/with space/src.tgz", o.Url, "url %q", o.Url)
+	ok, err := c.ObjectExists("app1", "tmp/with space/src.tgz")
+	require.True(t, ok, "exists: %v %v", ok, err)
+	require.NoError(t, err, "exists: %v %v", ok, err)
+	ok, err = c.ObjectExists("app1", "missing")
+	require.False(t, ok, "exists(missing): %v %v", ok, err)
+	require.NoError(t, err, "exists(missing): %v %v", ok, err)
 	r, err := c.ObjectFetch("app1", "tmp/with space/src.tgz")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got, _ := io.ReadAll(r)
 	r.Close()
-	if !bytes.Equal(got, data) {
-		t.Fatalf("fetched %d bytes, stored %d", len(got), len(data))
-	}
-	if _, err := c.ObjectFetch("app1", "missing"); !errors.Is(err, structs.ErrNotFound) {
-		t.Fatalf("fetch missing: %v", err)
-	}
-	if _, err := c.ObjectStore("app1", "../escape", strings.NewReader("x"), structs.ObjectStoreOptions{}); !errors.Is(err, structs.ErrInvalid) {
-		t.Fatalf("store ../escape: %v", err)
-	}
-	if err := c.ObjectDelete("app1", "tmp/with space/src.tgz"); err != nil {
-		t.Fatal(err)
-	}
+	require.True(t, bytes.Equal(got, data), "fetched %d bytes, stored %d", len(got), len(data))
+	_, err = c.ObjectFetch("app1", "missing")
+	require.ErrorIs(t, err, structs.ErrNotFound, "fetch missing: %v", err)
+	_, err = c.ObjectStore("app1", "../escape", strings.NewReader("x"), structs.ObjectStoreOptions{})
+	require.ErrorIs(t, err, structs.ErrInvalid, "store ../escape: %v", err)
+	require.NoError(t, c.ObjectDelete("app1", "tmp/with space/src.tgz"))
 }
 
 func TestBuildLifecycle(t *testing.T) {
@@ -142,98 +117,79 @@ func TestBuildLifecycle(t *testing.T) {
 	b, err := c.BuildCreate("app1", "object://app1/src.tgz", structs.BuildCreateOptions{
 		NoCache: ptr(true), BuildArgs: []string{"A=1", "B=2"}, Description: ptr("d"), GitSha: ptr("abcdef1"),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	opts := p.Calls("BuildCreate")[0].Args[2].(structs.BuildCreateOptions)
-	if opts.NoCache == nil || !*opts.NoCache || len(opts.BuildArgs) != 2 || *opts.GitSha != "abcdef1" {
-		t.Fatalf("BuildCreate options %+v", opts)
-	}
+	require.NotNil(t, opts.NoCache, "BuildCreate options %+v", opts)
+	require.True(t, *opts.NoCache, "BuildCreate options %+v", opts)
+	require.Len(t, opts.BuildArgs, 2, "BuildCreate options %+v", opts)
+	require.EqualValues(t, "abcdef1", *opts.GitSha, "BuildCreate options %+v", opts)
 	r, err := c.BuildLogs("app1", b.Id, structs.LogsOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	logs, err := io.ReadAll(r)
 	r.Close()
-	if err != nil || string(logs) != "step 1\nstep 2\ndone\n" {
-		t.Fatalf("logs %q %v", logs, err)
-	}
+	require.NoError(t, err, "logs %q %v", logs, err)
+	require.EqualValues(t, "step 1\nstep 2\ndone\n", string(logs), "logs %q %v", logs, err)
 	got, err := c.BuildGet("app1", b.Id)
-	if err != nil || got.Status != structs.BuildStatusComplete || got.Release == "" {
-		t.Fatalf("BuildGet %+v %v", got, err)
-	}
+	require.NoError(t, err, "BuildGet %+v %v", got, err)
+	require.Equal(t, structs.BuildStatusComplete, got.Status, "BuildGet %+v %v", got, err)
+	require.NotEmpty(t, got.Release, "BuildGet %+v %v", got, err)
 
 	start, end := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), time.Date(2026, 1, 2, 3, 5, 0, 0, time.UTC)
 	u, err := c.BuildUpdate("app1", b.Id, structs.BuildUpdateOptions{
 		Started: &start, Ended: &end, Status: ptr("complete"),
 		Cache: ptr(`[{"service":"web","steps":5,"cached":4,"seconds":1.5,"persistent-cache":true}]`),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !u.Started.Equal(start) || !u.Ended.Equal(end) || len(u.Cache) != 1 || u.Cache[0].Cached != 4 || !u.Cache[0].PersistentCache {
-		t.Fatalf("BuildUpdate %+v", u)
-	}
+	require.NoError(t, err)
+	require.True(t, u.Started.Equal(start), "BuildUpdate %+v", u)
+	require.True(t, u.Ended.Equal(end), "BuildUpdate %+v", u)
+	require.Len(t, u.Cache, 1, "BuildUpdate %+v", u)
+	require.EqualValues(t, 4, u.Cache[0].Cached, "BuildUpdate %+v", u)
+	require.True(t, u.Cache[0].PersistentCache, "BuildUpdate %+v", u)
 	bs, err := c.BuildList("app1", structs.BuildListOptions{Limit: ptr(1)})
-	if err != nil || len(bs) != 1 || p.Calls("BuildList")[0].Args[1].(structs.BuildListOptions).Limit == nil {
-		t.Fatalf("BuildList %v %v", bs, err)
-	}
+	require.NoError(t, err, "BuildList %v %v", bs, err)
+	require.Len(t, bs, 1, "BuildList %v %v", bs, err)
+	require.NotNil(t, p.Calls("BuildList")[0].Args[1].(structs.BuildListOptions).Limit, "BuildList %v %v", bs, err)
 
 	// The handshake succeeds before the rack knows the build: the error comes
 	// as a close code and surfaces on Read as ErrNotFound.
 	lr, err := c.BuildLogs("app1", "BNOPE", structs.LogsOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	out, rerr := io.ReadAll(lr)
 	lr.Close()
-	if !errors.Is(rerr, structs.ErrNotFound) || len(out) != 0 {
-		t.Fatalf("logs of a missing build: %q %v, want ErrNotFound", out, rerr)
-	}
+	require.ErrorIs(t, rerr, structs.ErrNotFound, "logs of a missing build: %q %v, want ErrNotFound", out, rerr)
+	require.Empty(t, out, "logs of a missing build: %q %v, want ErrNotFound", out, rerr)
 }
 
 func TestExportImportReleases(t *testing.T) {
 	_, c, _ := rack(t)
-	if _, err := c.AppCreate("app2", structs.AppCreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	_, err := c.AppCreate("app2", structs.AppCreateOptions{})
+	require.NoError(t, err)
 	b, err := c.BuildCreate("app1", "object://app1/src.tgz", structs.BuildCreateOptions{Description: ptr("exported")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	waitBuild(t, c, "app1", b.Id)
 	var buf bytes.Buffer
-	if err := c.BuildExport("app1", b.Id, &buf); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.BuildExport("app1", "BNOPE", io.Discard); !errors.Is(err, structs.ErrNotFound) {
-		t.Fatalf("export missing: %v", err)
-	}
+	require.NoError(t, c.BuildExport("app1", b.Id, &buf))
+	err = c.BuildExport("app1", "BNOPE", io.Discard)
+	require.ErrorIs(t, err, structs.ErrNotFound, "export missing: %v", err)
 	nb, err := c.BuildImport("app2", &buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if nb.App != "app2" || nb.Description != "exported" || nb.Release == "" {
-		t.Fatalf("imported %+v", nb)
-	}
+	require.NoError(t, err)
+	require.EqualValues(t, "app2", nb.App, "imported %+v", nb)
+	require.EqualValues(t, "exported", nb.Description, "imported %+v", nb)
+	require.NotEmpty(t, nb.Release, "imported %+v", nb)
 	rs, err := c.ReleaseList("app2", structs.ReleaseListOptions{})
-	if err != nil || len(rs) != 1 || rs[0].Id != nb.Release {
-		t.Fatalf("releases %v %v", rs, err)
-	}
-	if err := c.ReleasePromote("app2", nb.Release, structs.ReleasePromoteOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "releases %v %v", rs, err)
+	require.Len(t, rs, 1, "releases %v %v", rs, err)
+	require.Equal(t, nb.Release, rs[0].Id, "releases %v %v", rs, err)
+	err = c.ReleasePromote("app2", nb.Release, structs.ReleasePromoteOptions{})
+	require.NoError(t, err)
 	a, _ := c.AppGet("app2")
-	if a.Release != nb.Release {
-		t.Fatalf("active release %q, promoted %q", a.Release, nb.Release)
-	}
+	require.Equal(t, nb.Release, a.Release, "active release %q, promoted %q", a.Release, nb.Release)
 	r, err := c.ReleaseCreate("app2", structs.ReleaseCreateOptions{Build: ptr(nb.Id), Env: ptr("A=1")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if g, err := c.ReleaseGet("app2", r.Id); err != nil || g.Env != "A=1" || g.Build != nb.Id {
-		t.Fatalf("ReleaseGet %+v %v", g, err)
-	}
+	require.NoError(t, err)
+	g, err := c.ReleaseGet("app2", r.Id)
+	require.NoError(t, err, "ReleaseGet %+v %v", g, err)
+	require.EqualValues(t, "A=1", g.Env, "ReleaseGet %+v %v", g, err)
+	require.Equal(t, nb.Id, g.Build, "ReleaseGet %+v %v", g, err)
 }
 
 func waitBuild(t *testing.T, c *sdk.Client, app, id string) *structs.Build {
@@ -241,14 +197,12 @@ func waitBuild(t *testing.T, c *sdk.Client, app, id string) *structs.Build {
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		b, err := c.BuildGet(app, id)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if b.Terminal() {
 			return b
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("build %s did not finish", id)
+	require.Fail(t, fmt.Sprintf("build %s did not finish", id))
 	return nil
 }

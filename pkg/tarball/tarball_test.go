@@ -76,8 +76,9 @@ func TestExtractGood(t *testing.T) {
 		out, _, err := extractIn(t, data, Limits{})
 		require.NoError(t, err, "gz=%v", gz)
 		got, err := os.ReadFile(filepath.Join(out, "src/link"))
-		assert.NoError(t, err, "symlink read")
-		assert.Equal(t, "echo hi\n", string(got), "symlink read")
+		if assert.NoError(t, err, "symlink read") {
+			assert.Equal(t, "echo hi\n", string(got), "symlink read")
+		}
 		got, _ = os.ReadFile(filepath.Join(out, "Dockerfile"))
 		assert.Equal(t, "FROM debian:bookworm-slim\n", string(got), "later entry did not replace the earlier one")
 		got, _ = os.ReadFile(filepath.Join(out, "src/hard"))

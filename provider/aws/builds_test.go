@@ -25,9 +25,7 @@ import (
 func (r *rack) outputs() map[string]string {
 	r.t.Helper()
 	out, err := cloudformation.NewFromConfig(r.cfg).DescribeStacks(r.ctx, &cloudformation.DescribeStacksInput{StackName: sdkaws.String(rackName)})
-	if err != nil {
-		r.t.Fatal(err)
-	}
+	require.NoError(r.t, err)
 	m := map[string]string{}
 	for _, o := range out.Stacks[0].Outputs {
 		m[sdkaws.ToString(o.OutputKey)] = sdkaws.ToString(o.OutputValue)
@@ -45,35 +43,26 @@ func (r *rack) registerInstance() {
 		TemplateBody: sdkaws.String(`{"Resources":{"Host":{"Type":"AWS::EC2::Instance","Properties":{"ImageId":"ami-12c6146b","InstanceType":"m5.large"}}},
 			"Outputs":{"Id":{"Value":{"Ref":"Host"}}}}`),
 	})
-	if err != nil {
-		r.t.Fatalf("creating a build host: %v", err)
-	}
+	require.NoError(r.t, err, "creating a build host")
 	out, err := cfn.DescribeStacks(r.ctx, &cloudformation.DescribeStacksInput{StackName: sdkaws.String("build-host")})
-	if err != nil || len(out.Stacks[0].Outputs) != 1 {
-		r.t.Fatalf("build host stack: %v", err)
-	}
+	require.NoError(r.t, err, "build host stack: %v", err)
+	require.Len(r.t, out.Stacks[0].Outputs, 1, "build host stack: %v", err)
 	doc, _ := json.Marshal(map[string]string{"instanceId": sdkaws.ToString(out.Stacks[0].Outputs[0].OutputValue), "region": r.cfg.Region})
 	_, err = ecs.NewFromConfig(r.cfg).RegisterContainerInstance(r.ctx, &ecs.RegisterContainerInstanceInput{
 		Cluster:                  sdkaws.String(r.outputs()["BuildCluster"]),
 		InstanceIdentityDocument: sdkaws.String(string(doc)),
 	})
-	if err != nil {
-		r.t.Fatalf("RegisterContainerInstance: %v", err)
-	}
+	require.NoError(r.t, err, "RegisterContainerInstance")
 }
 
 // ecrPassword is the password in the ECR token moto hands out, to look for leaks.
 func (r *rack) ecrPassword() string {
 	r.t.Helper()
 	out, err := ecr.NewFromConfig(r.cfg).GetAuthorizationToken(r.ctx, &ecr.GetAuthorizationTokenInput{})
-	if err != nil {
-		r.t.Fatal(err)
-	}
+	require.NoError(r.t, err)
 	raw, _ := base64.StdEncoding.DecodeString(sdkaws.ToString(out.AuthorizationData[0].AuthorizationToken))
 	_, password, _ := strings.Cut(string(raw), ":")
-	if password == "" {
-		r.t.Fatal("moto ECR token has no password")
-	}
+	require.NotEmpty(r.t, password, "moto ECR token has no password")
 	return password
 }
 
@@ -83,25 +72,18 @@ func (r *rack) task(b *structs.Build) ecstypes.Task {
 	out, err := ecs.NewFromConfig(r.cfg).DescribeTasks(r.ctx, &ecs.DescribeTasksInput{
 		Cluster: sdkaws.String(r.outputs()["BuildCluster"]), Tasks: []string{b.Process},
 	})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	if len(out.Tasks) != 1 {
-		r.t.Fatalf("DescribeTasks(%s) = %d tasks", b.Process, len(out.Tasks))
-	}
+	require.NoError(r.t, err)
+	require.Len(r.t, out.Tasks, 1, "DescribeTasks(%s) = %d tasks", b.Process, len(out.Tasks))
 	return out.Tasks[0]
 }
 
 // overrides are the build container's environment and command of a task.
 func overrides(t *testing.T, task ecstypes.Task) (map[string]string, []string) {
 	t.Helper()
-	if task.Overrides == nil || len(task.Overrides.ContainerOverrides) != 1 {
-		t.Fatalf("task overrides = %+v", task.Overrides)
-	}
+	require.NotNil(t, task.Overrides, "task overrides = %+v", task.Overrides)
+	require.Len(t, task.Overrides.ContainerOverrides, 1, "task overrides = %+v", task.Overrides)
 	c := task.Overrides.ContainerOverrides[0]
-	if sdkaws.ToString(c.Name) != "build" {
-		t.Fatalf("override names container %q", sdkaws.ToString(c.Name))
-	}
+	require.EqualValues(t, "build", sdkaws.ToString(c.Name), "override names container %q", sdkaws.ToString(c.Name))
 	env := map[string]string{}
 	for _, kv := range c.Environment {
 		env[sdkaws.ToString(kv.Name)] = sdkaws.ToString(kv.Value)
@@ -113,28 +95,17 @@ func overrides(t *testing.T, task ecstypes.Task) (map[string]string, []string) {
 // records (through the provider and raw in DynamoDB) or a listing.
 func (r *rack) leaks(app, secret string) {
 	r.t.Helper()
-	if strings.Contains(r.log.String(), secret) {
-		r.t.Errorf("provider log holds the registry password:\n%s", r.log)
-	}
+	assert.NotContains(r.t, r.log.String(), secret, "provider log holds the registry password:\n%s", r.log)
 	bs, err := r.p.BuildList(app, structs.BuildListOptions{Limit: ptr(100)})
-	if err != nil {
-		r.t.Fatal(err)
-	}
+	require.NoError(r.t, err)
 	data, _ := json.Marshal(bs)
-	if strings.Contains(string(data), secret) {
-		r.t.Errorf("build records hold the registry password: %s", data)
-	}
+	assert.NotContains(r.t, string(data), secret, "build records hold the registry password: %s", data)
 	scan, err := dynamodb.NewFromConfig(r.cfg).Scan(r.ctx, &dynamodb.ScanInput{TableName: sdkaws.String(r.outputs()["BuildsTable"])})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	if len(scan.Items) == 0 {
-		r.t.Fatal("builds table is empty")
-	}
+	require.NoError(r.t, err)
+	require.NotEmpty(r.t, scan.Items, "builds table is empty")
 	raw, _ := json.Marshal(scan.Items)
-	if strings.Contains(string(raw), secret) || strings.Contains(string(raw), "BUILD_AUTH") {
-		r.t.Errorf("builds table holds the registry login: %s", raw)
-	}
+	assert.NotContains(r.t, string(raw), secret, "builds table holds the registry login: %s", raw)
+	assert.NotContains(r.t, string(raw), "BUILD_AUTH", "builds table holds the registry login: %s", raw)
 }
 
 func TestBuildCreate(t *testing.T) {
@@ -160,27 +131,19 @@ func TestBuildCreate(t *testing.T) {
 				r.registerInstance()
 			}
 			out := r.outputs()
-			if c.cache && out["BuildCacheRepositoryUri"] == "" {
-				t.Fatalf("stack with BuildCache=Yes has no cache repository: %v", out)
-			}
+			require.False(t, c.cache && out["BuildCacheRepositoryUri"] == "", "stack with BuildCache=Yes has no cache repository: %v", out)
 			password := r.ecrPassword()
 			for _, app := range []struct{ name, gen string }{{"web", "2"}, {"legacy", "1"}} {
-				if _, err := r.p.AppCreate(app.name, structs.AppCreateOptions{Generation: ptr(app.gen)}); err != nil {
-					t.Fatal(err)
-				}
+				_, err := r.p.AppCreate(app.name, structs.AppCreateOptions{Generation: ptr(app.gen)})
+				require.NoError(t, err)
 			}
 
 			b, err := r.p.BuildCreate("web", "object://web/tmp/src.tgz", structs.BuildCreateOptions{Description: ptr("first")})
-			if err != nil {
-				t.Fatalf("%v\n%s", err, r.moto.Logs())
-			}
+			require.NoError(t, err, "%v\n%s", err, r.moto.Logs())
 			task := r.task(b)
-			if task.LaunchType != c.launch {
-				t.Errorf("launch type = %s, want %s", task.LaunchType, c.launch)
-			}
-			if got := sdkaws.ToString(task.TaskDefinitionArn); got != out[c.definition] {
-				t.Errorf("task definition = %s, want %s (%s)", got, out[c.definition], c.definition)
-			}
+			assert.Equal(t, c.launch, task.LaunchType, "launch type = %s, want %s", task.LaunchType, c.launch)
+			got := sdkaws.ToString(task.TaskDefinitionArn)
+			assert.Equal(t, out[c.definition], got, "task definition = %s, want %s (%s)", got, out[c.definition], c.definition)
 			env, cmd := overrides(t, task)
 			wantCache, wantRepo := "false", ""
 			if c.cache {
@@ -193,47 +156,30 @@ func TestBuildCreate(t *testing.T) {
 				"BUILD_CACHE_TTL": c.ttl, "BUILD_RACK": rackName, "BUILD_PUSH": b.Repository,
 				"RACK_URL": "http://convox:rack-secret@127.0.0.1:5443",
 			} {
-				if env[k] != want {
-					t.Errorf("%s = %q, want %q", k, env[k], want)
-				}
+				assert.Equal(t, want, env[k], "%s = %q, want %q", k, env[k], want)
 			}
 			// The overrides agree with what the template put in the task definition.
 			def, err := ecs.NewFromConfig(r.cfg).DescribeTaskDefinition(r.ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: task.TaskDefinitionArn})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			compared := 0
 			for _, kv := range def.TaskDefinition.ContainerDefinitions[0].Environment {
 				if k := sdkaws.ToString(kv.Name); strings.HasPrefix(k, "BUILD_CACHE") {
 					compared++
-					if env[k] != sdkaws.ToString(kv.Value) {
-						t.Errorf("%s = %q, the stack's task definition says %q", k, env[k], sdkaws.ToString(kv.Value))
-					}
+					assert.Equal(t, sdkaws.ToString(kv.Value), env[k], "%s = %q, the stack's task definition says %q", k, env[k], sdkaws.ToString(kv.Value))
 				}
 			}
-			if compared != 3 {
-				t.Errorf("task definition has %d BUILD_CACHE* variables, want 3", compared)
-			}
-			if !strings.HasSuffix(b.Repository, ".amazonaws.com/convox/web") {
-				t.Errorf("push repository = %q", b.Repository)
-			}
+			assert.EqualValues(t, 3, compared, "task definition has %d BUILD_CACHE* variables, want 3", compared)
+			assert.True(t, strings.HasSuffix(b.Repository, ".amazonaws.com/convox/web"), "push repository = %q", b.Repository)
 			var auth map[string]map[string]string
-			if err := json.Unmarshal([]byte(env["BUILD_AUTH"]), &auth); err != nil {
-				t.Fatalf("BUILD_AUTH is not JSON: %v", err)
-			}
+			require.NoError(t, json.Unmarshal([]byte(env["BUILD_AUTH"]), &auth), "BUILD_AUTH is not JSON")
 			host, _, _ := strings.Cut(b.Repository, "/")
-			if auth[host]["username"] != "AWS" || auth[host]["password"] != password {
-				t.Errorf("BUILD_AUTH has no login for %s", host)
-			}
-			if cmd != nil {
-				t.Errorf("command = %q, want the image's default", cmd)
-			}
+			assert.EqualValues(t, "AWS", auth[host]["username"], "BUILD_AUTH has no login for %s", host)
+			assert.Equal(t, password, auth[host]["password"], "BUILD_AUTH has no login for %s", host)
+			assert.Nil(t, cmd, "command = %q, want the image's default", cmd)
 
 			t.Run("launch request", func(t *testing.T) {
 				calls := r.callsOf("RunTask")
-				if len(calls) != 1 {
-					t.Fatalf("%d RunTask calls", len(calls))
-				}
+				require.Len(t, calls, 1, "%d RunTask calls", len(calls))
 				var in struct {
 					LaunchType           string
 					PlatformVersion      string
@@ -246,45 +192,33 @@ func TestBuildCreate(t *testing.T) {
 						}
 					}
 				}
-				if err := json.Unmarshal([]byte(calls[0].Body), &in); err != nil {
-					t.Fatalf("RunTask body: %v", err)
-				}
-				if in.LaunchType != string(c.launch) || in.StartedBy != b.Id {
-					t.Errorf("RunTask launch type %q, started by %q", in.LaunchType, in.StartedBy)
-				}
+				require.NoError(t, json.Unmarshal([]byte(calls[0].Body), &in), "RunTask body")
+				assert.Equal(t, string(c.launch), in.LaunchType, "RunTask launch type %q, started by %q", in.LaunchType, in.StartedBy)
+				assert.Equal(t, b.Id, in.StartedBy, "RunTask launch type %q, started by %q", in.LaunchType, in.StartedBy)
 				if c.launch == ecstypes.LaunchTypeEc2 {
-					if in.NetworkConfiguration != nil || in.PlatformVersion != "" {
-						t.Errorf("ec2 RunTask has fargate settings: %+v %q", in.NetworkConfiguration, in.PlatformVersion)
-					}
+					assert.Nil(t, in.NetworkConfiguration, "ec2 RunTask has fargate settings: %+v %q", in.NetworkConfiguration, in.PlatformVersion)
+					assert.Empty(t, in.PlatformVersion, "ec2 RunTask has fargate settings: %+v %q", in.NetworkConfiguration, in.PlatformVersion)
 					return
 				}
-				if in.PlatformVersion != "1.4.0" || in.NetworkConfiguration == nil {
-					t.Fatalf("fargate RunTask platform %q network %+v", in.PlatformVersion, in.NetworkConfiguration)
-				}
+				require.EqualValues(t, "1.4.0", in.PlatformVersion, "fargate RunTask platform %q network %+v", in.PlatformVersion, in.NetworkConfiguration)
+				require.NotNil(t, in.NetworkConfiguration, "fargate RunTask platform %q network %+v", in.PlatformVersion, in.NetworkConfiguration)
 				vpc := in.NetworkConfiguration.AwsvpcConfiguration
-				if strings.Join(vpc.Subnets, ",") != out["Subnets"] || !slices.Equal(vpc.SecurityGroups, []string{out["BuildSecurityGroup"]}) {
-					t.Errorf("fargate network = %+v, want subnets %s and group %s", vpc, out["Subnets"], out["BuildSecurityGroup"])
-				}
+				assert.Equal(t, out["Subnets"], strings.Join(vpc.Subnets, ","), "fargate network = %+v, want subnets %s and group %s", vpc, out["Subnets"], out["BuildSecurityGroup"])
+				assert.True(t, slices.Equal(vpc.SecurityGroups, []string{out["BuildSecurityGroup"]}), "fargate network = %+v, want subnets %s and group %s", vpc, out["Subnets"], out["BuildSecurityGroup"])
 			})
 
 			t.Run("no-cache and build args", func(t *testing.T) {
 				b, err := r.p.BuildCreate("web", "object://web/tmp/src.tgz", structs.BuildCreateOptions{
 					NoCache: ptr(true), BuildArgs: []string{"FOO=1", "BAR=two words"}, Manifest: ptr("convox.prod.yml"), Development: ptr(true),
 				})
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				env, cmd := overrides(t, r.task(b))
 				want := []string{"-cache=false", "-build-args", "FOO=1", "-build-args", "BAR=two words"}
-				if !slices.Equal(cmd, want) {
-					t.Errorf("command = %q, want %q", cmd, want)
-				}
-				if env["BUILD_CACHE"] != wantCache || env["BUILD_CACHE_REPO"] != wantRepo {
-					t.Errorf("--no-cache changed the stack's cache settings: %q %q", env["BUILD_CACHE"], env["BUILD_CACHE_REPO"])
-				}
-				if env["BUILD_MANIFEST"] != "convox.prod.yml" || env["BUILD_DEVELOPMENT"] != "true" {
-					t.Errorf("manifest %q development %q", env["BUILD_MANIFEST"], env["BUILD_DEVELOPMENT"])
-				}
+				assert.True(t, slices.Equal(cmd, want), "command = %q, want %q", cmd, want)
+				assert.Equal(t, wantCache, env["BUILD_CACHE"], "--no-cache changed the stack's cache settings: %q %q", env["BUILD_CACHE"], env["BUILD_CACHE_REPO"])
+				assert.Equal(t, wantRepo, env["BUILD_CACHE_REPO"], "--no-cache changed the stack's cache settings: %q %q", env["BUILD_CACHE"], env["BUILD_CACHE_REPO"])
+				assert.EqualValues(t, "convox.prod.yml", env["BUILD_MANIFEST"], "manifest %q development %q", env["BUILD_MANIFEST"], env["BUILD_DEVELOPMENT"])
+				assert.EqualValues(t, "true", env["BUILD_DEVELOPMENT"], "manifest %q development %q", env["BUILD_MANIFEST"], env["BUILD_DEVELOPMENT"])
 			})
 
 			t.Run("generation 1 gets the rack's settings; cmd/build keeps it off the cache", func(t *testing.T) {
@@ -311,9 +245,7 @@ func TestBuildCreate(t *testing.T) {
 			t.Run("the registry login stays out of logs and records", func(t *testing.T) {
 				r.leaks("web", password)
 				r.leaks("legacy", password)
-				if !strings.Contains(r.log.String(), "at=build.create app=web id="+b.Id) {
-					t.Errorf("log does not record the build:\n%s", r.log)
-				}
+				assert.Contains(t, r.log.String(), "at=build.create app=web id="+b.Id, "log does not record the build:\n%s", r.log)
 			})
 		})
 	}
@@ -322,23 +254,16 @@ func TestBuildCreate(t *testing.T) {
 // A build that cannot be placed fails with the reason, and keeps the login out of it.
 func TestBuildCreateWithoutCapacity(t *testing.T) {
 	r := newRack(t, map[string]string{"BuildMethod": "ec2"}) // no container instance registered
-	if _, err := r.p.AppCreate("web", structs.AppCreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	_, err := r.p.BuildCreate("web", "object://web/tmp/src.tgz", structs.BuildCreateOptions{})
-	if err == nil {
-		t.Fatal("BuildCreate succeeded on a cluster without instances")
-	}
+	_, err := r.p.AppCreate("web", structs.AppCreateOptions{})
+	require.NoError(t, err)
+	_, err = r.p.BuildCreate("web", "object://web/tmp/src.tgz", structs.BuildCreateOptions{})
+	require.Error(t, err, "BuildCreate succeeded on a cluster without instances")
 	bs, lerr := r.p.BuildList("web", structs.BuildListOptions{})
-	if lerr != nil {
-		t.Fatal(lerr)
-	}
-	if len(bs) != 1 || bs[0].Status != structs.BuildStatusFailed || bs[0].Reason == "" {
-		t.Fatalf("builds after a failed start = %+v (error %v)", bs, err)
-	}
+	require.NoError(t, lerr)
+	require.Len(t, bs, 1, "builds after a failed start = %+v (error %v)", bs, err)
+	require.Equal(t, structs.BuildStatusFailed, bs[0].Status, "builds after a failed start = %+v (error %v)", bs, err)
+	require.NotEmpty(t, bs[0].Reason, "builds after a failed start = %+v (error %v)", bs, err)
 	password := r.ecrPassword()
-	if strings.Contains(err.Error(), password) {
-		t.Errorf("error holds the registry password: %v", err)
-	}
+	assert.NotContains(t, err.Error(), password, "error holds the registry password: %v", err)
 	r.leaks("web", password)
 }

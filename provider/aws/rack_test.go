@@ -22,6 +22,8 @@ import (
 	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/provider/aws"
 	"github.com/convox/rack/provider/aws/formation"
+
+	"github.com/stretchr/testify/require"
 )
 
 // rackName is the stack every test deploys.
@@ -74,20 +76,16 @@ func newRack(t *testing.T, params map[string]string, opts ...aws.Option) *rack {
 		in.Parameters = append(in.Parameters, cfntypes.Parameter{ParameterKey: sdkaws.String(k), ParameterValue: sdkaws.String(params[k])})
 	}
 	cfn := cloudformation.NewFromConfig(r.cfg)
-	if _, err := cfn.CreateStack(ctx, in); err != nil {
-		t.Fatalf("CreateStack: %v\n%s", err, m.Logs())
-	}
+	_, err := cfn.CreateStack(ctx, in)
+	require.NoError(t, err, "CreateStack: %v\n%s", err, m.Logs())
 	waiter := cloudformation.NewStackCreateCompleteWaiter(cfn, func(o *cloudformation.StackCreateCompleteWaiterOptions) {
 		o.MinDelay, o.MaxDelay = 100*time.Millisecond, time.Second
 	})
-	if err := waiter.Wait(ctx, &cloudformation.DescribeStacksInput{StackName: sdkaws.String(rackName)}, 2*time.Minute); err != nil {
-		t.Fatalf("stack create: %v\n%s", err, m.Logs())
-	}
+	err = waiter.Wait(ctx, &cloudformation.DescribeStacksInput{StackName: sdkaws.String(rackName)}, 2*time.Minute)
+	require.NoError(t, err, "stack create: %v\n%s", err, m.Logs())
 	opts = append([]aws.Option{aws.WithLog(r.log), aws.WithPollInterval(50 * time.Millisecond), aws.WithRackURL("http://convox:rack-secret@127.0.0.1:5443")}, opts...)
 	p, err := aws.New(ctx, r.cfg, rackName, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r.p = p
 	r.holdTasks()
 	r.motoAPI("start-recording")
@@ -114,14 +112,10 @@ func (r *rack) holdTasks() {
 func (r *rack) motoAPI(action string) string {
 	r.t.Helper()
 	resp, err := http.Post(r.moto.Endpoint+"/moto-api/recorder/"+action, "text/plain", nil)
-	if err != nil {
-		r.t.Fatalf("moto recorder %s: %v", action, err)
-	}
+	require.NoError(r.t, err, "moto recorder %s", action)
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		r.t.Fatalf("moto recorder %s: %s: %s", action, resp.Status, body)
-	}
+	require.EqualValues(r.t, 200, resp.StatusCode, "moto recorder %s: %s: %s", action, resp.Status, body)
 	return string(body)
 }
 
@@ -145,8 +139,8 @@ func (c call) action() string {
 func (r *rack) calls() []call {
 	r.t.Helper()
 	data, err := os.ReadFile(r.recorded)
-	if err != nil && !os.IsNotExist(err) {
-		r.t.Fatal(err)
+	if !os.IsNotExist(err) {
+		require.NoError(r.t, err)
 	}
 	var out []call
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
@@ -158,9 +152,7 @@ func (r *rack) calls() []call {
 			Body        string            `json:"body"`
 			BodyEncoded bool              `json:"body_encoded"`
 		}
-		if err := json.Unmarshal([]byte(line), &e); err != nil {
-			r.t.Fatalf("moto recording: %v", err)
-		}
+		require.NoError(r.t, json.Unmarshal([]byte(line), &e), "moto recording")
 		body := e.Body
 		if e.BodyEncoded {
 			raw, _ := base64.StdEncoding.DecodeString(e.Body)
@@ -200,9 +192,7 @@ func withDefaults(t *testing.T, body []byte, params map[string]string) map[strin
 			Default *string
 		}
 	}
-	if err := json.Unmarshal(body, &tmpl); err != nil {
-		t.Fatalf("rack template: %v", err)
-	}
+	require.NoError(t, json.Unmarshal(body, &tmpl), "rack template")
 	out := map[string]string{}
 	for k, p := range tmpl.Parameters {
 		if p.Default != nil {

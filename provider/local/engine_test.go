@@ -6,6 +6,8 @@ import (
 
 	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/pkg/structs"
+
+	"github.com/stretchr/testify/require"
 )
 
 // Where a Docker engine runs, builds go through it as on an EC2 host
@@ -24,18 +26,19 @@ func TestDockerEngineBuilds(t *testing.T) {
 	url := r.upload(t, "app1", "cached-deps")
 	for i := 0; i < 2; i++ {
 		b, logs := r.build(t, "app1", url, smallDeps())
-		if b.Status != structs.BuildStatusComplete || !strings.Contains(logs, "docker engine") {
-			t.Fatalf("ec2 engine build %d: %s %s\n%s", i+1, b.Status, b.Reason, logs)
-		}
-		if steps, hits := cached(b); i == 1 && (steps == 0 || hits != steps) {
-			t.Fatalf("second engine build cached %d of %d:\n%s", hits, steps, logs)
+		require.Equal(t, structs.BuildStatusComplete, b.Status, "ec2 engine build %d: %s %s\n%s", i+1, b.Status, b.Reason, logs)
+		require.Contains(t, logs, "docker engine", "ec2 engine build %d: %s %s\n%s", i+1, b.Status, b.Reason, logs)
+		steps, hits := cached(b)
+		if i == 1 {
+			require.NotZero(t, steps, "second engine build has no cached steps:\n%s", logs)
+			require.Equal(t, steps, hits, "second engine build cached %d of %d:\n%s", hits, steps, logs)
 		}
 	}
 	r.set(t, "BuildMethod=fargate")
 	b, logs := r.build(t, "app1", url, smallDeps())
-	if b.Status != structs.BuildStatusComplete || !strings.Contains(logs, "fresh container") || !strings.Contains(logs, "Found cached layer") && !strings.Contains(logs, "Pushed") {
-		t.Fatalf("fargate engine build: %s %s\n%s", b.Status, b.Reason, logs)
-	}
+	require.Equal(t, structs.BuildStatusComplete, b.Status, "fargate engine build: %s %s\n%s", b.Status, b.Reason, logs)
+	require.Contains(t, logs, "fresh container", "fargate engine build: %s %s\n%s", b.Status, b.Reason, logs)
+	require.True(t, strings.Contains(logs, "Found cached layer") || strings.Contains(logs, "Pushed"), "fargate engine build: %s %s\n%s", b.Status, b.Reason, logs)
 }
 
 type discard struct{}

@@ -14,6 +14,9 @@ import (
 	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/pkg/tarball"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // blobBytes is how much the registry's blob store holds on disk.
@@ -31,9 +34,7 @@ func blobBytes(t *testing.T, r *liveRack) int64 {
 		}
 		return err
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return n
 }
 
@@ -41,16 +42,10 @@ func blobBytes(t *testing.T, r *liveRack) int64 {
 func readWhole(t *testing.T, r *liveRack, ref string) {
 	t.Helper()
 	tag, err := name.NewTag(ref, name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	img, err := remote.Image(tag, remote.WithAuth(r.repos.Auth))
-	if err != nil {
-		t.Fatalf("image %s after the sweep: %v", ref, err)
-	}
-	if err := testenv.ReadLayers(img); err != nil {
-		t.Fatalf("image %s lost a layer in the sweep: %v", ref, err)
-	}
+	require.NoError(t, err, "image %s after the sweep", ref)
+	require.NoError(t, testenv.ReadLayers(img), "image %s lost a layer in the sweep", ref)
 }
 
 // BuildCache=No deletes the cache images and frees their disk; the app's
@@ -67,29 +62,19 @@ func TestBuildCacheNoFreesTheDisk(t *testing.T) {
 			"FROM busybox\nCOPY --from=deps /big.sum /big.sum\n",
 	}
 	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
 	}
 	var src bytes.Buffer
-	if err := tarball.Create(dir, &src, nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, tarball.Create(dir, &src, nil))
 	o, err := r.ObjectStore("app1", "tmp/stages.tgz", &src, structs.ObjectStoreOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, logs := r.build(t, "app1", o.Url, structs.BuildCreateOptions{})
-	if b.Status != structs.BuildStatusComplete {
-		t.Fatalf("build %s: %s\n%s", b.Status, b.Reason, logs)
-	}
+	require.Equal(t, structs.BuildStatusComplete, b.Status, "build %s: %s\n%s", b.Status, b.Reason, logs)
 	before := blobBytes(t, r)
 	r.set(t, "BuildCache=No")
 	after := blobBytes(t, r)
 	t.Logf("registry blobs: %d bytes with the cache, %d after BuildCache=No", before, after)
-	if before-after < 20<<20 {
-		t.Errorf("BuildCache=No freed %d bytes of %d, want the first stage's 20 MB at least", before-after, before)
-	}
+	assert.False(t, before-after < 20<<20, "BuildCache=No freed %d bytes of %d, want the first stage's 20 MB at least", before-after, before)
 	readWhole(t, r, r.Registry()+"/app1:web."+b.Id)
 }
 
@@ -99,23 +84,15 @@ func TestRegistrySweepWaitsForPushes(t *testing.T) {
 	r := startLive(t, t.TempDir(), Options{})
 	r.AppCreate("junk", structs.AppCreateOptions{})
 	img, err := random.Image(8<<20, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tag, _ := name.NewTag(r.Registry()+"/junk:v1", name.Insecure)
-	if err := remote.Write(tag, img, remote.WithAuth(r.repos.Auth)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, remote.Write(tag, img, remote.WithAuth(r.repos.Auth)))
 	before := blobBytes(t, r)
 	release := r.gc.lease() // as a build or an import holds it
-	if err := r.AppDelete("junk"); err != nil {
-		t.Fatal(err)
-	}
-	if during := blobBytes(t, r); during != before {
-		t.Fatalf("the registry was swept during a push: %d bytes, was %d", during, before)
-	}
+	require.NoError(t, r.AppDelete("junk"))
+	during := blobBytes(t, r)
+	require.Equal(t, before, during, "the registry was swept during a push: %d bytes, was %d", during, before)
 	release()
-	if after := blobBytes(t, r); before-after < 8<<20 {
-		t.Errorf("after the push ended the sweep freed %d bytes, want the deleted app's 8 MB layer", before-after)
-	}
+	after := blobBytes(t, r)
+	assert.False(t, before-after < 8<<20, "after the push ended the sweep freed %d bytes, want the deleted app's 8 MB layer", before-after)
 }

@@ -2,6 +2,7 @@ package local
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +17,8 @@ import (
 	"github.com/convox/rack/pkg/api"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/pkg/tarball"
+
+	"github.com/stretchr/testify/require"
 )
 
 // liveRack is a local rack with its API served on loopback, as cmd/rack runs it.
@@ -41,13 +44,9 @@ func startLive(t *testing.T, dir string, opts Options) *liveRack {
 	opts.BuildBinary = testenv.BuildBinary(t)
 	opts.BaseImages = &baseimages.Sources{Busybox: testenv.BusyboxPath(t), DebianRootfs: testenv.DebianRootfsTar(t)}
 	p, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	srv := &http.Server{Handler: api.New(p, opts.Password, api.WithLog(io.Discard))}
 	go srv.Serve(l)
 	url := "http://convox:" + opts.Password + "@" + l.Addr().String()
@@ -63,13 +62,9 @@ func startLive(t *testing.T, dir string, opts Options) *liveRack {
 func (r *liveRack) upload(t *testing.T, app, example string) string {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := tarball.Create(filepath.Join(testenv.RepoRoot(), "examples", example), &buf, nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, tarball.Create(filepath.Join(testenv.RepoRoot(), "examples", example), &buf, nil))
 	o, err := r.ObjectStore(app, "tmp/"+example+".tgz", &buf, structs.ObjectStoreOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return o.Url
 }
 
@@ -77,14 +72,10 @@ func (r *liveRack) upload(t *testing.T, app, example string) string {
 func (r *liveRack) build(t *testing.T, app, url string, opts structs.BuildCreateOptions) (*structs.Build, string) {
 	t.Helper()
 	b, err := r.BuildCreate(app, url, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	follow := true
 	rc, err := r.BuildLogs(app, b.Id, structs.LogsOptions{Follow: &follow})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	done := make(chan []byte)
 	go func() { data, _ := io.ReadAll(rc); done <- data }()
 	var logs []byte
@@ -92,13 +83,11 @@ func (r *liveRack) build(t *testing.T, app, url string, opts structs.BuildCreate
 	case logs = <-done:
 	case <-time.After(10 * time.Minute):
 		rc.Close()
-		t.Fatalf("build %s did not end within 10 minutes", b.Id)
+		require.Fail(t, fmt.Sprintf("build %s did not end within 10 minutes", b.Id))
 	}
 	rc.Close()
 	b, err = r.BuildGet(app, b.Id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b, string(logs)
 }
 
@@ -109,9 +98,8 @@ func (r *liveRack) set(t *testing.T, kv ...string) {
 		k, v, _ := strings.Cut(s, "=")
 		ps[k] = v
 	}
-	if err := r.SystemUpdate(structs.SystemUpdateOptions{Parameters: ps}); err != nil {
-		t.Fatal(err)
-	}
+	err := r.SystemUpdate(structs.SystemUpdateOptions{Parameters: ps})
+	require.NoError(t, err)
 }
 
 func smallDeps() structs.BuildCreateOptions {

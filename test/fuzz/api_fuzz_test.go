@@ -14,6 +14,8 @@ import (
 	"github.com/convox/rack/pkg/api/apitest"
 	"github.com/convox/rack/pkg/params"
 	"github.com/convox/rack/pkg/structs"
+
+	"github.com/stretchr/testify/require"
 )
 
 const password = "fuzz-password"
@@ -24,9 +26,8 @@ func serve(t *testing.T, method, target string, form url.Values) (*apitest.Provi
 	p.Build = func(string, structs.BuildCreateOptions) apitest.BuildResult {
 		return apitest.BuildResult{Status: structs.BuildStatusComplete}
 	}
-	if _, err := p.AppCreate("app1", structs.AppCreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	_, err := p.AppCreate("app1", structs.AppCreateOptions{})
+	require.NoError(t, err)
 	h := api.New(p, password, api.WithLog(io.Discard))
 	req := httptest.NewRequest(method, "http://rack"+target, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -54,39 +55,30 @@ func FuzzBuildCreateOptions(f *testing.F) {
 			form.Add("build-args", a)
 		}
 		p, rec := serve(t, "POST", "/apps/app1/builds", form)
-		if rec.Code >= 500 {
-			t.Fatalf("status %d for client input: %s", rec.Code, rec.Body)
-		}
+		require.False(t, rec.Code >= 500, "status %d for client input: %s", rec.Code, rec.Body)
 		calls := p.Calls("BuildCreate")
 		if rec.Code >= 300 {
-			if len(calls) > 0 {
-				t.Fatalf("refused (%d) but the provider was called", rec.Code)
-			}
+			require.Empty(t, calls, "refused (%d) but the provider was called", rec.Code)
 			return
 		}
-		if len(calls) != 1 {
-			t.Fatalf("accepted with %d provider calls", len(calls))
-		}
+		require.Len(t, calls, 1, "accepted with %d provider calls", len(calls))
 		gotURL := calls[0].Args[1].(string)
 		opts := calls[0].Args[2].(structs.BuildCreateOptions)
 		u, err := url.Parse(gotURL)
-		if err != nil || (u.Scheme != "object" && u.Scheme != "http" && u.Scheme != "https") {
-			t.Fatalf("accepted url %q", gotURL)
-		}
-		if u.Scheme == "object" && escapes(strings.TrimPrefix(u.Path, "/")) {
-			t.Fatalf("accepted object url escaping its app: %q", gotURL)
-		}
+		require.NoError(t, err, "accepted url %q", gotURL)
+		require.False(t, u.Scheme != "object" && u.Scheme != "http" && u.Scheme != "https", "accepted url %q", gotURL)
+		require.False(t, u.Scheme == "object" && escapes(strings.TrimPrefix(u.Path, "/")), "accepted object url escaping its app: %q", gotURL)
 		for _, a := range opts.BuildArgs {
 			name, _, ok := strings.Cut(a, "=")
-			if !ok || name == "" {
-				t.Fatalf("accepted build arg %q", a)
-			}
+			require.True(t, ok, "accepted build arg %q", a)
+			require.NotEmpty(t, name, "accepted build arg %q", a)
 		}
-		if opts.Manifest != nil && *opts.Manifest != "" && (strings.HasPrefix(*opts.Manifest, "/") || escapes(*opts.Manifest)) {
-			t.Fatalf("accepted manifest %q", *opts.Manifest)
+		if opts.Manifest != nil && *opts.Manifest != "" {
+			require.False(t, strings.HasPrefix(*opts.Manifest, "/"), "accepted manifest %q", *opts.Manifest)
+			require.False(t, escapes(*opts.Manifest), "accepted manifest %q", *opts.Manifest)
 		}
-		if opts.GitSha != nil && strings.Trim(*opts.GitSha, "0123456789abcdefABCDEF") != "" {
-			t.Fatalf("accepted git sha %q", *opts.GitSha)
+		if opts.GitSha != nil {
+			require.Empty(t, strings.Trim(*opts.GitSha, "0123456789abcdefABCDEF"), "accepted git sha %q", *opts.GitSha)
 		}
 	})
 }
@@ -116,18 +108,10 @@ func FuzzSystemParameters(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		defer watchdog(execLimit)()
 		p, rec := serve(t, "PUT", "/system", url.Values{"parameters": {raw}})
-		if rec.Code >= 500 {
-			t.Fatalf("status %d for client input: %s", rec.Code, rec.Body)
-		}
+		require.False(t, rec.Code >= 500, "status %d for client input: %s", rec.Code, rec.Body)
 		sys, err := p.SystemGet()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := params.Validate(sys.Parameters); err != nil {
-			t.Fatalf("rack parameters invalid after %q (status %d): %v", raw, rec.Code, err)
-		}
-		if rec.Code >= 300 && len(p.Calls("SystemUpdate")) > 0 {
-			t.Fatalf("refused (%d) but the provider was called", rec.Code)
-		}
+		require.NoError(t, err)
+		require.NoError(t, params.Validate(sys.Parameters), "rack parameters invalid after %q (status %d)", raw, rec.Code)
+		require.False(t, rec.Code >= 300 && len(p.Calls("SystemUpdate")) > 0, "refused (%d) but the provider was called", rec.Code)
 	})
 }

@@ -4,7 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	"errors"
+	"fmt"
 	"os"
 	"testing"
 
@@ -13,6 +13,8 @@ import (
 
 	"github.com/convox/rack/pkg/buildarchive"
 	"github.com/convox/rack/pkg/structs"
+
+	"github.com/stretchr/testify/require"
 )
 
 // tgz is a gzipped tar of the given headers and bodies.
@@ -26,9 +28,7 @@ func tgz(f *testing.F, entries ...any) []byte {
 		if hdr.Typeflag == tar.TypeReg {
 			hdr.Size = int64(len(body))
 		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			f.Fatal(err)
-		}
+		require.NoError(f, tw.WriteHeader(hdr))
 		tw.Write(body)
 	}
 	tw.Close()
@@ -44,13 +44,10 @@ func reg(name string) *tar.Header { return &tar.Header{Typeflag: tar.TypeReg, Na
 // only valid service names.
 func FuzzArchiveRead(f *testing.F) {
 	img, err := random.Image(256, 1)
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	var good bytes.Buffer
-	if err := buildarchive.Write(&good, structs.Build{Id: "B1", App: "app1", Manifest: "services: {}"}, "convox/app1", map[string]v1.Image{"web": img}); err != nil {
-		f.Fatal(err)
-	}
+	err = buildarchive.Write(&good, structs.Build{Id: "B1", App: "app1", Manifest: "services: {}"}, "convox/app1", map[string]v1.Image{"web": img})
+	require.NoError(f, err)
 	f.Add(good.Bytes())
 	bj := `{"id":"B1","app":"app1"}`
 	f.Add(tgz(f, reg("build.json"), bj, reg("../../evil"), "x"))
@@ -71,21 +68,15 @@ func FuzzArchiveRead(f *testing.F) {
 		defer watchdog(execLimit)()
 		a, err := buildarchive.Read(bytes.NewReader(data), buildarchive.Limits{MaxBytes: 1 << 20, MaxImages: 4})
 		if err != nil {
-			if !errors.Is(err, buildarchive.ErrInvalid) || !errors.Is(err, structs.ErrInvalid) {
-				t.Fatalf("refused without ErrInvalid (the API would answer 500): %v", err)
-			}
+			require.ErrorIs(t, err, buildarchive.ErrInvalid, "refused without ErrInvalid (the API would answer 500): %v", err)
+			require.ErrorIs(t, err, structs.ErrInvalid, "refused without ErrInvalid (the API would answer 500): %v", err)
 		} else {
 			for _, s := range a.Services() {
-				if err := buildarchive.CheckService(s); err != nil {
-					t.Fatalf("accepted service %q: %v", s, err)
-				}
-				if _, err := a.Images[s].Manifest(); err != nil {
-					t.Fatalf("accepted image of %s without a manifest: %v", s, err)
-				}
+				require.NoError(t, buildarchive.CheckService(s), "accepted service %q", s)
+				_, err := a.Images[s].Manifest()
+				require.NoError(t, err, "accepted image of %s without a manifest: %v", s, err)
 			}
-			if err := a.Close(); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, a.Close())
 		}
 		left, _ := os.ReadDir(stage)
 		if len(left) > 0 {
@@ -93,7 +84,7 @@ func FuzzArchiveRead(f *testing.F) {
 			for _, e := range left {
 				names = append(names, e.Name())
 			}
-			t.Fatalf("files left in the staging parent after Read/Close: %v", names)
+			require.Fail(t, fmt.Sprintf("files left in the staging parent after Read/Close: %v", names))
 		}
 	})
 }

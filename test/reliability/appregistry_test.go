@@ -8,6 +8,9 @@ import (
 	"github.com/convox/rack/internal/faultproxy"
 	"github.com/convox/rack/internal/memrack"
 	"github.com/convox/rack/pkg/structs"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestAppRegistryFailsEC2 and TestAppRegistryFailsFargate: when the app's
@@ -25,24 +28,15 @@ func testAppRegistryFails(t *testing.T, method string) {
 			defer w.proxy.HealAll()
 			o := w.opts(w.source(method + "-app-" + string(f)))
 			log, b, err := w.run(o, 4*time.Minute)
-			if err == nil || b.Status != structs.BuildStatusFailed {
-				t.Fatalf("build pushing to a failing app repository: err=%v status=%q", err, b.Status)
-			}
-			if w.proxy.Faulted(app) == 0 {
-				t.Fatal("the build never reached the app repository")
-			}
+			require.Error(t, err, "build pushing to a failing app repository: err=%v status=%q", err, b.Status)
+			require.Equal(t, structs.BuildStatusFailed, b.Status, "build pushing to a failing app repository: err=%v status=%q", err, b.Status)
+			require.NotZero(t, w.proxy.Faulted(app), "the build never reached the app repository")
 			checkFailed(t, w.rack, b, log)
 			reason := strings.ToLower(b.Reason)
-			if !strings.Contains(reason, "push") && !strings.Contains(reason, app) {
-				t.Errorf("reason does not say the push to the app repository failed: %q", b.Reason)
-			}
-			if b.Release != "" {
-				t.Errorf("failed build has release %q", b.Release)
-			}
+			assert.False(t, !strings.Contains(reason, "push") && !strings.Contains(reason, app), "reason does not say the push to the app repository failed: %q", b.Reason)
+			assert.Empty(t, b.Release, "failed build has release %q", b.Release)
 			for _, l := range warnings(log) {
-				if strings.Contains(l, "build cache failed") {
-					t.Errorf("the app repository's failure is blamed on the cache: %q", l)
-				}
+				assert.NotContains(t, l, "build cache failed", "the app repository's failure is blamed on the cache: %q", l)
 			}
 		})
 	}
@@ -52,21 +46,12 @@ func testAppRegistryFails(t *testing.T, method string) {
 // with the failure in them.
 func checkFailed(t *testing.T, rack *memrack.Rack, b *structs.Build, log string) {
 	t.Helper()
-	if strings.TrimSpace(b.Reason) == "" {
-		t.Error("failed build has no reason")
-	}
-	if b.Ended.IsZero() {
-		t.Error("failed build has no end time")
-	}
-	if b.Logs == "" {
-		t.Fatal("failed build kept no logs")
-	}
+	assert.NotEmpty(t, strings.TrimSpace(b.Reason), "failed build has no reason")
+	assert.False(t, b.Ended.IsZero(), "failed build has no end time")
+	require.NotEmpty(t, b.Logs, "failed build kept no logs")
 	key := strings.TrimPrefix(b.Logs, "object://"+b.App+"/")
 	stored := rack.Object(b.App, key)
-	if stored == "" || !strings.Contains(stored, "ERROR") {
-		t.Errorf("stored logs of the failed build lack the failure (%d bytes)", len(stored))
-	}
-	if len(stored) < len(log)/2 {
-		t.Errorf("stored logs (%d bytes) are much shorter than the build's output (%d)", len(stored), len(log))
-	}
+	assert.NotEmpty(t, stored, "stored logs of the failed build lack the failure (%d bytes)", len(stored))
+	assert.Contains(t, stored, "ERROR", "stored logs of the failed build lack the failure (%d bytes)", len(stored))
+	assert.False(t, len(stored) < len(log)/2, "stored logs (%d bytes) are much shorter than the build's output (%d)", len(stored), len(log))
 }

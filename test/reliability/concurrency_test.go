@@ -12,6 +12,9 @@ import (
 
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/test/reliability/rackenv"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestConcurrentBuildsAndRequests: on a local rack with BuildCache=Yes and a
@@ -29,12 +32,10 @@ func TestConcurrentBuildsAndRequests(t *testing.T) {
 func testConcurrent(t *testing.T, method string) {
 	r := rackenv.Start(t, rackenv.Options{})
 	c := r.Client
-	if err := c.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{"BuildCache": "Yes", "BuildEphemeral": "Yes", "BuildMethod": method}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.AppCreate("app1", structs.AppCreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	err := c.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{"BuildCache": "Yes", "BuildEphemeral": "Yes", "BuildMethod": method}})
+	require.NoError(t, err)
+	_, err = c.AppCreate("app1", structs.AppCreateOptions{})
+	require.NoError(t, err)
 	var urls []string
 	for i := 0; i < 4; i++ {
 		urls = append(urls, r.Upload(t, "app1", rackenv.SmallApp(t, fmt.Sprintf("concurrent-%d", i))))
@@ -89,94 +90,74 @@ func testConcurrent(t *testing.T, method string) {
 	close(start)
 	wg.Wait()
 	for _, err := range errs {
-		t.Error(err)
+		assert.NoError(t, err)
 	}
-	if len(builds) != 4 {
-		t.Fatalf("%d builds created, want 4", len(builds))
-	}
+	require.Len(t, builds, 4, "%d builds created, want 4", len(builds))
 
 	// no record lost
 	for i := 0; i < 6; i++ {
-		if _, err := c.AppGet(fmt.Sprintf("burst%d", i)); err != nil {
-			t.Errorf("app burst%d lost: %v", i, err)
-		}
+		_, err := c.AppGet(fmt.Sprintf("burst%d", i))
+		assert.NoError(t, err, "app burst%d lost: %v", i, err)
 		rc, err := c.ObjectFetch("app1", fmt.Sprintf("burst/%d", i))
-		if err != nil {
-			t.Errorf("object burst/%d lost: %v", i, err)
+		if !assert.NoError(t, err, "object burst/%d lost: %v", i, err) {
 			continue
 		}
 		data, _ := io.ReadAll(rc)
 		rc.Close()
-		if string(data) != fmt.Sprint("object ", i) {
-			t.Errorf("object burst/%d = %q", i, data)
-		}
+		assert.Equal(t, fmt.Sprint("object ", i), string(data), "object burst/%d = %q", i, data)
 	}
 	sys, err := c.SystemGet()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p := sys.Parameters; p["BuildCacheCleanup"] != "Yes" || p["BuildCacheRetentionDays"] != "14" || p["BuildCache"] != "Yes" || p["BuildMethod"] != method {
-		t.Errorf("concurrent parameter updates lost one: %v", p)
-	}
+	require.NoError(t, err)
+	p := sys.Parameters
+	assert.EqualValues(t, "Yes", p["BuildCacheCleanup"], "concurrent parameter updates lost one: %v", p)
+	assert.EqualValues(t, "14", p["BuildCacheRetentionDays"], "concurrent parameter updates lost one: %v", p)
+	assert.EqualValues(t, "Yes", p["BuildCache"], "concurrent parameter updates lost one: %v", p)
+	assert.Equal(t, method, p["BuildMethod"], "concurrent parameter updates lost one: %v", p)
 
 	// every build completes with its own image
 	for id, i := range builds {
 		b, logs := r.Wait(t, "app1", id, 8*time.Minute)
-		if b.Status != structs.BuildStatusComplete {
-			t.Errorf("build %s: %s %s\n%s", id, b.Status, b.Reason, tail(logs))
+		if !assert.Equal(t, structs.BuildStatusComplete, b.Status, "build %s: %s %s\n%s", id, b.Status, b.Reason, tail(logs)) {
 			continue
 		}
-		if got := imageToken(t, r, b); got != fmt.Sprintf("concurrent-%d\n", i) {
-			t.Errorf("build %s image holds %q, want token %d", id, got, i)
-		}
+		got := imageToken(t, r, b)
+		assert.Equal(t, fmt.Sprintf("concurrent-%d\n", i), got, "build %s image holds %q, want token %d", id, got, i)
 	}
 	list, err := c.BuildList("app1", structs.BuildListOptions{})
-	if err != nil || len(list) != 4 {
-		t.Errorf("build list: %d builds, %v", len(list), err)
+	if assert.NoError(t, err, "build list: %d builds, %v", len(list), err) {
+		assert.Len(t, list, 4, "build list: %d builds, %v", len(list), err)
 	}
 
 	// every cache image the four wrote is whole (on ec2 one shared ref, on
 	// fargate one image per cached step), and the cache serves a fresh builder
 	repo, err := name.NewRepository(r.Registry()+"/"+r.CacheRepo(), name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cache, err := repoImages(repo, r.RegistryAuth())
-	if err != nil {
-		t.Fatalf("cache after concurrent writes: %v", err)
-	}
-	if _, ok := cache["app1.web.buildcache"]; method == "ec2" && !ok {
-		t.Errorf("no app1.web.buildcache ref after concurrent ec2 builds: %v", cache)
-	}
+	require.NoError(t, err, "cache after concurrent writes")
+	_, ok := cache["app1.web.buildcache"]
+	assert.False(t, method == "ec2" && !ok, "no app1.web.buildcache ref after concurrent ec2 builds: %v", cache)
 	b, err := c.BuildCreate("app1", urls[0], structs.BuildCreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, logs := r.Wait(t, "app1", b.Id, 5*time.Minute)
-	if b.Status != structs.BuildStatusComplete {
-		t.Fatalf("build after the concurrent ones: %s %s\n%s", b.Status, b.Reason, tail(logs))
-	}
+	require.Equal(t, structs.BuildStatusComplete, b.Status, "build after the concurrent ones: %s %s\n%s", b.Status, b.Reason, tail(logs))
+	require.NotEmpty(t, b.Cache, "build after the concurrent ones has no cache summary")
 	for _, s := range b.Cache {
 		t.Logf("build after: %s %d of %d steps cached, persistent %v", s.Service, s.Cached, s.Steps, s.PersistentCache)
 		// whichever build wrote the cache last, the steps before COPY token.txt
 		// are the same in all four: WORKDIR and the first RUN on ec2, that
 		// RUN's layer on fargate (kaniko does not count WORKDIR as a hit)
 		shared := map[string]int{"ec2": 2, "fargate": 1}[method]
-		if !s.PersistentCache || s.Cached < shared {
-			t.Errorf("the cache did not serve the build after the concurrent ones\n%s", tail(logs))
-		}
+		assert.True(t, s.PersistentCache, "the cache did not serve the build after the concurrent ones\n%s", tail(logs))
+		assert.False(t, s.Cached < shared, "the cache did not serve the build after the concurrent ones\n%s", tail(logs))
 	}
-	if w := warnings(logs); len(w) > 0 {
-		t.Errorf("warnings after concurrent builds: %q", w)
-	}
+	w := warnings(logs)
+	assert.Empty(t, w, "warnings after concurrent builds: %q", w)
 }
 
 // imageToken reads app/token.txt from a build's image in the rack's registry.
 func imageToken(t *testing.T, r *rackenv.Rack, b *structs.Build) string {
 	t.Helper()
 	got, err := readFile(r.Registry()+"/app1:web."+b.Id, "app/token.txt", r.RegistryAuth())
-	if err != nil {
-		t.Errorf("build %s image: %v", b.Id, err)
-	}
+	assert.NoError(t, err, "build %s image", b.Id)
 	return got
 }

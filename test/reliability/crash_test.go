@@ -3,6 +3,7 @@ package reliability
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,9 @@ import (
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/provider/local/builder"
 	"github.com/convox/rack/test/reliability/rackenv"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // slowApp is SmallApp with a long last step to be killed in.
@@ -73,12 +77,12 @@ func untilLog(t *testing.T, r *rackenv.Rack, id, s string) {
 			return
 		}
 		b, err := r.BuildGet("app1", id)
-		if err == nil && b.Terminal() {
-			t.Fatalf("build %s ended (%s %s) before %q", id, b.Status, b.Reason, s)
+		if err == nil {
+			require.False(t, b.Terminal(), "build %s ended (%s %s) before %q", id, b.Status, b.Reason, s)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Fatalf("build %s never logged %q", id, s)
+	require.Fail(t, fmt.Sprintf("build %s never logged %q", id, s))
 }
 
 // TestKillMidBuild kills, in the middle of a build's long step, the build
@@ -91,19 +95,14 @@ func TestKillMidBuild(t *testing.T) {
 	// before the rack stops and its directory goes: remove what killed steps left
 	t.Cleanup(func() { builder.CleanRoot(runc, filepath.Join(r.Dir, "buildkit")) })
 	c := r.Client
-	if err := c.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{"BuildCache": "Yes"}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.AppCreate("app1", structs.AppCreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	err := c.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{"BuildCache": "Yes"}})
+	require.NoError(t, err)
+	_, err = c.AppCreate("app1", structs.AppCreateOptions{})
+	require.NoError(t, err)
 	warm, err := c.BuildCreate("app1", r.Upload(t, "app1", rackenv.SmallApp(t, "warm")), structs.BuildCreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, logs := r.Wait(t, "app1", warm.Id, 5*time.Minute); b.Status != structs.BuildStatusComplete {
-		t.Fatalf("warm build: %s %s\n%s", b.Status, b.Reason, tail(logs))
-	}
+	require.NoError(t, err)
+	wb, wlogs := r.Wait(t, "app1", warm.Id, 5*time.Minute)
+	require.Equal(t, structs.BuildStatusComplete, wb.Status, "warm build: %s %s\n%s", wb.Status, wb.Reason, tail(wlogs))
 
 	victims := map[string]func(id string) int{
 		"build task":      func(id string) int { return child(nil, "BUILD_ID="+id) },
@@ -112,50 +111,36 @@ func TestKillMidBuild(t *testing.T) {
 	for _, name := range []string{"build task", "BuildKit daemon"} {
 		t.Run(name, func(t *testing.T) {
 			b, err := c.BuildCreate("app1", r.Upload(t, "app1", slowApp(t, "kill-"+name)), structs.BuildCreateOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			untilLog(t, r, b.Id, "slow-step-begins")
 			pid := victims[name](b.Id)
-			if pid == 0 {
-				t.Fatalf("no %s process of this rack found", name)
-			}
+			require.NotZero(t, pid, "no %s process of this rack found", name)
 			t.Logf("killing the %s, pid %d", name, pid)
-			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, syscall.Kill(pid, syscall.SIGKILL))
 			got, logs := r.Wait(t, "app1", b.Id, 2*time.Minute)
 			// nothing of the killed build runs on (an engine client would still push)
-			stray := withEnv("BUILD_ID=" + b.Id)
+			stray := withEnv(t, "BUILD_ID="+b.Id)
 			for i := 0; i < 20 && len(stray) > 0; i++ {
 				time.Sleep(500 * time.Millisecond)
-				stray = withEnv("BUILD_ID=" + b.Id)
+				stray = withEnv(t, "BUILD_ID="+b.Id)
 			}
-			if len(stray) > 0 {
-				t.Errorf("10s after the build failed, processes of the killed build still run: %s", strings.Join(stray, "; "))
-			}
-			if got.Status != structs.BuildStatusFailed || strings.TrimSpace(got.Reason) == "" {
-				t.Errorf("build after its %s was killed: %s %q", name, got.Status, got.Reason)
-			}
+			assert.Empty(t, stray, "10s after the build failed, processes of the killed build still run: %s", strings.Join(stray, "; "))
+			assert.Equal(t, structs.BuildStatusFailed, got.Status, "build after its %s was killed: %s %q", name, got.Status, got.Reason)
+			assert.NotEmpty(t, strings.TrimSpace(got.Reason), "build after its %s was killed: %s %q", name, got.Status, got.Reason)
 			t.Logf("reason: %s", got.Reason)
-			if !strings.Contains(logs, "slow-step-begins") || !strings.Contains(logs, "ERROR") {
-				t.Errorf("logs of the killed build lack its output or the failure:\n%s", tail(logs))
-			}
+			assert.Contains(t, logs, "slow-step-begins", "logs of the killed build lack its output or the failure:\n%s", tail(logs))
+			assert.Contains(t, logs, "ERROR", "logs of the killed build lack its output or the failure:\n%s", tail(logs))
 			checkWhole(t, r, got)
 
 			// the next build completes and the cache still serves it
 			next, err := c.BuildCreate("app1", r.Upload(t, "app1", rackenv.SmallApp(t, "warm")), structs.BuildCreateOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			nb, nlogs := r.Wait(t, "app1", next.Id, 5*time.Minute)
-			if nb.Status != structs.BuildStatusComplete {
-				t.Fatalf("build after the kill: %s %s\n%s", nb.Status, nb.Reason, tail(nlogs))
-			}
+			require.Equal(t, structs.BuildStatusComplete, nb.Status, "build after the kill: %s %s\n%s", nb.Status, nb.Reason, tail(nlogs))
+			require.NotEmpty(t, nb.Cache, "build after the kill has no cache summary")
 			for _, s := range nb.Cache {
-				if s.Cached == 0 || !s.PersistentCache {
-					t.Errorf("build after the kill: %d of %d cached, persistent %v", s.Cached, s.Steps, s.PersistentCache)
-				}
+				assert.NotZero(t, s.Cached, "build after the kill: %d of %d cached, persistent %v", s.Cached, s.Steps, s.PersistentCache)
+				assert.True(t, s.PersistentCache, "build after the kill: %d of %d cached, persistent %v", s.Cached, s.Steps, s.PersistentCache)
 			}
 			// and the killed build's step containers do not live on
 			left := containersUnder(t, runc, r.Dir)
@@ -163,9 +148,7 @@ func TestKillMidBuild(t *testing.T) {
 				time.Sleep(500 * time.Millisecond)
 				left = containersUnder(t, runc, r.Dir)
 			}
-			if len(left) > 0 {
-				t.Errorf("after the %s was killed and the next build ran, step containers of the killed build still run 20s later: %v", name, left)
-			}
+			assert.Empty(t, left, "after the %s was killed and the next build ran, step containers of the killed build still run 20s later: %v", name, left)
 		})
 	}
 }
@@ -174,45 +157,36 @@ func TestKillMidBuild(t *testing.T) {
 // appears exactly once in the list, identical to its own GET.
 func checkWhole(t *testing.T, r *rackenv.Rack, b *structs.Build) {
 	t.Helper()
-	if b.Ended.IsZero() || b.Started.IsZero() || b.Ended.Before(b.Started) {
-		t.Errorf("build %s times: started %v ended %v", b.Id, b.Started, b.Ended)
-	}
-	if b.Release != "" {
-		t.Errorf("failed build %s has release %s", b.Id, b.Release)
-	}
+	assert.False(t, b.Ended.IsZero(), "build %s times: started %v ended %v", b.Id, b.Started, b.Ended)
+	assert.False(t, b.Started.IsZero(), "build %s times: started %v ended %v", b.Id, b.Started, b.Ended)
+	assert.False(t, b.Ended.Before(b.Started), "build %s times: started %v ended %v", b.Id, b.Started, b.Ended)
+	assert.Empty(t, b.Release, "failed build %s has release %s", b.Id, b.Release)
 	list, err := r.Client.BuildList("app1", structs.BuildListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	n := 0
 	for _, l := range list {
 		if l.Id == b.Id {
 			n++
 			a, _ := json.Marshal(l)
 			g, _ := json.Marshal(b)
-			if !bytes.Equal(a, g) {
-				t.Errorf("build %s differs between list and get:\n%s\n%s", b.Id, a, g)
-			}
+			assert.True(t, bytes.Equal(a, g), "build %s differs between list and get:\n%s\n%s", b.Id, a, g)
 		}
 	}
-	if n != 1 {
-		t.Errorf("build %s listed %d times", b.Id, n)
-	}
+	assert.EqualValues(t, 1, n, "build %s listed %d times", b.Id, n)
 }
 
-// containersUnder lists runc containers whose bundle lies under dir.
+// containersUnder lists runc containers whose bundle lies under dir; a
+// failed lookup fails the test rather than reading as "none left".
 func containersUnder(t *testing.T, runc, dir string) []string {
+	t.Helper()
 	out, err := exec.Command(runc, "list", "--format", "json").Output()
-	if err != nil {
-		t.Logf("runc list: %v", err)
-		return nil
-	}
+	require.NoError(t, err, "runc list")
 	var cs []struct {
 		ID     string `json:"id"`
 		Bundle string `json:"bundle"`
 		Status string `json:"status"`
 	}
-	_ = json.Unmarshal(out, &cs)
+	require.NoError(t, json.Unmarshal(out, &cs), "runc list output %q", out)
 	var found []string
 	for _, c := range cs {
 		if strings.HasPrefix(c.Bundle, filepath.Clean(dir)+"/") && c.Status == "running" {
@@ -222,10 +196,13 @@ func containersUnder(t *testing.T, runc, dir string) []string {
 	return found
 }
 
-// withEnv lists the processes (any parent) whose environment holds env, as "pid cmdline".
-func withEnv(env string) []string {
+// withEnv lists the processes (any parent) whose environment holds env, as
+// "pid cmdline"; an unreadable /proc fails the test rather than reading as none.
+func withEnv(t *testing.T, env string) []string {
+	t.Helper()
 	var found []string
-	dirs, _ := os.ReadDir("/proc")
+	dirs, err := os.ReadDir("/proc")
+	require.NoError(t, err)
 	for _, d := range dirs {
 		if _, err := strconv.Atoi(d.Name()); err != nil {
 			continue

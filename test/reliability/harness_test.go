@@ -30,6 +30,9 @@ import (
 	"github.com/convox/rack/pkg/buildtask"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/pkg/tarball"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const (
@@ -89,18 +92,12 @@ func (w *world) source(token string) string {
 		"token.txt": token + "\n",
 	}
 	for n, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, n), []byte(content), 0o644); err != nil {
-			w.t.Fatal(err)
-		}
+		require.NoError(w.t, os.WriteFile(filepath.Join(dir, n), []byte(content), 0o644))
 	}
 	var buf bytes.Buffer
-	if err := tarball.Create(dir, &buf, nil); err != nil {
-		w.t.Fatal(err)
-	}
+	require.NoError(w.t, tarball.Create(dir, &buf, nil))
 	obj, err := w.rack.ObjectStore(app, "tmp/source-"+token+".tgz", &buf, structs.ObjectStoreOptions{})
-	if err != nil {
-		w.t.Fatal(err)
-	}
+	require.NoError(w.t, err)
 	return obj.Url
 }
 
@@ -145,13 +142,9 @@ func (w *world) run(o build.Options, limit time.Duration) (string, *structs.Buil
 	start := time.Now()
 	err := build.Run(ctx, w.rack, o, &logs)
 	w.t.Logf("build %s (%s): %s, err=%v", o.ID, w.method, time.Since(start).Round(time.Second), err)
-	if ctx.Err() != nil {
-		w.t.Errorf("build %s still running after %s: a cache fault must not hang a build\n%s", o.ID, limit, tail(logs.String()))
-	}
+	assert.NoError(w.t, ctx.Err(), "build %s still running after %s: a cache fault must not hang a build\n%s", o.ID, limit, tail(logs.String()))
 	b, gerr := w.rack.BuildGet(app, o.ID)
-	if gerr != nil {
-		w.t.Fatal(gerr)
-	}
+	require.NoError(w.t, gerr)
 	return logs.String(), b, err
 }
 
@@ -159,9 +152,8 @@ func (w *world) run(o build.Options, limit time.Duration) (string, *structs.Buil
 func (w *world) mustBuild(o build.Options) (string, *structs.Build) {
 	w.t.Helper()
 	log, b, err := w.run(o, 5*time.Minute)
-	if err != nil || b.Status != structs.BuildStatusComplete {
-		w.t.Fatalf("build %s: err=%v status=%q reason=%q\n%s", o.ID, err, b.Status, b.Reason, tail(log))
-	}
+	require.NoError(w.t, err, "build %s: err=%v status=%q reason=%q\n%s", o.ID, err, b.Status, b.Reason, tail(log))
+	require.Equal(w.t, structs.BuildStatusComplete, b.Status, "build %s: err=%v status=%q reason=%q\n%s", o.ID, err, b.Status, b.Reason, tail(log))
 	return log, b
 }
 
@@ -200,11 +192,12 @@ func (w *world) checkImage(id, token string) {
 	w.t.Helper()
 	ref := w.reg.Host + "/" + app + ":web." + id
 	got, err := w.imageFile(ref, "app/token.txt")
-	if err != nil || got != token+"\n" {
-		w.t.Errorf("image %s: token.txt = %q, %v; want %q", ref, got, err, token)
+	if assert.NoError(w.t, err, "image %s: token.txt = %q, %v; want %q", ref, got, err, token) {
+		assert.Equal(w.t, token+"\n", got, "image %s: token.txt = %q, %v; want %q", ref, got, err, token)
 	}
-	if built, err := w.imageFile(ref, "app/built.txt"); err != nil || built != "built\n" {
-		w.t.Errorf("image %s: the RUN step's file: %q, %v", ref, built, err)
+	built, err := w.imageFile(ref, "app/built.txt")
+	if assert.NoError(w.t, err, "image %s: the RUN step's file: %q, %v", ref, built, err) {
+		assert.EqualValues(w.t, "built\n", built, "image %s: the RUN step's file: %q, %v", ref, built, err)
 	}
 }
 

@@ -13,6 +13,9 @@ import (
 	"github.com/convox/rack/pkg/build"
 	"github.com/convox/rack/pkg/buildtask"
 	"github.com/convox/rack/pkg/structs"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // leaks reports which of the registry's secrets occur in s.
@@ -42,19 +45,16 @@ func TestBrokenAuthNeverEchoed(t *testing.T) {
 		var logs strings.Builder
 		err := build.Run(context.Background(), w.rack, build.Options{Spec: buildtask.Spec{App: app, ID: id, URL: url, Push: "127.0.0.1:1/" + app,
 			Auth: auth, Method: buildtask.EC2}}, &logs)
-		b, _ := w.rack.BuildGet(app, id)
-		if err == nil || b.Status != structs.BuildStatusFailed {
-			t.Errorf("BUILD_AUTH %q: err=%v status=%q", auth, err, b.Status)
+		b, gerr := w.rack.BuildGet(app, id)
+		require.NoError(t, gerr)
+		if !assert.Error(t, err, "BUILD_AUTH %q: build ran", auth) ||
+			!assert.Equal(t, structs.BuildStatusFailed, b.Status, "BUILD_AUTH %q: status", auth) {
 			continue
 		}
-		if !strings.Contains(b.Reason, "BUILD_AUTH") {
-			t.Errorf("reason does not name BUILD_AUTH: %q", b.Reason)
-		}
+		assert.Contains(t, b.Reason, "BUILD_AUTH", "reason does not name BUILD_AUTH: %q", b.Reason)
 		stored := w.rack.Object(app, "build/"+id+"/logs")
 		for where, s := range map[string]string{"error": err.Error(), "reason": b.Reason, "log": logs.String(), "stored log": stored} {
-			if strings.Contains(s, secret) {
-				t.Errorf("BUILD_AUTH %q: the %s repeats it: %s", auth, where, s)
-			}
+			assert.NotContains(t, s, secret, "BUILD_AUTH %q: the %s repeats it: %s", auth, where, s)
 		}
 	}
 }
@@ -67,14 +67,12 @@ func TestRegistryLoginFailureHidesPassword(t *testing.T) {
 	w.proxy.Fail("", faultproxy.Unauthorized)
 	o := w.opts(w.source("login"))
 	log, b, err := w.run(o, 4*time.Minute)
-	if err == nil || b.Status != structs.BuildStatusFailed {
-		t.Fatalf("build with its login refused: err=%v status=%q", err, b.Status)
-	}
+	require.Error(t, err, "build with its login refused: err=%v status=%q", err, b.Status)
+	require.Equal(t, structs.BuildStatusFailed, b.Status, "build with its login refused: err=%v status=%q", err, b.Status)
 	stored := w.rack.Object(app, "build/"+o.ID+"/logs")
 	for where, s := range map[string]string{"log": log, "stored log": stored, "reason": b.Reason, "error": err.Error(),
 		"manifest": b.Manifest, "entrypoint": b.Entrypoint} {
-		if found := w.leaks(s); len(found) > 0 {
-			t.Errorf("the %s leaks the %s", where, strings.Join(found, ", "))
-		}
+		found := w.leaks(s)
+		assert.Empty(t, found, "the %s leaks the %s", where, strings.Join(found, ", "))
 	}
 }

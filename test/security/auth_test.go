@@ -5,6 +5,7 @@ package security
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -16,6 +17,9 @@ import (
 	"github.com/convox/rack/pkg/api"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/test/reliability/rackenv"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // concrete fills a route's variables with names that exist in the rack.
@@ -34,9 +38,7 @@ func snapshot(t *testing.T, r *rackenv.Rack) string {
 	s["releases"], _ = r.ReleaseList("app1", structs.ReleaseListOptions{})
 	s["object"], _ = r.ObjectExists("app1", "src/x.tgz")
 	data, err := json.Marshal(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return string(data)
 }
 
@@ -45,16 +47,12 @@ func snapshot(t *testing.T, r *rackenv.Rack) string {
 // does not echo what was sent, and no change to the rack.
 func TestAuthEveryRouteOnLocalRack(t *testing.T) {
 	r := rackenv.Start(t, rackenv.Options{NoBuilds: true})
-	if _, err := r.Client.AppCreate("app1", structs.AppCreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Client.ObjectStore("app1", "src/x.tgz", strings.NewReader("x"), structs.ObjectStoreOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	_, err := r.Client.AppCreate("app1", structs.AppCreateOptions{})
+	require.NoError(t, err)
+	_, err = r.Client.ObjectStore("app1", "src/x.tgz", strings.NewReader("x"), structs.ObjectStoreOptions{})
+	require.NoError(t, err)
 	routes := append(api.Routes(), api.Route{Method: "GET", Path: "/no/such/route"}, api.Route{Method: "PATCH", Path: "/system"})
-	if len(routes) < 20 {
-		t.Fatalf("the route table has %d routes", len(routes))
-	}
+	require.False(t, len(routes) < 20, "the route table has %d routes", len(routes))
 	type login struct {
 		name, user, pass string
 		none             bool
@@ -84,57 +82,40 @@ func TestAuthEveryRouteOnLocalRack(t *testing.T) {
 				conn, res, err := d.Dial("ws"+strings.TrimPrefix(url, "http"), h)
 				if err == nil {
 					conn.Close()
-					t.Errorf("%s %s with %s login: websocket opened", rt.Method, rt.Path, l.name)
+					assert.Fail(t, fmt.Sprintf("%s %s with %s login: websocket opened", rt.Method, rt.Path, l.name))
 					continue
 				}
-				if res == nil {
-					t.Fatalf("dial %s: %v", url, err)
-				}
+				require.NotNil(t, res, "dial %s: %v", url, err)
 				code = res.StatusCode
 				data, _ := io.ReadAll(res.Body)
 				body = string(data)
 			} else {
 				req, err := http.NewRequest(rt.Method, url, strings.NewReader("parameters=BuildCache%3DYes&name=evil"))
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 				if !l.none {
 					req.Header.Set("Authorization", basic(l.user, l.pass))
 				}
 				res, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatalf("%s %s: %v", rt.Method, url, err)
-				}
+				require.NoError(t, err, "%s %s", rt.Method, url)
 				data, _ := io.ReadAll(res.Body)
 				res.Body.Close()
 				code, body = res.StatusCode, string(data)
 			}
-			if code != http.StatusUnauthorized {
-				t.Errorf("%s %s with %s login: status %d, want 401", rt.Method, rt.Path, l.name, code)
-			}
-			if l.pass != "" && strings.Contains(body, strings.TrimSpace(l.pass)) {
-				t.Errorf("%s %s: the 401 body echoes the password sent", rt.Method, rt.Path)
-			}
+			assert.Equal(t, http.StatusUnauthorized, code, "%s %s with %s login: status %d, want 401", rt.Method, rt.Path, l.name, code)
+			assert.False(t, l.pass != "" && strings.Contains(body, strings.TrimSpace(l.pass)), "%s %s: the 401 body echoes the password sent", rt.Method, rt.Path)
 		}
 	}
-	if after := snapshot(t, r); after != before {
-		t.Errorf("unauthenticated requests changed the rack:\nbefore %s\nafter  %s", before, after)
-	}
+	after := snapshot(t, r)
+	assert.Equal(t, before, after, "unauthenticated requests changed the rack:\nbefore %s\nafter  %s", before, after)
 	// the right password does get through, so the 401s above mean something
 	req, _ := http.NewRequest("GET", "http://"+r.Addr+"/apps", nil)
 	req.Header.Set("Authorization", basic("anyone", r.Password))
 	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Errorf("GET /apps with the rack password: %d", res.StatusCode)
-	}
-	if strings.Contains(r.Log(), r.Password) {
-		t.Error("the API log holds the rack password")
-	}
+	assert.Equal(t, http.StatusOK, res.StatusCode, "GET /apps with the rack password: %d", res.StatusCode)
+	assert.NotContains(t, r.Log(), r.Password, "the API log holds the rack password")
 }
 
 func basic(user, pass string) string {

@@ -14,19 +14,19 @@ import (
 
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/test/reliability/rackenv"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // refused checks that err is a clear refusal: an error naming every want.
 func refused(t *testing.T, what string, err error, want ...string) {
 	t.Helper()
-	if err == nil {
-		t.Errorf("%s: accepted", what)
+	if !assert.Error(t, err, "%s: accepted", what) {
 		return
 	}
 	for _, w := range want {
-		if !strings.Contains(strings.ToLower(err.Error()), strings.ToLower(w)) {
-			t.Errorf("%s: error %q does not mention %q", what, err, w)
-		}
+		assert.Contains(t, strings.ToLower(err.Error()), strings.ToLower(w), "%s: error %q does not mention %q", what, err, w)
 	}
 }
 
@@ -35,12 +35,10 @@ func refused(t *testing.T, what string, err error, want ...string) {
 func TestBadInputChangesNothing(t *testing.T) {
 	r := rackenv.Start(t, rackenv.Options{NoBuilds: true, MaxUpload: 64 << 10})
 	c := r.Client
-	if _, err := c.AppCreate("app1", structs.AppCreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.ObjectStore("app1", "src/x.tgz", strings.NewReader("x"), structs.ObjectStoreOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	_, err := c.AppCreate("app1", structs.AppCreateOptions{})
+	require.NoError(t, err)
+	_, err = c.ObjectStore("app1", "src/x.tgz", strings.NewReader("x"), structs.ObjectStoreOptions{})
+	require.NoError(t, err)
 	before := snapshot(t, r)
 
 	for _, tc := range []struct {
@@ -65,11 +63,10 @@ func TestBadInputChangesNothing(t *testing.T) {
 	}
 
 	big := bytes.Repeat([]byte("x"), 128<<10)
-	_, err := c.ObjectStore("app1", "tmp/big.tgz", bytes.NewReader(big), structs.ObjectStoreOptions{})
+	_, err = c.ObjectStore("app1", "tmp/big.tgz", bytes.NewReader(big), structs.ObjectStoreOptions{})
 	refused(t, "upload over the limit", err, "too large", "65536")
-	if ok, _ := r.ObjectExists("app1", "tmp/big.tgz"); ok {
-		t.Error("the refused upload was stored")
-	}
+	ok, _ := r.ObjectExists("app1", "tmp/big.tgz")
+	assert.False(t, ok, "the refused upload was stored")
 	noise := make([]byte, 128<<10)
 	rand.Read(noise)
 	_, err = c.BuildImport("app1", bytes.NewReader(archive(t, map[string]string{
@@ -92,9 +89,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 	_, err = c.BuildImport("app1", strings.NewReader("not a gzip stream"))
 	refused(t, "import of junk", err, "archive")
 
-	if after := snapshot(t, r); after != before {
-		t.Errorf("bad input changed the rack:\nbefore %s\nafter  %s", before, after)
-	}
+	after := snapshot(t, r)
+	assert.Equal(t, before, after, "bad input changed the rack:\nbefore %s\nafter  %s", before, after)
 }
 
 // TestBadSourceFailsBuildClearly: a convox.yml with unknown keys, a missing
@@ -102,9 +98,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 // reason naming the problem, their logs kept, and no release or image.
 func TestBadSourceFailsBuildClearly(t *testing.T) {
 	r := rackenv.Start(t, rackenv.Options{})
-	if _, err := r.Client.AppCreate("app1", structs.AppCreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	_, err := r.Client.AppCreate("app1", structs.AppCreateOptions{})
+	require.NoError(t, err)
 	docker := "FROM busybox:latest\nRUN true\n"
 	for what, tc := range map[string]struct {
 		files map[string]string
@@ -123,29 +118,20 @@ func TestBadSourceFailsBuildClearly(t *testing.T) {
 			continue
 		}
 		b, logs := r.Wait(t, "app1", b.Id, 3*time.Minute)
-		if b.Status != structs.BuildStatusFailed {
-			t.Errorf("%s: build %s", what, b.Status)
+		if !assert.Equal(t, structs.BuildStatusFailed, b.Status, "%s: build %s", what, b.Status) {
 			continue
 		}
 		for _, w := range tc.want {
-			if !strings.Contains(b.Reason, w) {
-				t.Errorf("%s: reason %q does not mention %q", what, b.Reason, w)
-			}
+			assert.Contains(t, b.Reason, w, "%s: reason %q does not mention %q", what, b.Reason, w)
 		}
-		if !strings.Contains(logs, "ERROR") {
-			t.Errorf("%s: logs lack the failure:\n%s", what, logs)
-		}
-		if b.Release != "" {
-			t.Errorf("%s: failed build has release %s", what, b.Release)
-		}
+		assert.Contains(t, logs, "ERROR", "%s: logs lack the failure:\n%s", what, logs)
+		assert.Empty(t, b.Release, "%s: failed build has release %s", what, b.Release)
 	}
-	if rs, _ := r.Client.ReleaseList("app1", structs.ReleaseListOptions{}); len(rs) != 0 {
-		t.Errorf("failed builds made releases: %v", rs)
-	}
+	rs, _ := r.Client.ReleaseList("app1", structs.ReleaseListOptions{})
+	assert.Empty(t, rs, "failed builds made releases: %v", rs)
 	repo, _ := name.NewRepository(r.Registry()+"/app1", name.Insecure)
-	if tags, _ := remote.List(repo, remote.WithAuth(r.RegistryAuth())); len(tags) != 0 {
-		t.Errorf("failed builds pushed images: %v", tags)
-	}
+	tags, _ := remote.List(repo, remote.WithAuth(r.RegistryAuth()))
+	assert.Empty(t, tags, "failed builds pushed images: %v", tags)
 }
 
 // archive is a gzipped tar of name -> content.
@@ -155,9 +141,8 @@ func archive(t *testing.T, entries map[string]string) []byte {
 	zw := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(zw)
 	for n, content := range entries {
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: n, Mode: 0o644, Size: int64(len(content))}); err != nil {
-			t.Fatal(err)
-		}
+		err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: n, Mode: 0o644, Size: int64(len(content))})
+		require.NoError(t, err)
 		tw.Write([]byte(content))
 	}
 	tw.Close()

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -22,6 +23,9 @@ import (
 	"github.com/convox/rack/pkg/cli"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/test/reliability/rackenv"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // secretsOf are the rack's secrets in every form they could leak in.
@@ -59,9 +63,7 @@ func get(t *testing.T, r *rackenv.Rack, path string) string {
 	req, _ := http.NewRequest("GET", "http://"+r.Addr+path, nil)
 	req.SetBasicAuth("convox", r.Password)
 	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer res.Body.Close()
 	data, _ := io.ReadAll(res.Body)
 	return string(data)
@@ -74,31 +76,21 @@ func get(t *testing.T, r *rackenv.Rack, path string) string {
 // `rack`, the export archive, the API log and the rack's state on disk.
 func TestSecretsNeverLeak(t *testing.T) {
 	r := rackenv.Start(t, rackenv.Options{})
-	if err := r.Client.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{"BuildCache": "Yes"}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Client.AppCreate("app1", structs.AppCreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	err := r.Client.SystemUpdate(structs.SystemUpdateOptions{Parameters: map[string]string{"BuildCache": "Yes"}})
+	require.NoError(t, err)
+	_, err = r.Client.AppCreate("app1", structs.AppCreateOptions{})
+	require.NoError(t, err)
 	secrets := secretsOf(t, r)
 
 	good, err := r.Client.BuildCreate("app1", r.Upload(t, "app1", rackenv.SmallApp(t, "secrets")), structs.BuildCreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	gb, glog := r.Wait(t, "app1", good.Id, 5*time.Minute)
-	if gb.Status != structs.BuildStatusComplete {
-		t.Fatalf("build %s: %s %s\n%s", gb.Id, gb.Status, gb.Reason, glog)
-	}
+	require.Equal(t, structs.BuildStatusComplete, gb.Status, "build %s: %s %s\n%s", gb.Id, gb.Status, gb.Reason, glog)
 	noDockerfile := rackenv.App(t, map[string]string{"convox.yml": "services:\n  web:\n    build: .\n"})
 	bad, err := r.Client.BuildCreate("app1", r.Upload(t, "app1", noDockerfile), structs.BuildCreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	bb, blog := r.Wait(t, "app1", bad.Id, 5*time.Minute)
-	if bb.Status != structs.BuildStatusFailed {
-		t.Fatalf("build without a Dockerfile: %s", bb.Status)
-	}
+	require.Equal(t, structs.BuildStatusFailed, bb.Status, "build without a Dockerfile: %s", bb.Status)
 
 	seen := map[string]string{
 		"logs of the complete build": glog,
@@ -117,17 +109,12 @@ func TestSecretsNeverLeak(t *testing.T) {
 		"build.json of the export":   exportedBuildJSON(t, r, gb.Id),
 	}
 	for surface, text := range seen {
-		if text == "" {
-			t.Errorf("%s is empty: nothing was checked", surface)
-		}
-		if found := rackenv.Contains(text, secrets); len(found) > 0 {
-			t.Errorf("%s leaks the %s", surface, strings.Join(found, ", "))
-		}
+		assert.NotEmpty(t, text, "%s is empty: nothing was checked", surface)
+		found := rackenv.Contains(text, secrets)
+		assert.Empty(t, found, "%s leaks the %s", surface, strings.Join(found, ", "))
 	}
 	// the API log is checked last, after every request above
-	if found := rackenv.Contains(r.Log(), secrets); len(found) > 0 {
-		t.Errorf("the API log leaks the %s", strings.Join(found, ", "))
-	}
+	assert.Empty(t, rackenv.Contains(r.Log(), secrets), "the API log leaks these")
 	// state on disk: records and logs, not the registry's own secret file
 	filepath.WalkDir(r.Dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !isStateFile(r.Dir, path) {
@@ -137,7 +124,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		if err == nil {
 			if found := rackenv.Contains(string(data), secrets); len(found) > 0 {
 				rel, _ := filepath.Rel(r.Dir, path)
-				t.Errorf("%s on disk leaks the %s", rel, strings.Join(found, ", "))
+				assert.Fail(t, fmt.Sprintf("%s on disk leaks the %s", rel, strings.Join(found, ", ")))
 			}
 		}
 		return nil
@@ -155,19 +142,13 @@ func isStateFile(root, path string) bool {
 func exportedBuildJSON(t *testing.T, r *rackenv.Rack, id string) string {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := r.Client.BuildExport("app1", id, &buf); err != nil {
-		t.Fatalf("export: %v", err)
-	}
+	require.NoError(t, r.Client.BuildExport("app1", id, &buf), "export")
 	zr, err := gzip.NewReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tr := tar.NewReader(zr)
 	for {
 		hdr, err := tr.Next()
-		if err != nil {
-			t.Fatalf("export has no build.json: %v", err)
-		}
+		require.NoError(t, err, "export has no build.json")
 		if hdr.Name == "build.json" {
 			data, _ := io.ReadAll(tr)
 			return string(data)
@@ -205,19 +186,13 @@ func TestBuildTaskErrorsHideSecrets(t *testing.T) {
 			case <-time.After(2 * time.Minute):
 				cmd.Process.Kill()
 				<-done
-				t.Fatalf("build task still running after 2m:\n%s", out)
+				require.Fail(t, fmt.Sprintf("build task still running after 2m:\n%s", out))
 			}
-			if err == nil {
-				t.Fatalf("build task succeeded:\n%s", out)
-			}
+			require.Error(t, err, "build task succeeded:\n%s", out)
 			t.Logf("output: %s", bytes.TrimSpace(out))
-			if len(bytes.TrimSpace(out)) == 0 {
-				t.Error("build task failed without a word")
-			}
+			assert.NotEmpty(t, bytes.TrimSpace(out), "build task failed without a word")
 			for _, s := range []string{rackPass, regPass} {
-				if bytes.Contains(out, []byte(s)) {
-					t.Errorf("build task output leaks a password:\n%s", out)
-				}
+				assert.False(t, bytes.Contains(out, []byte(s)), "build task output leaks a password:\n%s", out)
 			}
 		})
 	}

@@ -4,13 +4,15 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestProblems(t *testing.T) {
 	p := Problems{File: "convox.yml"}
-	if p.Err() != nil || p.Len() != 0 {
-		t.Fatal("no problems must mean a nil error")
-	}
+	require.NoError(t, p.Err(), "no problems must mean a nil error")
+	require.EqualValues(t, 0, p.Len(), "no problems must mean a nil error")
 	p.Add("", 0, "is empty")
 	p.Add(`service "web"`, 4, "port: %s", "bad")
 	p.Unknown(`service "web"`, Pair{Key: "biuld", Line: 3}, []string{"build"})
@@ -23,25 +25,20 @@ func TestProblems(t *testing.T) {
 		`convox.yml: service "web": image: must be text (line 5)`,
 	}
 	var e *Error
-	if !errors.As(p.Err(), &e) || e.File != "convox.yml" || !reflect.DeepEqual(e.Problems, want) {
-		t.Fatalf("Err() = %#v, want problems %q", p.Err(), want)
-	}
-	if e.Error() != want[0]+"\n"+want[1]+"\n"+want[2]+"\n"+want[3] {
-		t.Fatalf("Error() = %q", e.Error())
-	}
+	require.True(t, errors.As(p.Err(), &e), "Err() = %#v, want problems %q", p.Err(), want)
+	require.EqualValues(t, "convox.yml", e.File, "Err() = %#v, want problems %q", p.Err(), want)
+	require.True(t, reflect.DeepEqual(e.Problems, want), "Err() = %#v, want problems %q", p.Err(), want)
+	require.Equal(t, want[0]+"\n"+want[1]+"\n"+want[2]+"\n"+want[3], e.Error(), "Error()")
 }
 
 func TestProblemsText(t *testing.T) {
 	top, err := Parse([]byte("image: busybox\nport: [1, 2]\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p := Problems{File: "convox.yml"}
 	pairs := p.Pairs("", top)
-	if got := p.Text(`service "web"`, pairs[0]); got != "busybox" || p.Len() != 0 {
-		t.Errorf("Text(image) = %q with %d problems", got, p.Len())
-	}
-	if got := p.Text(`service "web"`, pairs[1]); got != "" || p.Len() != 1 {
-		t.Errorf("Text(port list) = %q with %d problems, want one problem", got, p.Len())
-	}
+	assert.Equal(t, "busybox", p.Text(`service "web"`, pairs[0]), "Text(image)")
+	assert.Equal(t, 0, p.Len(), "Text(image) problems")
+	got := p.Text(`service "web"`, pairs[1])
+	assert.Empty(t, got, "Text(port list) = %q with %d problems, want one problem", got, p.Len())
+	assert.EqualValues(t, 1, p.Len(), "Text(port list) = %q with %d problems, want one problem", got, p.Len())
 }

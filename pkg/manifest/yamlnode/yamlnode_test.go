@@ -3,6 +3,9 @@ package yamlnode
 import (
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestParse(t *testing.T) {
@@ -21,17 +24,11 @@ func TestParse(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			n, err := Parse([]byte(tt.in))
 			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("Parse = %v, want error containing %q", err, tt.err)
-				}
+				require.ErrorContains(t, err, tt.err, "Parse = %v, want error containing %q", err, tt.err)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if (n == nil) != tt.empty {
-				t.Fatalf("Parse returned node %v, want empty=%v", n, tt.empty)
-			}
+			require.NoError(t, err)
+			require.Equal(t, tt.empty, (n == nil), "Parse returned node %v, want empty=%v", n, tt.empty)
 		})
 	}
 }
@@ -52,9 +49,7 @@ func TestPairs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			top, err := Parse([]byte(tt.in))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			var m Pair
 			all, _ := Pairs(top)
 			for _, p := range all {
@@ -64,30 +59,23 @@ func TestPairs(t *testing.T) {
 			}
 			ps, err := Pairs(m.Value)
 			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("Pairs = %v, want error containing %q", err, tt.err)
-				}
+				require.ErrorContains(t, err, tt.err, "Pairs = %v, want error containing %q", err, tt.err)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			var got []string
 			for _, p := range ps {
 				got = append(got, p.Key+"="+p.Value.Value)
 			}
-			if s := strings.Join(got, " "); s != tt.want {
-				t.Fatalf("Pairs = %q, want %q", s, tt.want)
-			}
+			s := strings.Join(got, " ")
+			require.Equal(t, tt.want, s, "Pairs = %q, want %q", s, tt.want)
 		})
 	}
 }
 
 func TestScalars(t *testing.T) {
 	top, err := Parse([]byte("i: 42\ns: '42'\nneg: -3\nf: 1.5\nhex: 0x10\nbig: 99999999999\nb: true\nl: [a, 1]\nbad: [a, [b]]\nnil:\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ps, _ := Pairs(top)
 	v := map[string]Pair{}
 	for _, p := range ps {
@@ -100,30 +88,32 @@ func TestScalars(t *testing.T) {
 	}{{"i", 42, true}, {"s", 42, true}, {"neg", -3, true}, {"f", 0, false}, {"hex", 0, false}, {"big", 0, false}, {"l", 0, false}, {"nil", 0, false}}
 	for _, tt := range ints {
 		got, err := Int(v[tt.key].Value)
-		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("Int(%s) = %d, %v; want %d ok=%v", tt.key, got, err, tt.want, tt.ok)
+		assert.False(t, (err == nil) != tt.ok, "Int(%s) = %d, %v; want %d ok=%v", tt.key, got, err, tt.want, tt.ok)
+		assert.Equal(t, tt.want, got, "Int(%s) = %d, %v; want %d ok=%v", tt.key, got, err, tt.want, tt.ok)
+	}
+	b, err := Bool(v["b"].Value)
+	if assert.NoError(t, err, "Bool(b) = %v, %v", b, err) {
+		assert.True(t, b, "Bool(b) = %v, %v", b, err)
+	}
+	_, err = Bool(v["s"].Value)
+	assert.Error(t, err, "Bool accepted text")
+	s, err := String(v["f"].Value)
+	if assert.NoError(t, err, "String(f)") {
+		assert.Equal(t, "1.5", s, "String(f)")
+	}
+	_, err = String(v["l"].Value)
+	assert.ErrorContains(t, err, "got a list", "String(list) error = %v", err)
+	l, err := Strings(v["l"].Value)
+	if assert.NoError(t, err, "Strings(l)") {
+		assert.Equal(t, []string{"a", "1"}, l, "Strings(l)")
+	}
+	_, err = Strings(v["bad"].Value)
+	assert.ErrorContains(t, err, "item 2 must be text", "Strings(bad) error = %v", err)
+	l, err = StringOrStrings(v["s"].Value)
+	if assert.NoError(t, err, "StringOrStrings(s) = %q, %v", l, err) {
+		if assert.Len(t, l, 1, "StringOrStrings(s) = %q, %v", l, err) {
+			assert.EqualValues(t, "42", l[0], "StringOrStrings(s) = %q, %v", l, err)
 		}
-	}
-	if b, err := Bool(v["b"].Value); err != nil || !b {
-		t.Errorf("Bool(b) = %v, %v", b, err)
-	}
-	if _, err := Bool(v["s"].Value); err == nil {
-		t.Errorf("Bool accepted text")
-	}
-	if s, err := String(v["f"].Value); err != nil || s != "1.5" {
-		t.Errorf("String(f) = %q, %v", s, err)
-	}
-	if _, err := String(v["l"].Value); err == nil || !strings.Contains(err.Error(), "got a list") {
-		t.Errorf("String(list) error = %v", err)
-	}
-	if l, err := Strings(v["l"].Value); err != nil || strings.Join(l, ",") != "a,1" {
-		t.Errorf("Strings(l) = %q, %v", l, err)
-	}
-	if _, err := Strings(v["bad"].Value); err == nil || !strings.Contains(err.Error(), "item 2 must be text") {
-		t.Errorf("Strings(bad) error = %v", err)
-	}
-	if l, err := StringOrStrings(v["s"].Value); err != nil || len(l) != 1 || l[0] != "42" {
-		t.Errorf("StringOrStrings(s) = %q, %v", l, err)
 	}
 }
 
@@ -135,8 +125,7 @@ func TestUnknown(t *testing.T) {
 		{"zzz", `unknown field "zzz" (line 3), allowed: build, command, image`},
 	}
 	for _, tt := range tests {
-		if got := Unknown(tt.key, 3, allowed); got != tt.want {
-			t.Errorf("Unknown(%q) = %q, want %q", tt.key, got, tt.want)
-		}
+		got := Unknown(tt.key, 3, allowed)
+		assert.Equal(t, tt.want, got, "Unknown(%q) = %q, want %q", tt.key, got, tt.want)
 	}
 }

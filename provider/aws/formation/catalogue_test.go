@@ -1,67 +1,59 @@
 package formation
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"testing"
 
 	"github.com/convox/rack/pkg/params"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Every template parameter is a catalogue entry with the same constraints, and back.
 func TestParametersMatchCatalogue(t *testing.T) {
 	declared, err := Parameters()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for name, d := range declared {
 		p, ok := params.Lookup(name)
-		if !ok {
-			t.Errorf("template parameter %s is not in the catalogue", name)
+		if !assert.True(t, ok, "template parameter %s is not in the catalogue", name) {
 			continue
 		}
-		if !p.Template {
-			t.Errorf("%s is in the template but the catalogue does not mark it Template", name)
+		assert.True(t, p.Template, "%s is in the template but the catalogue does not mark it Template", name)
+		if assert.NotNil(t, d.Default, "%s default: template %v, catalogue %q", name, deref(d.Default), p.Default) {
+			assert.Equal(t, p.Default, *d.Default, "%s default: template %v, catalogue %q", name, deref(d.Default), p.Default)
 		}
-		if d.Default == nil || *d.Default != p.Default {
-			t.Errorf("%s default: template %v, catalogue %q", name, deref(d.Default), p.Default)
-		}
-		if d.NoEcho != p.Secret {
-			t.Errorf("%s: template NoEcho %v, catalogue Secret %v", name, d.NoEcho, p.Secret)
-		}
+		assert.Equal(t, p.Secret, d.NoEcho, "%s: template NoEcho %v, catalogue Secret %v", name, d.NoEcho, p.Secret)
 		switch p.Kind {
 		case params.KindEnum:
-			if d.Type != "String" || !slices.Equal(d.AllowedValues, p.Allowed) {
-				t.Errorf("%s: template %s %q, catalogue enum %q", name, d.Type, d.AllowedValues, p.Allowed)
-			}
+			assert.EqualValues(t, "String", d.Type, "%s: template %s %q, catalogue enum %q", name, d.Type, d.AllowedValues, p.Allowed)
+			assert.True(t, slices.Equal(d.AllowedValues, p.Allowed), "%s: template %s %q, catalogue enum %q", name, d.Type, d.AllowedValues, p.Allowed)
 		case params.KindInt:
-			if d.Type != "Number" || len(d.AllowedValues) > 0 {
-				t.Errorf("%s: template type %s with AllowedValues %q, catalogue int", name, d.Type, d.AllowedValues)
-			}
-			if !sameBound(d.MinValue, p.Min) || !sameBound(d.MaxValue, p.Max) {
-				t.Errorf("%s range: template %v..%v, catalogue %d..%d", name, deref(d.MinValue), deref(d.MaxValue), p.Min, p.Max)
-			}
+			assert.EqualValues(t, "Number", d.Type, "%s: template type %s with AllowedValues %q, catalogue int", name, d.Type, d.AllowedValues)
+			assert.Empty(t, d.AllowedValues, "%s: template type %s with AllowedValues %q, catalogue int", name, d.Type, d.AllowedValues)
+			assert.True(t, sameBound(d.MinValue, p.Min), "%s range: template %v..%v, catalogue %d..%d", name, deref(d.MinValue), deref(d.MaxValue), p.Min, p.Max)
+			assert.True(t, sameBound(d.MaxValue, p.Max), "%s range: template %v..%v, catalogue %d..%d", name, deref(d.MinValue), deref(d.MaxValue), p.Min, p.Max)
 		case params.KindString:
-			if d.Type != "String" || len(d.AllowedValues) > 0 || d.MinValue != nil || d.MaxValue != nil {
-				t.Errorf("%s: template %s with constraints, catalogue free string", name, d.Type)
-			}
+			assert.EqualValues(t, "String", d.Type, "%s: template %s with constraints, catalogue free string", name, d.Type)
+			assert.Empty(t, d.AllowedValues, "%s: template %s with constraints, catalogue free string", name, d.Type)
+			assert.Nil(t, d.MinValue, "%s: template %s with constraints, catalogue free string", name, d.Type)
+			assert.Nil(t, d.MaxValue, "%s: template %s with constraints, catalogue free string", name, d.Type)
 		default:
-			t.Errorf("%s: catalogue kind %v has no template counterpart", name, p.Kind)
+			assert.Fail(t, fmt.Sprintf("%s: catalogue kind %v has no template counterpart", name, p.Kind))
 		}
 	}
 	for _, p := range params.All() {
-		if _, ok := declared[p.Name]; p.Template && !ok {
-			t.Errorf("catalogue parameter %s is marked Template but rack.json does not declare it", p.Name)
-		}
+		_, ok := declared[p.Name]
+		assert.False(t, p.Template && !ok, "catalogue parameter %s is marked Template but rack.json does not declare it", p.Name)
 	}
 }
 
 // CloudFormation's own checks accept every catalogue default and refuse what the catalogue refuses at the edges.
 func TestCheckParametersAgreesWithCatalogue(t *testing.T) {
 	declared, err := Parameters()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, p := range params.All() {
 		if !p.Template {
 			continue
@@ -74,17 +66,13 @@ func TestCheckParametersAgreesWithCatalogue(t *testing.T) {
 		for _, v := range values {
 			catalogue := p.Check(v) == nil
 			template := CheckParameters(map[string]string{p.Name: v}) == nil
-			if catalogue != template {
-				t.Errorf("%s=%q: catalogue accepts %v, template accepts %v", p.Name, v, catalogue, template)
-			}
+			assert.Equal(t, template, catalogue, "%s=%q: catalogue accepts %v, template accepts %v", p.Name, v, catalogue, template)
 		}
-		if _, ok := declared[p.Name]; !ok {
-			t.Errorf("%s missing from the template", p.Name)
-		}
+		_, ok := declared[p.Name]
+		assert.True(t, ok, "%s missing from the template", p.Name)
 	}
-	if err := CheckParameters(map[string]string{"NoSuchParameter": "x"}); err == nil {
-		t.Error("CheckParameters accepted an unknown parameter")
-	}
+	err = CheckParameters(map[string]string{"NoSuchParameter": "x"})
+	assert.Error(t, err, "CheckParameters accepted an unknown parameter")
 }
 
 func sameBound(v *float64, want int) bool {

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/convox/rack/internal/testenv"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // lintMatch is one finding in cfn-lint's JSON output.
@@ -42,9 +45,7 @@ func newLinter(t *testing.T) *linter {
 	t.Helper()
 	bin := testenv.Tool(t, "cfn-lint")
 	path := filepath.Join(t.TempDir(), "rack.json")
-	if err := os.WriteFile(path, Template(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, Template(), 0o644))
 	return &linter{bin: bin, template: path}
 }
 
@@ -117,21 +118,18 @@ func TestLintMatrix(t *testing.T) {
 	sets := matrix()
 	start := time.Now()
 	matches, err := l.lint(sets)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Logf("cfn-lint checked %d parameter sets in one run in %s", len(sets), time.Since(start).Round(time.Millisecond))
 	if len(matches) == 0 {
 		return
 	}
 	// Say where the findings come from: the template whatever the values, or which sets.
-	if plain, err := l.lint(nil); err == nil && len(plain) > 0 {
-		t.Fatalf("cfn-lint finds these with any parameter values:\n%s", joinMatches(plain))
-	}
+	plain, err := l.lint(nil)
+	require.False(t, err == nil && len(plain) > 0, "cfn-lint finds these with any parameter values:\n%s", joinMatches(plain))
 	for _, set := range l.failingSets(sets) {
-		t.Errorf("failing set %v", set)
+		assert.Fail(t, fmt.Sprintf("failing set %v", set))
 	}
-	t.Fatalf("cfn-lint over the whole matrix:\n%s", joinMatches(matches))
+	require.Fail(t, fmt.Sprintf("cfn-lint over the whole matrix:\n%s", joinMatches(matches)))
 }
 
 // failingSets bisects sets down to those cfn-lint finds something in, a few runs instead of one per set.
@@ -154,14 +152,10 @@ func TestLintChecksEverySet(t *testing.T) {
 	l := newLinter(t)
 	sets := append(matrix()[:2], map[string]string{"BuildCache": "maybe"}, map[string]string{"BuildMethod": "lambda"})
 	matches, err := l.lint(sets)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	text := joinMatches(matches)
 	for _, bad := range []string{"'maybe'", "'lambda'"} {
-		if !strings.Contains(text, bad) {
-			t.Errorf("cfn-lint did not refuse %s: %s", bad, text)
-		}
+		assert.Contains(t, text, bad, "cfn-lint did not refuse %s: %s", bad, text)
 	}
 }
 
@@ -171,14 +165,11 @@ func TestLintChecksEverySet(t *testing.T) {
 func TestRetentionBounds(t *testing.T) {
 	for _, days := range []string{"0", "366"} {
 		err := CheckParameters(map[string]string{"BuildCacheRetentionDays": days})
-		if err == nil || !strings.Contains(err.Error(), "BuildCacheRetentionDays") {
-			t.Errorf("BuildCacheRetentionDays=%s: CheckParameters = %v, want a refusal naming it", days, err)
-		}
+		assert.ErrorContains(t, err, "BuildCacheRetentionDays", "BuildCacheRetentionDays=%s: CheckParameters = %v, want a refusal naming it", days, err)
 	}
 	for _, days := range []string{"1", "365"} {
-		if err := CheckParameters(map[string]string{"BuildCacheRetentionDays": days}); err != nil {
-			t.Errorf("BuildCacheRetentionDays=%s refused: %v", days, err)
-		}
+		err := CheckParameters(map[string]string{"BuildCacheRetentionDays": days})
+		assert.NoError(t, err, "BuildCacheRetentionDays=%s refused: %v", days, err)
 	}
 }
 

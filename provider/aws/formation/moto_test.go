@@ -41,13 +41,11 @@ func deploy(ctx context.Context, t *testing.T, m *testenv.Moto, name string, val
 		Parameters:   parameters,
 		Capabilities: []cfntypes.Capability{cfntypes.CapabilityCapabilityIam},
 	}); err != nil {
-		t.Fatalf("CreateStack %s: %v\n%s", name, err, m.Logs())
+		require.Fail(t, fmt.Sprintf("CreateStack %s: %v\n%s", name, err, m.Logs()))
 	}
 	for {
 		out, err := client.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(name)})
-		if err != nil {
-			t.Fatalf("DescribeStacks %s: %v", name, err)
-		}
+		require.NoError(t, err, "DescribeStacks %s", name)
 		stack := out.Stacks[0]
 		switch stack.StackStatus {
 		case cfntypes.StackStatusCreateComplete:
@@ -59,7 +57,7 @@ func deploy(ctx context.Context, t *testing.T, m *testenv.Moto, name string, val
 		case cfntypes.StackStatusCreateInProgress:
 			time.Sleep(200 * time.Millisecond)
 		default:
-			t.Fatalf("stack %s: %s %s\n%s", name, stack.StackStatus, aws.ToString(stack.StackStatusReason), m.Logs())
+			require.Fail(t, fmt.Sprintf("stack %s: %s %s\n%s", name, stack.StackStatus, aws.ToString(stack.StackStatusReason), m.Logs()))
 		}
 	}
 }
@@ -68,9 +66,7 @@ func deploy(ctx context.Context, t *testing.T, m *testenv.Moto, name string, val
 func taskEnvironment(ctx context.Context, t *testing.T, client *ecs.Client, arn string) map[string]string {
 	t.Helper()
 	out, err := client.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String(arn)})
-	if err != nil {
-		t.Fatalf("DescribeTaskDefinition %s: %v", arn, err)
-	}
+	require.NoError(t, err, "DescribeTaskDefinition %s", arn)
 	env := map[string]string{}
 	for _, c := range out.TaskDefinition.ContainerDefinitions {
 		if aws.ToString(c.Name) != "build" {
@@ -91,9 +87,7 @@ func describeRepository(ctx context.Context, t *testing.T, client *ecr.Client, n
 	if errors.As(err, &notFound) {
 		return nil
 	}
-	if err != nil {
-		t.Fatalf("DescribeRepositories %s: %v", name, err)
-	}
+	require.NoError(t, err, "DescribeRepositories %s", name)
 	return &out.Repositories[0]
 }
 
@@ -115,23 +109,20 @@ func testCacheOff(t *testing.T, m *testenv.Moto) {
 	cfg := m.AWSConfig(t)
 	outputs := deploy(ctx, t, m, "rackoff", map[string]string{"BuildCache": "No"})
 
-	if repo := describeRepository(ctx, t, ecr.NewFromConfig(cfg), "rackoff-build-cache"); repo != nil {
-		t.Errorf("cache repository exists with the cache off: %s", aws.ToString(repo.RepositoryUri))
-	}
+	repo := describeRepository(ctx, t, ecr.NewFromConfig(cfg), "rackoff-build-cache")
+	assert.Nil(t, repo, "cache repository exists with the cache off")
 	for _, name := range []string{OutputBuildCacheRepositoryName, OutputBuildCacheRepositoryURI, OutputBuildCacheFileSystem} {
-		if v, ok := outputs[name]; ok {
-			t.Errorf("output %s = %q with the cache off", name, v)
-		}
+		v, ok := outputs[name]
+		assert.False(t, ok, "output %s = %q with the cache off", name, v)
 	}
 	client := ecs.NewFromConfig(cfg)
 	for _, def := range []string{OutputBuildTaskDefinitionEc2, OutputBuildTaskDefinitionFargate} {
 		env := taskEnvironment(ctx, t, client, outputs[def])
-		if v, ok := env["BUILD_CACHE_REPO"]; env["BUILD_CACHE"] != "false" || !ok || v != "" {
-			t.Errorf("%s: BUILD_CACHE=%q BUILD_CACHE_REPO=%q (present %v), want false and empty", def, env["BUILD_CACHE"], v, ok)
-		}
-		if env["BUILD_CACHE_TTL"] != "87600h" {
-			t.Errorf("%s: BUILD_CACHE_TTL=%q without cleanup", def, env["BUILD_CACHE_TTL"])
-		}
+		v, ok := env["BUILD_CACHE_REPO"]
+		assert.EqualValues(t, "false", env["BUILD_CACHE"], "%s: BUILD_CACHE=%q BUILD_CACHE_REPO=%q (present %v), want false and empty", def, env["BUILD_CACHE"], v, ok)
+		assert.True(t, ok, "%s: BUILD_CACHE=%q BUILD_CACHE_REPO=%q (present %v), want false and empty", def, env["BUILD_CACHE"], v, ok)
+		assert.Empty(t, v, "%s: BUILD_CACHE=%q BUILD_CACHE_REPO=%q (present %v), want false and empty", def, env["BUILD_CACHE"], v, ok)
+		assert.EqualValues(t, "87600h", env["BUILD_CACHE_TTL"], "%s: BUILD_CACHE_TTL=%q without cleanup", def, env["BUILD_CACHE_TTL"])
 	}
 	checkOutputs(ctx, t, cfg, outputs)
 }
@@ -147,37 +138,28 @@ func testCacheOn(t *testing.T, m *testenv.Moto) {
 	})
 	ecrClient := ecr.NewFromConfig(cfg)
 	repo := describeRepository(ctx, t, ecrClient, "rackon-build-cache")
-	if repo == nil {
-		t.Fatal("no rackon-build-cache repository with the cache on")
-	}
+	require.NotNil(t, repo, "no rackon-build-cache repository with the cache on")
 	uri := aws.ToString(repo.RepositoryUri)
-	if repo.ImageTagMutability != ecrtypes.ImageTagMutabilityMutable {
-		t.Errorf("cache repository tag mutability = %s, want MUTABLE", repo.ImageTagMutability)
-	}
-	if outputs[OutputBuildCacheRepositoryURI] != uri || outputs[OutputBuildCacheRepositoryName] != "rackon-build-cache" {
-		t.Errorf("cache outputs = %q, %q; repository %s", outputs[OutputBuildCacheRepositoryName], outputs[OutputBuildCacheRepositoryURI], uri)
-	}
+	assert.Equal(t, ecrtypes.ImageTagMutabilityMutable, repo.ImageTagMutability, "cache repository tag mutability = %s, want MUTABLE", repo.ImageTagMutability)
+	assert.Equal(t, uri, outputs[OutputBuildCacheRepositoryURI], "cache outputs = %q, %q; repository %s", outputs[OutputBuildCacheRepositoryName], outputs[OutputBuildCacheRepositoryURI], uri)
+	assert.EqualValues(t, "rackon-build-cache", outputs[OutputBuildCacheRepositoryName], "cache outputs = %q, %q; repository %s", outputs[OutputBuildCacheRepositoryName], outputs[OutputBuildCacheRepositoryURI], uri)
 	client := ecs.NewFromConfig(cfg)
 	for _, def := range []string{OutputBuildTaskDefinitionEc2, OutputBuildTaskDefinitionFargate} {
 		env := taskEnvironment(ctx, t, client, outputs[def])
-		if env["BUILD_CACHE"] != "true" || env["BUILD_CACHE_REPO"] != uri || env["BUILD_CACHE_TTL"] != "336h" {
-			t.Errorf("%s: BUILD_CACHE=%q BUILD_CACHE_REPO=%q BUILD_CACHE_TTL=%q, want true, %s, 336h",
-				def, env["BUILD_CACHE"], env["BUILD_CACHE_REPO"], env["BUILD_CACHE_TTL"], uri)
-		}
+		assert.Equal(t, "true", env["BUILD_CACHE"], "%s: BUILD_CACHE", def)
+		assert.Equal(t, uri, env["BUILD_CACHE_REPO"], "%s: BUILD_CACHE_REPO", def)
+		assert.Equal(t, "336h", env["BUILD_CACHE_TTL"], "%s: BUILD_CACHE_TTL", def)
 	}
 	checkFargateCache(ctx, t, cfg, outputs)
 	checkOutputs(ctx, t, cfg, outputs)
 
 	lbsBefore := loadBalancers(ctx, t, cfg)
 	cfnClient := cloudformation.NewFromConfig(cfg)
-	if _, err := cfnClient.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: aws.String("rackon")}); err != nil {
-		t.Fatalf("DeleteStack: %v", err)
-	}
+	_, err := cfnClient.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: aws.String("rackon")})
+	require.NoError(t, err, "DeleteStack: %v", err)
 	deadline := time.Now().Add(time.Minute)
 	for describeRepository(ctx, t, ecrClient, "rackon-build-cache") != nil || loadBalancers(ctx, t, cfg) > lbsBefore-1 {
-		if time.Now().After(deadline) {
-			t.Fatal("cache repository or rack API load balancer still exists a minute after DeleteStack")
-		}
+		require.False(t, time.Now().After(deadline), "cache repository or rack API load balancer still exists a minute after DeleteStack")
 		time.Sleep(200 * time.Millisecond)
 	}
 }
@@ -187,43 +169,34 @@ func testLifecyclePolicy(t *testing.T, m *testenv.Moto) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	client := ecr.NewFromConfig(m.AWSConfig(t))
-	if _, err := client.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("convox-build-cache")}); err != nil {
-		t.Fatalf("CreateRepository: %v", err)
-	}
+	_, err := client.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String("convox-build-cache")})
+	require.NoError(t, err, "CreateRepository: %v", err)
 	for _, days := range []int{1, 30, 365} {
 		r := resolve(t, map[string]string{"BuildCache": "Yes", "BuildCacheCleanup": "Yes", "BuildCacheRetentionDays": fmt.Sprint(days)})
 		text := lifecyclePolicy(t, r)
 		if _, err := client.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{
 			RepositoryName: aws.String("convox-build-cache"), LifecyclePolicyText: aws.String(text),
 		}); err != nil {
-			t.Fatalf("retention %d: PutLifecyclePolicy refused %s: %v", days, text, err)
+			require.Fail(t, fmt.Sprintf("retention %d: PutLifecyclePolicy refused %s: %v", days, text, err))
 		}
 		got, err := client.GetLifecyclePolicy(ctx, &ecr.GetLifecyclePolicyInput{RepositoryName: aws.String("convox-build-cache")})
-		if err != nil {
-			t.Fatalf("GetLifecyclePolicy: %v", err)
-		}
-		if !sameJSON(t, aws.ToString(got.LifecyclePolicyText), text) {
-			t.Errorf("retention %d: stored policy %s, put %s", days, aws.ToString(got.LifecyclePolicyText), text)
-		}
+		require.NoError(t, err, "GetLifecyclePolicy")
+		assert.True(t, sameJSON(t, aws.ToString(got.LifecyclePolicyText), text), "retention %d: stored policy %s, put %s", days, aws.ToString(got.LifecyclePolicyText), text)
 	}
 	// The check is real: moto refuses a policy whose rule has no action.
 	bad := `{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"sinceImagePushed","countUnit":"days","countNumber":1}}]}`
 	if _, err := client.PutLifecyclePolicy(ctx, &ecr.PutLifecyclePolicyInput{
 		RepositoryName: aws.String("convox-build-cache"), LifecyclePolicyText: aws.String(bad),
 	}); err == nil {
-		t.Error("moto accepted a lifecycle rule without an action")
+		assert.Fail(t, "moto accepted a lifecycle rule without an action")
 	}
 }
 
 func sameJSON(t *testing.T, a, b string) bool {
 	t.Helper()
 	var x, y any
-	if err := json.Unmarshal([]byte(a), &x); err != nil {
-		t.Fatalf("%q: %v", a, err)
-	}
-	if err := json.Unmarshal([]byte(b), &y); err != nil {
-		t.Fatalf("%q: %v", b, err)
-	}
+	require.NoError(t, json.Unmarshal([]byte(a), &x), "%q", a)
+	require.NoError(t, json.Unmarshal([]byte(b), &y), "%q", b)
 	return reflect.DeepEqual(x, y)
 }
 
@@ -235,15 +208,12 @@ func checkOutputs(ctx context.Context, t *testing.T, cfg aws.Config, outputs map
 		OutputObjectBucket, OutputAppsTable, OutputBuildsTable, OutputReleasesTable, OutputBuildLogGroup,
 		OutputSubnets, OutputBuildSecurityGroup, OutputAppRepositoryPrefix,
 	} {
-		if outputs[name] == "" {
-			t.Errorf("output %s is missing", name)
-		}
+		assert.NotEmpty(t, outputs[name], "output %s is missing", name)
 	}
-	if outputs[OutputBuildContainerName] != "build" {
-		t.Errorf("BuildContainerName = %q", outputs[OutputBuildContainerName])
-	}
-	if subnets := strings.Split(outputs[OutputSubnets], ","); len(subnets) != 2 || !strings.HasPrefix(subnets[0], "subnet-") {
-		t.Errorf("Subnets = %q, want two comma-joined subnet ids", outputs[OutputSubnets])
+	assert.EqualValues(t, "build", outputs[OutputBuildContainerName], "BuildContainerName = %q", outputs[OutputBuildContainerName])
+	subnets := strings.Split(outputs[OutputSubnets], ",")
+	if assert.Len(t, subnets, 2, "Subnets = %q, want two comma-joined subnet ids", outputs[OutputSubnets]) {
+		assert.True(t, strings.HasPrefix(subnets[0], "subnet-"), "Subnets = %q, want two comma-joined subnet ids", outputs[OutputSubnets])
 	}
 	checkStores(ctx, t, cfg, outputs)
 	checkRackService(ctx, t, cfg, outputs)

@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/convox/rack/pkg/params"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func resolve(t *testing.T, values map[string]string) *Resolved {
@@ -19,9 +22,7 @@ func resolve(t *testing.T, values map[string]string) *Resolved {
 	all := maps.Clone(required)
 	maps.Copy(all, values)
 	r, err := Resolve(Stack{Name: "convox", Params: all})
-	if err != nil {
-		t.Fatalf("Resolve(%v): %v", values, err)
-	}
+	require.NoError(t, err, "Resolve(%v)", values)
 	return r
 }
 
@@ -39,9 +40,7 @@ func (r *Resolved) names() []string {
 func environment(t *testing.T, r *Resolved, taskDef string) map[string]any {
 	t.Helper()
 	res, ok := r.Resources[taskDef]
-	if !ok {
-		t.Fatalf("no resource %s", taskDef)
-	}
+	require.True(t, ok, "no resource %s", taskDef)
 	containers := res.Properties["ContainerDefinitions"].([]any)
 	env := map[string]any{}
 	for _, kv := range containers[0].(map[string]any)["Environment"].([]any) {
@@ -67,34 +66,27 @@ func TestBuildCacheTransition(t *testing.T) {
 				want = []string{"BuildCachePolicy", "BuildCacheRepository", "CacheAccessPoint", "CacheFileSystem",
 					"CacheFileSystemPolicy", "CacheMountTarget0", "CacheMountTarget1", "CacheSecurityGroup"}
 			}
-			if !slices.Equal(added, want) {
-				t.Errorf("BuildCache=Yes adds %v, want %v", added, want)
-			}
-			if removed := difference(off.names(), on.names()); len(removed) > 0 {
-				t.Errorf("BuildCache=Yes removes %v", removed)
-			}
-			if !reflect.DeepEqual(off.Resources, offAgain.Resources) || !reflect.DeepEqual(off.Outputs, offAgain.Outputs) {
-				t.Error("BuildCache back to No does not give the stack it started from")
-			}
+			assert.True(t, slices.Equal(added, want), "BuildCache=Yes adds %v, want %v", added, want)
+			removed := difference(off.names(), on.names())
+			assert.Empty(t, removed, "BuildCache=Yes removes %v", removed)
+			assert.True(t, reflect.DeepEqual(off.Resources, offAgain.Resources), "BuildCache back to No does not give the stack it started from")
+			assert.True(t, reflect.DeepEqual(off.Outputs, offAgain.Outputs), "BuildCache back to No does not give the stack it started from")
 
 			repo := on.Resources["BuildCacheRepository"].Properties
-			if repo["RepositoryName"] != "convox-build-cache" || repo["ImageTagMutability"] != "MUTABLE" || repo["EmptyOnDelete"] != true {
-				t.Errorf("cache repository properties = %v", repo)
-			}
+			assert.EqualValues(t, "convox-build-cache", repo["RepositoryName"], "cache repository properties = %v", repo)
+			assert.EqualValues(t, "MUTABLE", repo["ImageTagMutability"], "cache repository properties = %v", repo)
+			assert.EqualValues(t, true, repo["EmptyOnDelete"], "cache repository properties = %v", repo)
 			for _, def := range []string{"BuildTaskDefinitionEc2", "BuildTaskDefinitionFargate"} {
-				if env := environment(t, off, def); env["BUILD_CACHE"] != "false" || env["BUILD_CACHE_REPO"] != "" {
-					t.Errorf("%s with the cache off: %v", def, env)
-				}
-				if env := environment(t, on, def); env["BUILD_CACHE"] != "true" || !reflect.DeepEqual(env["BUILD_CACHE_REPO"], cacheRepoURI) {
-					t.Errorf("%s with the cache on: %v", def, env)
-				}
+				env := environment(t, off, def)
+				assert.EqualValues(t, "false", env["BUILD_CACHE"], "%s with the cache off: %v", def, env)
+				assert.Empty(t, env["BUILD_CACHE_REPO"], "%s with the cache off: %v", def, env)
+				env = environment(t, on, def)
+				assert.EqualValues(t, "true", env["BUILD_CACHE"], "%s with the cache on: %v", def, env)
+				assert.True(t, reflect.DeepEqual(env["BUILD_CACHE_REPO"], cacheRepoURI), "%s with the cache on: %v", def, env)
 			}
-			if _, ok := off.Outputs["BuildCacheRepositoryUri"]; ok {
-				t.Error("BuildCacheRepositoryUri is an output while the cache is off")
-			}
-			if !reflect.DeepEqual(on.Outputs["BuildCacheRepositoryUri"], cacheRepoURI) {
-				t.Errorf("BuildCacheRepositoryUri = %v", on.Outputs["BuildCacheRepositoryUri"])
-			}
+			_, ok := off.Outputs["BuildCacheRepositoryUri"]
+			assert.False(t, ok, "BuildCacheRepositoryUri is an output while the cache is off")
+			assert.True(t, reflect.DeepEqual(on.Outputs["BuildCacheRepositoryUri"], cacheRepoURI), "BuildCacheRepositoryUri = %v", on.Outputs["BuildCacheRepositoryUri"])
 		})
 	}
 }
@@ -105,22 +97,20 @@ func TestFargateCacheMount(t *testing.T) {
 	def := on.Resources["BuildTaskDefinitionFargate"].Properties
 	volumes := def["Volumes"].([]any)
 	efs := volumes[0].(map[string]any)["EFSVolumeConfiguration"].(map[string]any)
-	if !reflect.DeepEqual(efs["FilesystemId"], map[string]any{"Ref": "CacheFileSystem"}) || efs["TransitEncryption"] != "ENABLED" {
-		t.Errorf("fargate cache volume = %v", efs)
-	}
+	assert.True(t, reflect.DeepEqual(efs["FilesystemId"], map[string]any{"Ref": "CacheFileSystem"}), "fargate cache volume = %v", efs)
+	assert.EqualValues(t, "ENABLED", efs["TransitEncryption"], "fargate cache volume = %v", efs)
 	container := def["ContainerDefinitions"].([]any)[0].(map[string]any)
 	mount := container["MountPoints"].([]any)[0].(map[string]any)
-	if mount["ContainerPath"] != "/cache" || mount["SourceVolume"] != "cache" {
-		t.Errorf("fargate cache mount = %v", mount)
-	}
-	if fs := on.Resources["CacheFileSystem"].Properties; fs["Encrypted"] != true {
-		t.Errorf("cache file system is not encrypted: %v", fs)
-	}
+	assert.EqualValues(t, "/cache", mount["ContainerPath"], "fargate cache mount = %v", mount)
+	assert.EqualValues(t, "cache", mount["SourceVolume"], "fargate cache mount = %v", mount)
+	fs := on.Resources["CacheFileSystem"].Properties
+	assert.EqualValues(t, true, fs["Encrypted"], "cache file system is not encrypted: %v", fs)
 	ingress := on.Resources["CacheSecurityGroup"].Properties["SecurityGroupIngress"].([]any)
 	rule := ingress[0].(map[string]any)
-	if len(ingress) != 1 || rule["FromPort"] != json.Number("2049") || rule["ToPort"] != json.Number("2049") ||
-		!reflect.DeepEqual(rule["SourceSecurityGroupId"], map[string]any{"Ref": "BuildSecurityGroup"}) {
-		t.Errorf("cache security group ingress = %v", ingress)
+	if assert.Len(t, ingress, 1, "cache security group ingress = %v", ingress) {
+		assert.Equal(t, json.Number("2049"), rule["FromPort"], "cache security group ingress = %v", ingress)
+		assert.Equal(t, json.Number("2049"), rule["ToPort"], "cache security group ingress = %v", ingress)
+		assert.True(t, reflect.DeepEqual(rule["SourceSecurityGroupId"], map[string]any{"Ref": "BuildSecurityGroup"}), "cache security group ingress = %v", ingress)
 	}
 
 	for _, values := range []map[string]string{
@@ -130,12 +120,10 @@ func TestFargateCacheMount(t *testing.T) {
 		r := resolve(t, values)
 		def := r.Resources["BuildTaskDefinitionFargate"].Properties
 		container := def["ContainerDefinitions"].([]any)[0].(map[string]any)
-		if _, ok := def["Volumes"]; ok {
-			t.Errorf("%v: fargate task has volumes %v", values, def["Volumes"])
-		}
-		if _, ok := container["MountPoints"]; ok {
-			t.Errorf("%v: fargate container has mounts %v", values, container["MountPoints"])
-		}
+		_, ok := def["Volumes"]
+		assert.False(t, ok, "%v: fargate task has volumes %v", values, def["Volumes"])
+		_, ok = container["MountPoints"]
+		assert.False(t, ok, "%v: fargate container has mounts %v", values, container["MountPoints"])
 	}
 }
 
@@ -171,22 +159,19 @@ func TestLifecyclePolicy(t *testing.T) {
 		var policy struct {
 			Rules []lifecycleRule `json:"rules"`
 		}
-		if err := decodeStrict(text, &policy); err != nil {
-			t.Fatalf("retention %d: policy %q: %v", days, text, err)
-		}
-		if len(policy.Rules) != 1 {
-			t.Fatalf("retention %d: %d rules in %s", days, len(policy.Rules), text)
-		}
+		require.NoError(t, decodeStrict(text, &policy), "retention %d: policy %q", days, text)
+		require.Len(t, policy.Rules, 1, "retention %d: %d rules in %s", days, len(policy.Rules), text)
 		rule := policy.Rules[0]
-		if rule.RulePriority != 1 || rule.Selection.TagStatus != "any" || rule.Selection.CountType != "sinceImagePushed" ||
-			rule.Selection.CountUnit != "days" || rule.Selection.CountNumber != days || rule.Action.Type != "expire" {
-			t.Errorf("retention %d: rule %+v", days, rule)
-		}
+		assert.EqualValues(t, 1, rule.RulePriority, "retention %d: rule %+v", days, rule)
+		assert.EqualValues(t, "any", rule.Selection.TagStatus, "retention %d: rule %+v", days, rule)
+		assert.EqualValues(t, "sinceImagePushed", rule.Selection.CountType, "retention %d: rule %+v", days, rule)
+		assert.EqualValues(t, "days", rule.Selection.CountUnit, "retention %d: rule %+v", days, rule)
+		assert.Equal(t, days, rule.Selection.CountNumber, "retention %d: rule %+v", days, rule)
+		assert.EqualValues(t, "expire", rule.Action.Type, "retention %d: rule %+v", days, rule)
 
 		off := resolve(t, map[string]string{"BuildCache": "Yes", "BuildCacheCleanup": "No", "BuildCacheRetentionDays": fmt.Sprint(days)})
-		if text := lifecyclePolicy(t, off); text != "" {
-			t.Errorf("retention %d without cleanup has a lifecycle policy: %s", days, text)
-		}
+		text = lifecyclePolicy(t, off)
+		assert.Empty(t, text, "retention %d without cleanup has a lifecycle policy: %s", days, text)
 	}
 }
 
@@ -214,15 +199,16 @@ func TestBuildCacheTTL(t *testing.T) {
 		for _, def := range []string{"BuildTaskDefinitionEc2", "BuildTaskDefinitionFargate"} {
 			ttl, _ := environment(t, r, def)["BUILD_CACHE_TTL"].(string)
 			d, err := time.ParseDuration(ttl)
-			if err != nil || d != time.Duration(days)*24*time.Hour || ttl != fmt.Sprintf("%dh", days*24) {
-				t.Fatalf("%s retention %d: BUILD_CACHE_TTL %q (%v)", def, days, ttl, err)
-			}
+			require.NoError(t, err, "%s retention %d: BUILD_CACHE_TTL %q (%v)", def, days, ttl, err)
+			require.Equal(t, time.Duration(days)*24*time.Hour, d, "%s retention %d: BUILD_CACHE_TTL %q (%v)", def, days, ttl, err)
+			require.Equal(t, fmt.Sprintf("%dh", days*24), ttl, "%s retention %d: BUILD_CACHE_TTL %q (%v)", def, days, ttl, err)
 		}
 	}
 	r := resolve(t, map[string]string{"BuildCacheCleanup": "No", "BuildCacheRetentionDays": "1"})
 	ttl, _ := environment(t, r, "BuildTaskDefinitionEc2")["BUILD_CACHE_TTL"].(string)
-	if d, err := time.ParseDuration(ttl); err != nil || d < 3650*24*time.Hour {
-		t.Errorf("BUILD_CACHE_TTL without cleanup = %q, want at least ten years", ttl)
+	d, err := time.ParseDuration(ttl)
+	if assert.NoError(t, err, "BUILD_CACHE_TTL without cleanup = %q, want at least ten years", ttl) {
+		assert.False(t, d < 3650*24*time.Hour, "BUILD_CACHE_TTL without cleanup = %q, want at least ten years", ttl)
 	}
 }
 
@@ -231,18 +217,14 @@ func TestBuildTaskEnvironment(t *testing.T) {
 	r := resolve(t, nil)
 	for def, method := range map[string]string{"BuildTaskDefinitionEc2": "ec2", "BuildTaskDefinitionFargate": "fargate"} {
 		env := environment(t, r, def)
-		if env["BUILD_METHOD"] != method || env["DOCKER_BUILDKIT"] != "1" || env["RACK_NAME"] != "convox" {
-			t.Errorf("%s environment = %v", def, env)
-		}
+		assert.Equal(t, method, env["BUILD_METHOD"], "%s environment = %v", def, env)
+		assert.EqualValues(t, "1", env["DOCKER_BUILDKIT"], "%s environment = %v", def, env)
+		assert.EqualValues(t, "convox", env["RACK_NAME"], "%s environment = %v", def, env)
 		image := r.Resources[def].Properties["ContainerDefinitions"].([]any)[0].(map[string]any)["Image"]
-		if image != required["ImageRegistry"]+"/convox-build:"+method {
-			t.Errorf("%s default image = %v", def, image)
-		}
+		assert.Equal(t, required["ImageRegistry"]+"/convox-build:"+method, image, "%s default image = %v", def, image)
 		custom := resolve(t, map[string]string{"BuildImage": "registry.example/builder:1"})
 		image = custom.Resources[def].Properties["ContainerDefinitions"].([]any)[0].(map[string]any)["Image"]
-		if image != "registry.example/builder:1" {
-			t.Errorf("%s with BuildImage = %v", def, image)
-		}
+		assert.EqualValues(t, "registry.example/builder:1", image, "%s with BuildImage = %v", def, image)
 	}
 }
 
@@ -256,9 +238,8 @@ func TestResolveRefusesBadValues(t *testing.T) {
 		{"BuildMethod": "lambda"},
 		{"NoSuchParameter": "x"},
 	} {
-		if _, err := Resolve(Stack{Name: "convox", Params: values}); err == nil {
-			t.Errorf("Resolve accepted %v", values)
-		}
+		_, err := Resolve(Stack{Name: "convox", Params: values})
+		assert.Error(t, err, "Resolve accepted %v", values)
 	}
 }
 
@@ -278,15 +259,11 @@ func TestEc2BuildHosts(t *testing.T) {
 	hosts := []string{"BuildInstanceProfile", "BuildInstanceRole", "BuildInstances", "BuildLaunchTemplate"}
 	ec2 := resolve(t, map[string]string{"BuildMethod": "ec2"})
 	fargate := resolve(t, map[string]string{"BuildMethod": "fargate"})
-	if got := difference(ec2.names(), fargate.names()); !slices.Equal(got, hosts) {
-		t.Errorf("ec2 method adds %v, want %v", got, hosts)
-	}
-	if got := difference(fargate.names(), ec2.names()); len(got) > 0 {
-		t.Errorf("fargate method adds %v", got)
-	}
+	got := difference(ec2.names(), fargate.names())
+	assert.True(t, slices.Equal(got, hosts), "ec2 method adds %v, want %v", got, hosts)
+	got = difference(fargate.names(), ec2.names())
+	assert.Empty(t, got, "fargate method adds %v", got)
 	data := ec2.Resources["BuildLaunchTemplate"].Properties["LaunchTemplateData"].(map[string]any)
 	userData, _ := json.Marshal(data["UserData"])
-	if !strings.Contains(string(userData), `ECS_CLUSTER=${BuildCluster}`) {
-		t.Errorf("build hosts do not join the build cluster: %s", userData)
-	}
+	assert.Contains(t, string(userData), `ECS_CLUSTER=${BuildCluster}`, "build hosts do not join the build cluster: %s", userData)
 }

@@ -6,36 +6,28 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestUpdateInput(t *testing.T) {
 	current := &Stack{Name: "rack", Parameters: map[string]string{"A": "1", "B": "2", "C": "3"}}
 	in, err := UpdateInput(current, map[string]string{"B": "20"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !aws.ToBool(in.UsePreviousTemplate) || in.TemplateBody != nil || len(in.Parameters) != 3 {
-		t.Fatalf("input = %+v", in)
-	}
+	require.NoError(t, err)
+	require.True(t, aws.ToBool(in.UsePreviousTemplate), "input = %+v", in)
+	require.Nil(t, in.TemplateBody, "input = %+v", in)
+	require.Len(t, in.Parameters, 3, "input = %+v", in)
 	for _, p := range in.Parameters {
 		k := aws.ToString(p.ParameterKey)
-		if k == "B" && (aws.ToString(p.ParameterValue) != "20" || p.UsePreviousValue != nil) {
-			t.Errorf("B = %+v", p)
-		}
-		if k != "B" && (!aws.ToBool(p.UsePreviousValue) || p.ParameterValue != nil) {
-			t.Errorf("%s = %+v, want UsePreviousValue only", k, p)
-		}
+		assert.False(t, k == "B" && (aws.ToString(p.ParameterValue) != "20" || p.UsePreviousValue != nil), "B = %+v", p)
+		assert.False(t, k != "B" && (!aws.ToBool(p.UsePreviousValue) || p.ParameterValue != nil), "%s = %+v, want UsePreviousValue only", k, p)
 	}
-	if _, err := UpdateInput(current, map[string]string{"D": "4", "B": "1"}); !errors.Is(err, ErrUnknownParameter) {
-		t.Errorf("unknown parameter: %v", err)
-	}
+	_, err = UpdateInput(current, map[string]string{"D": "4", "B": "1"})
+	assert.ErrorIs(t, err, ErrUnknownParameter, "unknown parameter: %v", err)
 }
 
 func TestNoUpdates(t *testing.T) {
-	if !NoUpdates(&smithy.GenericAPIError{Code: "ValidationError", Message: "No updates are to be performed."}) {
-		t.Error("no-updates error not recognised")
-	}
-	if NoUpdates(&smithy.GenericAPIError{Code: "ValidationError", Message: "Parameter X is invalid"}) || NoUpdates(errors.New("No updates are to be performed.")) {
-		t.Error("other errors taken for no updates")
-	}
+	assert.True(t, NoUpdates(&smithy.GenericAPIError{Code: "ValidationError", Message: "No updates are to be performed."}), "no-updates error not recognised")
+	assert.False(t, NoUpdates(&smithy.GenericAPIError{Code: "ValidationError", Message: "Parameter X is invalid"}), "other errors taken for no updates")
+	assert.False(t, NoUpdates(errors.New("No updates are to be performed.")), "other errors taken for no updates")
 }

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestFollowUntilDone(t *testing.T) {
@@ -24,9 +26,7 @@ func TestFollowUntilDone(t *testing.T) {
 	}()
 	time.Sleep(150 * time.Millisecond)
 	w, err := Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	w.WriteString("step 1\n")
 	time.Sleep(150 * time.Millisecond)
 	w.WriteString("step 2\n")
@@ -34,20 +34,15 @@ func TestFollowUntilDone(t *testing.T) {
 	done.Store(true)
 	select {
 	case s := <-got:
-		if s != "step 1\nstep 2\n" {
-			t.Fatalf("followed %q", s)
-		}
+		require.EqualValues(t, "step 1\nstep 2\n", s, "followed %q", s)
 	case <-time.After(5 * time.Second):
-		t.Fatal("follower did not end after the build was done")
+		require.Fail(t, "follower did not end after the build was done")
 	}
 	r, _ := Open(path, false, done.Load)
 	data, _ := io.ReadAll(r)
 	r.Close()
-	if string(data) != "step 1\nstep 2\n" {
-		t.Fatalf("stored log %q", data)
-	}
+	require.EqualValues(t, "step 1\nstep 2\n", string(data), "stored log %q", data)
 	r, _ = Open(filepath.Join(t.TempDir(), "none.log"), true, done.Load)
-	if data, _ := io.ReadAll(r); len(data) != 0 {
-		t.Fatalf("missing log read %q", data)
-	}
+	data, _ = io.ReadAll(r)
+	require.Empty(t, data, "missing log read %q", data)
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/convox/rack/internal/registry"
 	"github.com/convox/rack/provider/local/repos"
 	"github.com/convox/rack/provider/local/store"
+
+	"github.com/stretchr/testify/require"
 )
 
 // clock is a movable time for the janitor.
@@ -25,27 +27,19 @@ func TestSweepExpiresOnlyOldCacheImages(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	srv, err := registry.Start(ctx, registry.Options{Dir: filepath.Join(dir, "registry"), Username: "convox", Password: "pw-janitor"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer srv.Close()
 	reg := &repos.Client{Host: srv.Host(), Auth: &authn.Basic{Username: "convox", Password: "pw-janitor"}}
 	st, err := store.Open(filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer st.Close()
 	push := func(repo, tag string) {
 		img, _ := random.Image(128, 1)
 		ref, _ := reg.Tag(repo, tag)
-		if err := remote.Write(ref, img, remote.WithAuth(reg.Auth)); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, remote.Write(ref, img, remote.WithAuth(reg.Auth)))
 	}
 	const cache = "rack1-build-cache"
-	if err := reg.Mark(ctx, cache); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, reg.Mark(ctx, cache))
 	push(cache, "web.buildcache")
 	push(cache, "0a1b2c")
 	push("app1", "web.B1")
@@ -55,27 +49,21 @@ func TestSweepExpiresOnlyOldCacheImages(t *testing.T) {
 	policy := Policy{Cleanup: true, RetentionDays: 1}
 
 	res, err := j.Sweep(ctx, policy)
-	if err != nil || len(res.Expired) != 0 || len(res.Kept) != 2 {
-		t.Fatalf("first sweep = %+v, %v", res, err)
-	}
+	require.NoError(t, err, "first sweep = %+v, %v", res, err)
+	require.Empty(t, res.Expired, "first sweep = %+v, %v", res, err)
+	require.Len(t, res.Kept, 2, "first sweep = %+v, %v", res, err)
 	c.t = c.t.Add(12 * time.Hour)
 	push(cache, "fresh") // pushed half a day after the others
-	if res, _ := j.Sweep(ctx, Policy{Cleanup: false, RetentionDays: 1}); len(res.Expired) != 0 {
-		t.Fatalf("cleanup off expired %v", res.Expired)
-	}
+	off, err := j.Sweep(ctx, Policy{Cleanup: false, RetentionDays: 1})
+	require.NoError(t, err)
+	require.Empty(t, off.Expired, "cleanup off expired images")
 	c.t = c.t.Add(20 * time.Hour) // 32h after the first pushes, 20h after "fresh"
 	res, err = j.Sweep(ctx, policy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(res.Expired, []string{"0a1b2c", "web.buildcache"}) || !slices.Equal(res.Kept, []string{"fresh"}) {
-		t.Fatalf("sweep after 32h = %+v", res)
-	}
+	require.NoError(t, err)
+	require.True(t, slices.Equal(res.Expired, []string{"0a1b2c", "web.buildcache"}), "sweep after 32h = %+v", res)
+	require.True(t, slices.Equal(res.Kept, []string{"fresh"}), "sweep after 32h = %+v", res)
 	tags, _ := reg.Tags(ctx, cache)
-	if !slices.Equal(tags, []string{"convox-repository", "fresh"}) {
-		t.Fatalf("cache tags after the sweep = %v", tags)
-	}
-	if tags, _ := reg.Tags(ctx, "app1"); !slices.Equal(tags, []string{"web.B1"}) {
-		t.Fatalf("app image touched: %v", tags)
-	}
+	require.True(t, slices.Equal(tags, []string{"convox-repository", "fresh"}), "cache tags after the sweep = %v", tags)
+	tags, _ = reg.Tags(ctx, "app1")
+	require.True(t, slices.Equal(tags, []string{"web.B1"}), "app image touched: %v", tags)
 }

@@ -25,6 +25,8 @@ import (
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/pkg/tarball"
 	"github.com/convox/rack/provider/local"
+
+	"github.com/stretchr/testify/require"
 )
 
 // Rack is a running local rack and a client of its API.
@@ -85,13 +87,11 @@ func Start(t testing.TB, o Options) *Rack {
 		}
 	}
 	p, err := local.New(opts)
-	if err != nil {
-		t.Fatalf("starting the local rack: %v", err)
-	}
+	require.NoError(t, err, "starting the local rack")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		p.Close()
-		t.Fatal(err)
+		require.NoError(t, err)
 	}
 	apiOpts := []api.Option{api.WithLog(r.log)}
 	if o.MaxUpload > 0 {
@@ -108,7 +108,7 @@ func Start(t testing.TB, o Options) *Rack {
 		p.Close()
 	})
 	if r.Client, err = sdk.New(r.URL); err != nil {
-		t.Fatal(err)
+		require.NoError(t, err)
 	}
 	return r
 }
@@ -120,9 +120,8 @@ func (r *Rack) Log() string { return r.log.String() }
 func (r *Rack) RegistryPassword(t testing.TB) string {
 	t.Helper()
 	cfg, err := r.RegistryAuth().Authorization()
-	if err != nil || cfg.Password == "" {
-		t.Fatalf("registry login: %v", err)
-	}
+	require.NoError(t, err, "registry login: %v", err)
+	require.NotEmpty(t, cfg.Password, "registry login: %v", err)
 	return cfg.Password
 }
 
@@ -130,13 +129,9 @@ func (r *Rack) RegistryPassword(t testing.TB) string {
 func (r *Rack) Upload(t testing.TB, app, dir string) string {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := tarball.Create(dir, &buf, nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, tarball.Create(dir, &buf, nil))
 	o, err := r.Client.ObjectStore(app, fmt.Sprintf("tmp/src-%s.tgz", hexOf(t)), &buf, structs.ObjectStoreOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return o.Url
 }
 
@@ -146,15 +141,11 @@ func (r *Rack) Wait(t testing.TB, app, id string, limit time.Duration) (*structs
 	deadline := time.Now().Add(limit)
 	for {
 		b, err := r.Client.BuildGet(app, id)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if b.Terminal() {
 			return b, r.Logs(t, app, id)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("build %s still %s after %s:\n%s", id, b.Status, limit, r.Logs(t, app, id))
-		}
+		require.False(t, time.Now().After(deadline), "build %s still %s after %s:\n%s", id, b.Status, limit, r.Logs(t, app, id))
 		time.Sleep(250 * time.Millisecond)
 	}
 }
@@ -163,9 +154,7 @@ func (r *Rack) Wait(t testing.TB, app, id string, limit time.Duration) (*structs
 func (r *Rack) Logs(t testing.TB, app, id string) string {
 	t.Helper()
 	rc, err := r.Client.BuildLogs(app, id, structs.LogsOptions{})
-	if err != nil {
-		t.Fatalf("build logs of %s: %v", id, err)
-	}
+	require.NoError(t, err, "build logs of %s", id)
 	defer rc.Close()
 	data, err := io.ReadAll(rc)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -180,12 +169,8 @@ func App(t testing.TB, files map[string]string) string {
 	dir := t.TempDir()
 	for name, content := range files {
 		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
 	}
 	return dir
 }
@@ -213,8 +198,7 @@ func Contains(s string, secrets map[string]string) []string {
 
 func hexOf(t testing.TB) string {
 	b := make([]byte, 6)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
+	_, err := rand.Read(b)
+	require.NoError(t, err)
 	return hex.EncodeToString(b)
 }
