@@ -76,6 +76,15 @@ func (k *kaniko) Build(ctx context.Context, req Request, out io.Writer) (Result,
 		args = append(args, "--registry-mirror", k.cfg.Mirror)
 	}
 	cacheFlags := req.Policy.KanikoFlags()
+	repo := cacheRepo(cacheFlags)
+	var guard *cacheGuard
+	if repo != "" {
+		var err error
+		if guard, cacheFlags, err = k.guard(repo, cacheFlags); err != nil {
+			return Result{}, err
+		}
+		defer guard.Close()
+	}
 	hosts := loopbackHosts(append(append([]string{k.cfg.Mirror}, req.Tags...), cacheRepo(cacheFlags))...)
 	for _, h := range hosts {
 		args = append(args, "--insecure-registry", h)
@@ -91,20 +100,65 @@ func (k *kaniko) Build(ctx context.Context, req Request, out io.Writer) (Result,
 	}
 
 	c := newCounter(out, kanikoRule)
+	var log io.Writer = c
+	if guard != nil {
+		// kaniko's log names the cache registry, not the guard in front of it
+		rw := &replaceWriter{out: c, old: []byte(guard.Addr() + "/"), new: []byte(RefHost(repo+"/") + "/")}
+		log = rw
+	}
 	var err error
 	if k.cfg.KanikoImage == "" {
-		err = run(ctx, withEnv(k.cfg.env(), "DOCKER_CONFIG="+k.dir), c, k.executor(), args...)
+		err = run(ctx, withEnv(k.cfg.env(), "DOCKER_CONFIG="+k.dir), log, k.executor(), args...)
 	} else {
 		name := "convox-kaniko-" + randomHex(6)
 		dargs := []string{"run", "--rm", "--name", name, "--network", "host",
 			"-v", root + ":/workspace", "-v", k.dir + ":/kaniko/.docker:ro",
 			"-e", "DOCKER_CONFIG=/kaniko/.docker", "--entrypoint", DefaultKanikoExecutor, k.cfg.KanikoImage}
-		err = run(ctx, k.cfg.env(), c, k.cfg.docker(), append(dargs, args...)...)
+		err = run(ctx, k.cfg.env(), log, k.cfg.docker(), append(dargs, args...)...)
 		if ctx.Err() != nil {
 			_, _ = output(context.Background(), k.cfg.env(), k.cfg.docker(), "rm", "-f", name)
 		}
 	}
+	if rw, ok := log.(*replaceWriter); ok {
+		_ = rw.Flush()
+	}
+	if guard != nil {
+		if reason := guard.Tripped(); reason != "" {
+			// names the cache repository and the timeout: the build loop's fault watch reads it
+			fmt.Fprintf(c, "WARNING: the build cache %s stopped answering mid-build (%s); kaniko went on without it\n", repo, reason)
+		}
+	}
 	return c.Result(), err
+}
+
+// guard starts a cache guard in front of repo's registry and returns the
+// cache flags with the guard in place of the registry; the guard's address
+// gets the registry's login.
+func (k *kaniko) guard(repo string, flags []string) (*cacheGuard, []string, error) {
+	host := RefHost(repo + "/")
+	g, err := startCacheGuard(host, k.cfg.CacheIdle)
+	if err != nil {
+		return nil, nil, err
+	}
+	logins := map[string]Login{}
+	for h, l := range k.cfg.Logins {
+		logins[h] = l
+	}
+	if l, ok := k.cfg.Logins[host]; ok {
+		logins[g.Addr()] = l
+	}
+	if err := writeDockerConfig(k.dir, "", logins); err != nil {
+		g.Close()
+		return nil, nil, fmt.Errorf("writing kaniko docker config: %w", err)
+	}
+	out := make([]string, len(flags))
+	for i, f := range flags {
+		if v, ok := strings.CutPrefix(f, "--cache-repo="); ok {
+			f = "--cache-repo=" + g.Addr() + strings.TrimPrefix(v, host)
+		}
+		out[i] = f
+	}
+	return g, out, nil
 }
 
 // singleStage reports whether the Dockerfile has exactly one FROM.
