@@ -2,13 +2,12 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/convox/rack/pkg/build/dockerfile"
 )
 
 // DefaultKanikoExecutor is where the kaniko image keeps its executor.
@@ -51,29 +50,20 @@ func (k *kaniko) executor() string {
 }
 
 func (k *kaniko) Build(ctx context.Context, req Request, out io.Writer) (Result, error) {
-	root, ctxDir, dockerfile := req.Root, req.Context, req.Dockerfile
+	root, ctxDir := req.Root, req.Context
 	if k.cfg.KanikoImage != "" {
 		// the source root is mounted at /workspace in the container
 		var err error
 		if ctxDir, err = inside(root, ctxDir, "/workspace"); err != nil {
 			return Result{}, err
 		}
-		if dockerfile, err = inside(root, dockerfile, "/workspace"); err != nil {
-			return Result{}, err
-		}
 	}
-	args := []string{"--dockerfile", dockerfile, "--context", "dir://" + ctxDir, "--cleanup", "--ignore-path=/busybox"}
-	for _, t := range req.Tags {
-		args = append(args, "--destination", t)
-	}
-	if req.Target != "" {
-		args = append(args, "--target", req.Target)
-	}
+	common := []string{"--context", "dir://" + ctxDir, "--cleanup", "--ignore-path=/busybox"}
 	for _, a := range req.Args {
-		args = append(args, "--build-arg", a)
+		common = append(common, "--build-arg", a)
 	}
 	if k.cfg.Mirror != "" {
-		args = append(args, "--registry-mirror", k.cfg.Mirror)
+		common = append(common, "--registry-mirror", k.cfg.Mirror)
 	}
 	cacheFlags := req.Policy.KanikoFlags()
 	repo := cacheRepo(cacheFlags)
@@ -85,41 +75,60 @@ func (k *kaniko) Build(ctx context.Context, req Request, out io.Writer) (Result,
 		}
 		defer guard.Close()
 	}
-	hosts := loopbackHosts(append(append([]string{k.cfg.Mirror}, req.Tags...), cacheRepo(cacheFlags))...)
+	hosts := loopbackHosts(append(append([]string{k.cfg.Mirror, repo}, req.Tags...), cacheRepo(cacheFlags))...)
 	for _, h := range hosts {
-		args = append(args, "--insecure-registry", h)
+		common = append(common, "--insecure-registry", h)
 	}
 	if len(hosts) > 0 {
-		args = append(args, "--insecure", "--insecure-pull")
+		common = append(common, "--insecure", "--insecure-pull")
 	}
-	args = append(args, cacheFlags...)
-	if len(cacheFlags) > 0 && singleStage(req.Dockerfile) {
-		// COPY layers come from the cache too, so a warm build never unpacks
-		// the base image; kaniko refuses this flag on multi-stage Dockerfiles.
-		args = append(args, "--cache-copy-layers=true")
-	}
+	common = append(common, cacheFlags...)
+	common = append(common, KanikoFlags(cacheFlags)...)
 
 	c := newCounter(out, kanikoRule)
 	var log io.Writer = c
+	var rw *replaceWriter
 	if guard != nil {
 		// kaniko's log names the cache registry, not the guard in front of it
-		rw := &replaceWriter{out: c, old: []byte(guard.Addr() + "/"), new: []byte(RefHost(repo+"/") + "/")}
+		rw = &replaceWriter{out: c, old: []byte(guard.Addr() + "/"), new: []byte(RefHost(repo+"/") + "/")}
 		log = rw
 	}
-	var err error
-	if k.cfg.KanikoImage == "" {
-		err = run(ctx, withEnv(k.cfg.env(), "DOCKER_CONFIG="+k.dir), log, k.executor(), args...)
-	} else {
+	executor := func(dockerfile string, extra ...string) error {
+		if k.cfg.KanikoImage != "" {
+			var err error
+			if dockerfile, err = inside(root, dockerfile, "/workspace"); err != nil {
+				return err
+			}
+		}
+		args := append(append([]string{"--dockerfile", dockerfile}, common...), extra...)
+		if k.cfg.KanikoImage == "" {
+			return run(ctx, withEnv(k.cfg.env(), "DOCKER_CONFIG="+k.dir), log, k.executor(), args...)
+		}
 		name := "convox-kaniko-" + randomHex(6)
 		dargs := []string{"run", "--rm", "--name", name, "--network", "host",
 			"-v", root + ":/workspace", "-v", k.dir + ":/kaniko/.docker:ro",
 			"-e", "DOCKER_CONFIG=/kaniko/.docker", "--entrypoint", DefaultKanikoExecutor, k.cfg.KanikoImage}
-		err = run(ctx, k.cfg.env(), log, k.cfg.docker(), append(dargs, args...)...)
+		err := run(ctx, k.cfg.env(), log, k.cfg.docker(), append(dargs, args...)...)
 		if ctx.Err() != nil {
 			_, _ = output(context.Background(), k.cfg.env(), k.cfg.docker(), "rm", "-f", name)
 		}
+		return err
 	}
-	if rw, ok := log.(*replaceWriter); ok {
+	err := errNoSplit
+	if guard != nil {
+		err = k.split(ctx, req, repo, cacheRepo(cacheFlags), executor, log)
+	}
+	if errors.Is(err, errNoSplit) {
+		var extra []string
+		for _, t := range req.Tags {
+			extra = append(extra, "--destination", t)
+		}
+		if req.Target != "" {
+			extra = append(extra, "--target", req.Target)
+		}
+		err = executor(req.Dockerfile, extra...)
+	}
+	if rw != nil {
 		_ = rw.Flush()
 	}
 	if guard != nil {
@@ -161,10 +170,18 @@ func (k *kaniko) guard(repo string, flags []string) (*cacheGuard, []string, erro
 	return g, out, nil
 }
 
-// singleStage reports whether the Dockerfile has exactly one FROM.
-func singleStage(path string) bool {
-	f, err := dockerfile.Load(path)
-	return err == nil && len(f.Stages) == 1
+// KanikoFlags are the executor flags the fargate engine adds to the
+// policy's cache flags: build only the stages the target needs (a
+// development stage costs a production build nothing), and with the cache,
+// take COPY layers from it too, so a warm single-stage build never unpacks
+// its base image. Kaniko 1.24 keys a COPY --from layer on the files it
+// copies, so this holds for multi-stage Dockerfiles as well.
+func KanikoFlags(cacheFlags []string) []string {
+	flags := []string{"--skip-unused-stages=true"}
+	if len(cacheFlags) > 0 {
+		flags = append(flags, "--cache-copy-layers=true")
+	}
+	return flags
 }
 
 // cacheRepo picks the repository out of kaniko cache flags ("" without them).

@@ -1,0 +1,244 @@
+package engine
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// errNoSplit says a build goes through kaniko in one step.
+var errNoSplit = errors.New("not split")
+
+// splitTimeout bounds the registry work of a split build done here (reading
+// a stage image, pushing the small one): past it, the build goes in one step.
+const splitTimeout = 2 * time.Minute
+
+// maxStageFiles bounds what a split keeps of a stage: more than this and
+// the target copies too much for a split to pay.
+const maxStageFiles = 512 << 20
+
+// kanikoRun runs the executor on a Dockerfile with extra flags.
+type kanikoRun func(dockerfile string, extra ...string) error
+
+// split builds req by its stage plan: each stage the target copies from as
+// its own target into the cache repository, its copied paths into a small
+// image, then the target. errNoSplit when the plan does not apply or the
+// small images could not be made; then nothing was pushed for the app.
+// repo is the cache repository, via the name kaniko reaches it by.
+func (k *kaniko) split(ctx context.Context, req Request, repo, via string, run kanikoRun, log io.Writer) error {
+	data, err := os.ReadFile(req.Dockerfile)
+	if err != nil {
+		return errNoSplit
+	}
+	plan := planStages(data, req.Target)
+	if plan == nil {
+		return errNoSplit
+	}
+	dir, err := os.MkdirTemp(req.Root, ".convox-stages-")
+	if err != nil {
+		return errNoSplit
+	}
+	defer os.RemoveAll(dir)
+	key := stageKey(req)
+	images := map[int]string{}
+	for j, paths := range plan.sources {
+		digestFile := filepath.Join(dir, fmt.Sprintf("digest-%d", j))
+		mapped := digestFile
+		if k.cfg.KanikoImage != "" {
+			if mapped, err = inside(req.Root, digestFile, "/workspace"); err != nil {
+				return errNoSplit
+			}
+		}
+		tag := fmt.Sprintf("stage-%s-%d", key, j)
+		fmt.Fprintf(log, "Building stage %s first: the target copies from it\n", plan.targetOf(j))
+		if err := run(req.Dockerfile, "--target", plan.targetOf(j), "--destination", via+":"+tag, "--digest-file", mapped); err != nil {
+			return err
+		}
+		digest, err := os.ReadFile(digestFile)
+		if err != nil {
+			return fmt.Errorf("reading the digest of stage %s: %w", plan.targetOf(j), err)
+		}
+		small, err := k.stageFiles(ctx, repo+"@"+strings.TrimSpace(string(digest)), repo+":"+tag+"-files", paths)
+		if err != nil {
+			fmt.Fprintf(log, "Building the target in one step: %v\n", err)
+			return errNoSplit
+		}
+		images[j] = via + "@" + small
+	}
+	final := filepath.Join(dir, "Dockerfile")
+	if err := os.WriteFile(final, plan.rewrite(images), 0o644); err != nil {
+		return errNoSplit
+	}
+	var extra []string
+	for _, t := range req.Tags {
+		extra = append(extra, "--destination", t)
+	}
+	if req.Target != "" {
+		extra = append(extra, "--target", req.Target)
+	}
+	return run(final, extra...)
+}
+
+// stageKey names the stage images of one app's build target in the cache repository.
+func stageKey(req Request) string {
+	h := sha256.New()
+	if len(req.Tags) > 0 {
+		repo, _, _ := strings.Cut(req.Tags[0], "@")
+		if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
+			repo = repo[:i]
+		}
+		io.WriteString(h, repo)
+	}
+	io.WriteString(h, "\x00"+req.Target)
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// stageFiles reads the image at ref, keeps paths (with their parent
+// directories) in one layer, pushes that image to tag and returns its digest.
+func (k *kaniko) stageFiles(ctx context.Context, ref, tag string, paths []string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, splitTimeout)
+	defer cancel()
+	src, err := name.ParseReference(ref, refOptions(ref)...)
+	if err != nil {
+		return "", err
+	}
+	dst, err := name.ParseReference(tag, refOptions(tag)...)
+	if err != nil {
+		return "", err
+	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(k.auth(ref))}
+	img, err := remote.Image(src, opts...)
+	if err != nil {
+		return "", fmt.Errorf("reading stage image: %w", err)
+	}
+	data, err := keepPaths(mutate.Extract(img), paths)
+	if err != nil {
+		return "", err
+	}
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
+	if err != nil {
+		return "", err
+	}
+	small, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		return "", err
+	}
+	if err := remote.Write(dst, small, opts...); err != nil {
+		return "", fmt.Errorf("pushing the files of the stage: %w", err)
+	}
+	digest, err := small.Digest()
+	if err != nil {
+		return "", err
+	}
+	return digest.String(), nil
+}
+
+// keepPaths copies from a flattened filesystem tar the entries at or under
+// paths and the directories above them. A path that is missing, a symlink
+// or a hard link to something not kept is an error: kaniko decides those.
+func keepPaths(fs io.ReadCloser, paths []string) ([]byte, error) {
+	defer fs.Close()
+	parents := map[string]bool{}
+	for _, p := range paths {
+		for d := path.Dir(p); d != "/"; d = path.Dir(d) {
+			parents[d] = true
+		}
+	}
+	under := func(name string) bool {
+		for _, p := range paths {
+			if name == p || strings.HasPrefix(name, p+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	found := map[string]bool{}
+	kept := map[string]bool{}
+	tr := tar.NewReader(fs)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading stage filesystem: %w", err)
+		}
+		name := path.Clean("/" + h.Name)
+		switch {
+		case under(name):
+			if h.Typeflag == tar.TypeSymlink && contains(paths, name) {
+				return nil, fmt.Errorf("%s is a symlink", name)
+			}
+			if h.Typeflag == tar.TypeLink && !kept[path.Clean("/"+h.Linkname)] {
+				return nil, fmt.Errorf("%s is a hard link to %s", name, h.Linkname)
+			}
+			found[name] = true
+		case parents[name] && h.Typeflag == tar.TypeDir:
+		default:
+			continue
+		}
+		kept[name] = true
+		if err := tw.WriteHeader(h); err != nil {
+			return nil, err
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			return nil, err
+		}
+		if buf.Len() > maxStageFiles {
+			return nil, fmt.Errorf("the copied paths pass %d MB", maxStageFiles>>20)
+		}
+	}
+	for _, p := range paths {
+		if !found[p] {
+			return nil, fmt.Errorf("%s is not in the stage", p)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// refOptions allow plain http to a loopback registry.
+func refOptions(ref string) []name.Option {
+	if IsLoopback(RefHost(ref + "/")) {
+		return []name.Option{name.Insecure}
+	}
+	return nil
+}
+
+// auth is the login for ref's registry.
+func (k *kaniko) auth(ref string) authn.Authenticator {
+	if l, ok := k.cfg.Logins[RefHost(ref+"/")]; ok {
+		return &authn.Basic{Username: l.Username, Password: l.Password}
+	}
+	return authn.Anonymous
+}
