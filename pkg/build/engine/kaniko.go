@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 )
 
 // DefaultKanikoExecutor is where the kaniko image keeps its executor.
@@ -19,6 +20,10 @@ const DefaultKanikoExecutor = "/kaniko/executor"
 type kaniko struct {
 	cfg Config
 	dir string // the docker config directory with the logins
+	// contained is set once an executor run passed kaniko's own check that
+	// it runs in a container: the cleanup of that run removes what the check
+	// reads, so later runs in the same container say --force.
+	contained atomic.Bool
 }
 
 // NewKaniko returns the fargate engine.
@@ -102,7 +107,15 @@ func (k *kaniko) Build(ctx context.Context, req Request, out io.Writer) (Result,
 		}
 		args := append(append([]string{"--dockerfile", dockerfile}, common...), extra...)
 		if k.cfg.KanikoImage == "" {
-			return run(ctx, withEnv(k.cfg.env(), "DOCKER_CONFIG="+k.dir), log, k.executor(), args...)
+			if k.contained.Load() {
+				args = append(args, "--force")
+			}
+			before := c.Result().Steps
+			err := run(ctx, withEnv(k.cfg.env(), "DOCKER_CONFIG="+k.dir), log, k.executor(), args...)
+			if err == nil || c.Result().Steps > before {
+				k.contained.Store(true) // it got past the check
+			}
+			return err
 		}
 		name := "convox-kaniko-" + randomHex(6)
 		dargs := []string{"run", "--rm", "--name", name, "--network", "host",

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -59,6 +60,7 @@ func (k *kaniko) split(ctx context.Context, req Request, repo, via string, run k
 	key := stageKey(req)
 	images := map[int]string{}
 	for j, paths := range plan.sources {
+		paths = unique(paths)
 		digestFile := filepath.Join(dir, fmt.Sprintf("digest-%d", j))
 		mapped := digestFile
 		if k.cfg.KanikoImage != "" {
@@ -128,7 +130,10 @@ func (k *kaniko) stageFiles(ctx context.Context, ref, tag string, paths []string
 	if err != nil {
 		return "", fmt.Errorf("reading stage image: %w", err)
 	}
-	data, err := keepPaths(mutate.Extract(img), paths)
+	data, err := topFiles(img, paths)
+	if errors.Is(err, errNotFiles) {
+		data, err = keepPaths(mutate.Extract(img), paths)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -150,6 +155,105 @@ func (k *kaniko) stageFiles(ctx context.Context, ref, tag string, paths []string
 	return digest.String(), nil
 }
 
+// errNotFiles says a copied path is not a regular file in the layer that last wrote it.
+var errNotFiles = errors.New("not only regular files")
+
+// topFiles reads the layers from the top down until each path is found as
+// a regular file, so a build that copies a few files out of a stage never
+// reads its base image; a path that is anything else, or removed, is
+// errNotFiles. The parent directories are made plain 0755 directories: a
+// COPY of a file takes nothing from them.
+func topFiles(img v1.Image, paths []string) ([]byte, error) {
+	layers, err := img.Layers()
+	if err != nil {
+		return nil, err
+	}
+	type file struct {
+		h    *tar.Header
+		data []byte
+	}
+	files := map[string]file{}
+	for i := len(layers) - 1; i >= 0 && len(files) < len(paths); i-- {
+		rc, err := layers[i].Uncompressed()
+		if err != nil {
+			return nil, err
+		}
+		tr := tar.NewReader(rc)
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				rc.Close()
+				return nil, fmt.Errorf("reading stage layer: %w", err)
+			}
+			name := path.Clean("/" + h.Name)
+			dir, base := path.Split(name)
+			if strings.HasPrefix(base, ".wh.") {
+				removed := path.Join(dir, strings.TrimPrefix(base, ".wh."))
+				for _, p := range paths {
+					if _, ok := files[p]; !ok && (p == removed || strings.HasPrefix(p, removed+"/") || base == ".wh..wh..opq" && strings.HasPrefix(p, dir)) {
+						rc.Close()
+						return nil, errNotFiles
+					}
+				}
+				continue
+			}
+			if !contains(paths, name) {
+				continue
+			}
+			if _, ok := files[name]; ok {
+				continue
+			}
+			if h.Typeflag != tar.TypeReg || h.Size > maxStageFiles {
+				rc.Close()
+				return nil, errNotFiles
+			}
+			data, err := io.ReadAll(tr)
+			if err != nil {
+				rc.Close()
+				return nil, err
+			}
+			files[name] = file{h: h, data: data}
+		}
+		rc.Close()
+	}
+	if len(files) < len(paths) {
+		return nil, errNotFiles
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	dirs := map[string]bool{}
+	for _, p := range paths {
+		var parents []string
+		for d := path.Dir(p); d != "/" && !dirs[d]; d = path.Dir(d) {
+			parents = append([]string{d}, parents...)
+			dirs[d] = true
+		}
+		for _, d := range parents {
+			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: strings.TrimPrefix(d, "/") + "/", Mode: 0o755, ModTime: files[p].h.ModTime}); err != nil {
+				return nil, err
+			}
+		}
+		f := files[p]
+		if dirs[p] {
+			continue
+		}
+		dirs[p] = true
+		if err := tw.WriteHeader(f.h); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(f.data); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
 // keepPaths copies from a flattened filesystem tar the entries at or under
 // paths and the directories above them. A path that is missing, a symlink
 // or a hard link to something not kept is an error: kaniko decides those.
@@ -161,13 +265,13 @@ func keepPaths(fs io.ReadCloser, paths []string) ([]byte, error) {
 			parents[d] = true
 		}
 	}
-	under := func(name string) bool {
+	under := func(name string) string {
 		for _, p := range paths {
 			if name == p || strings.HasPrefix(name, p+"/") {
-				return true
+				return p
 			}
 		}
-		return false
+		return ""
 	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -183,15 +287,15 @@ func keepPaths(fs io.ReadCloser, paths []string) ([]byte, error) {
 			return nil, fmt.Errorf("reading stage filesystem: %w", err)
 		}
 		name := path.Clean("/" + h.Name)
-		switch {
-		case under(name):
+		switch p := under(name); {
+		case p != "":
 			if h.Typeflag == tar.TypeSymlink && contains(paths, name) {
 				return nil, fmt.Errorf("%s is a symlink", name)
 			}
 			if h.Typeflag == tar.TypeLink && !kept[path.Clean("/"+h.Linkname)] {
 				return nil, fmt.Errorf("%s is a hard link to %s", name, h.Linkname)
 			}
-			found[name] = true
+			found[p] = true
 		case parents[name] && h.Typeflag == tar.TypeDir:
 		default:
 			continue
@@ -216,6 +320,16 @@ func keepPaths(fs io.ReadCloser, paths []string) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+func unique(list []string) []string {
+	var out []string
+	for _, s := range list {
+		if !contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func contains(list []string, s string) bool {
