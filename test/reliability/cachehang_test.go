@@ -26,7 +26,22 @@ const hangBound = engine.DefaultCacheIdle + 15*time.Second + 75*time.Second
 // claim to the persistent cache.
 func TestCacheHangMidBuildFargate(t *testing.T) {
 	w := newWorld(t, "fargate", false)
-	url := w.source("hang")
+	testCacheHang(t, w, w.source("hang"), "hang")
+}
+
+// TestCacheHangMidBuildFargateMultiStage: the same hang while kaniko builds
+// a stage the target copies from, as its own step (a split build).
+func TestCacheHangMidBuildFargateMultiStage(t *testing.T) {
+	w := newWorld(t, "fargate", false)
+	url := w.sourceWith("hang-stages", "FROM busybox:latest AS builder\nWORKDIR /app\nRUN echo built > built.txt\nCOPY token.txt .\n"+
+		"FROM busybox:latest\nCOPY --from=builder /app/built.txt /app/token.txt /app/\nCMD [\"cat\", \"/app/token.txt\"]\n")
+	log := testCacheHang(t, w, url, "hang-stages")
+	assert.Contains(t, log, "Building stage builder first")
+}
+
+// testCacheHang builds url twice, the second time with the cache hanging
+// from kaniko's second request on, and returns the second build's log.
+func testCacheHang(t *testing.T, w *world, url, token string) string {
 	w.mustBuild(w.opts(url))
 	_, err := w.cacheImages()
 	require.NoError(t, err, "the first build left no usable cache")
@@ -41,7 +56,7 @@ func TestCacheHangMidBuildFargate(t *testing.T) {
 	require.NoError(t, err, tail(log))
 	require.Equal(t, structs.BuildStatusComplete, b.Status, b.Reason)
 	assert.Less(t, took, hangBound, "the build took %s under a hung cache\n%s", took, tail(log))
-	w.checkImage(b.Id, "hang")
+	w.checkImage(b.Id, token)
 	require.Positive(t, w.proxy.Faulted(cacheName), "kaniko never reached the hung cache repository")
 	assert.NotContains(t, log, "building without the persistent cache", "the hang hit the check before the build, not kaniko")
 	warns := strings.Join(warnings(log), "\n")
@@ -51,4 +66,5 @@ func TestCacheHangMidBuildFargate(t *testing.T) {
 		assert.False(t, s.PersistentCache, "service %s claims the persistent cache under a hung cache", s.Service)
 	}
 	t.Logf("build under a cache hung mid-build: %s (bound %s)\n%s", took.Round(time.Second), hangBound, warns)
+	return log
 }

@@ -132,6 +132,7 @@ func (k *kaniko) Build(ctx context.Context, req Request, out io.Writer) (Result,
 		err = k.split(ctx, req, repo, cacheRepo(cacheFlags), executor, log)
 	}
 	if errors.Is(err, errNoSplit) {
+		c.reset() // a split that gave up may have built a stage already
 		var extra []string
 		for _, t := range req.Tags {
 			extra = append(extra, "--destination", t)

@@ -28,7 +28,8 @@ import (
 var errNoSplit = errors.New("not split")
 
 // splitTimeout bounds the registry work of a split build done here (reading
-// a stage image, pushing the small one): past it, the build goes in one step.
+// a stage image, pushing the small one) as a whole; the cache guard bounds
+// each request. Past it, the build goes in one step.
 const splitTimeout = 2 * time.Minute
 
 // maxStageFiles bounds what a split keeps of a stage: more than this and
@@ -77,7 +78,8 @@ func (k *kaniko) split(ctx context.Context, req Request, repo, via string, run k
 		if err != nil {
 			return fmt.Errorf("reading the digest of stage %s: %w", plan.targetOf(j), err)
 		}
-		small, err := k.stageFiles(ctx, repo+"@"+strings.TrimSpace(string(digest)), repo+":"+tag+"-files", paths)
+		// through the guard too, so a cache that hangs here costs no more than in kaniko
+		small, err := stageFiles(ctx, via+"@"+strings.TrimSpace(string(digest)), via+":"+tag+"-files", paths, k.auth(repo))
 		if err != nil {
 			fmt.Fprintf(log, "Building the target in one step: %v\n", err)
 			return errNoSplit
@@ -114,7 +116,7 @@ func stageKey(req Request) string {
 
 // stageFiles reads the image at ref, keeps paths (with their parent
 // directories) in one layer, pushes that image to tag and returns its digest.
-func (k *kaniko) stageFiles(ctx context.Context, ref, tag string, paths []string) (string, error) {
+func stageFiles(ctx context.Context, ref, tag string, paths []string, auth authn.Authenticator) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, splitTimeout)
 	defer cancel()
 	src, err := name.ParseReference(ref, refOptions(ref)...)
@@ -125,7 +127,7 @@ func (k *kaniko) stageFiles(ctx context.Context, ref, tag string, paths []string
 	if err != nil {
 		return "", err
 	}
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(k.auth(ref))}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(auth)}
 	img, err := remote.Image(src, opts...)
 	if err != nil {
 		return "", fmt.Errorf("reading stage image: %w", err)
