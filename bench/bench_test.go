@@ -38,7 +38,7 @@ func TestBench(t *testing.T) {
 		for _, round := range []struct {
 			name string
 			run  func(int)
-		}{{"ec2", b.ec2Round}, {"fargate", b.fargateRound}, {"multi", b.multiRound}, {"apps", b.multiAppRound}, {"local", b.localRound}, {"export", b.exportRound}} {
+		}{{"ec2", b.ec2Round}, {"fargate", b.fargateRound}, {"multi", b.multiRound}, {"stage", b.stageRound}, {"apps", b.multiAppRound}, {"local", b.localRound}, {"export", b.exportRound}} {
 			only := os.Getenv("BENCH_ONLY")
 			if only == "" && round.name != "export" || strings.Contains(only, round.name) {
 				round.run(i)
@@ -58,6 +58,11 @@ func TestBench(t *testing.T) {
 	res.AddRatio("fargate source-change ours/bare", a("fargate", "source-change"), a("fargate", "bare-cache-source-change"), 2)
 	res.AddRatio("ec2 cold export/no export", a("ec2", "cold"), a("ec2", "cold-no-export"), 1.05)
 	res.AddRatio("ec2 app b cold/app a cold", Key("ec2", "b", "cold"), a("ec2", "cold"), 1.3)
+	c := func(method, scenario string) string { return Key(method, "c", scenario) }
+	res.AddRatio("ec2 multistage warm/cold", c("ec2", "warm"), c("ec2", "cold"), 0.1)
+	res.AddRatio("fargate multistage warm/cold", c("fargate", "warm"), c("fargate", "cold"), 0.3)
+	res.AddRatio("ec2 multistage ours/bare warm", c("ec2", "warm"), c("ec2", "bare-cache-warm"), 2)
+	res.AddRatio("fargate multistage ours/bare warm", c("fargate", "warm"), c("fargate", "bare-cache-warm"), 2)
 	res.AddRatio("local rack warm/cold (end to end)", a("local", "warm"), a("local", "cold"), 0.15)
 	apps := func(method, scenario string) string { return Key(method, "apps", scenario) }
 	res.AddRatio("ec2 multi-app second round/cold", apps("ec2", "second-round"), apps("ec2", "cold"), 0.03)
@@ -244,11 +249,9 @@ func (b *bencher) bareKaniko(dir string, cacheFlags []string) func() error {
 		for _, a := range buildArgs() {
 			args = append(args, "--build-arg", a)
 		}
-		if len(cacheFlags) > 0 {
-			// the flag the product adds on single-stage Dockerfiles like app a
-			cacheFlags = append(cacheFlags, "--cache-copy-layers=true")
-		}
-		return command(os.Environ(), "docker", append(args, cacheFlags...)...)
+		// the flags the product adds to the policy's
+		args = append(append(args, cacheFlags...), engine.KanikoFlags(cacheFlags)...)
+		return command(os.Environ(), "docker", args...)
 	}
 }
 
@@ -286,7 +289,27 @@ func (b *bencher) fargateRound(i int) {
 func (b *bencher) multiRound(i int) {
 	const m = buildtask.EC2
 	b.time(string(m), "b", "cold", b.ours(m, b.source("multi", 0), fmt.Sprintf("%s/cache-multi-%d", b.reg.Host, i), true, false))
-	b.time(string(m), "c", "cold", b.ours(m, b.source("multistage", 0), fmt.Sprintf("%s/cache-stage-%d", b.reg.Host, i), true, false))
+}
+
+// stageRound (app c, examples/multistage: a debian builder stage, an unused
+// development stage, then COPY --from) on both methods, beside bare buildx
+// and bare kaniko with the same flags.
+func (b *bencher) stageRound(i int) {
+	src, changed := b.source("multistage", 0), b.source("multistage", i+1)
+	for _, m := range buildtask.Methods {
+		repo := fmt.Sprintf("%s/cache-stage-%s-%d", b.reg.Host, m, i)
+		b.time(string(m), "c", "cold", b.ours(m, src, repo, true, false))
+		b.time(string(m), "c", "warm", b.ours(m, src, repo, true, false))
+		b.time(string(m), "c", "source-change", b.ours(m, changed, repo, true, false))
+		bare := fmt.Sprintf("%s/bare-cache-stage-%s-%d", b.reg.Host, m, i)
+		run := b.bareBuildx
+		if m == buildtask.Fargate {
+			run = b.bareKaniko
+		}
+		b.time(string(m), "c", "bare-cache-cold", run(src, flags(m, bare, true, false, "web")))
+		b.time(string(m), "c", "bare-cache-warm", run(src, flags(m, bare, true, false, "web")))
+		b.time(string(m), "c", "bare-cache-source-change", run(changed, flags(m, bare, true, false, "web")))
+	}
 }
 
 // multiAppRound is a rack of three apps with their own dependency stages,

@@ -69,7 +69,7 @@ func (s *Server) AppList(c *stdapi.Context) error {
 // AppCreate answers POST /apps with form fields name and generation.
 func (s *Server) AppCreate(c *stdapi.Context) error {
 	name := c.Form("name")
-	if err := validApp(name); err != nil {
+	if err := structs.CheckAppName(name); err != nil {
 		return err
 	}
 	var opts structs.AppCreateOptions

@@ -31,7 +31,9 @@ func invalidf(format string, args ...any) error {
 	return &invalidError{msg: fmt.Sprintf(format, args...)}
 }
 
-// validApp checks an app name: lowercase letters, digits and dashes, starting with a letter.
+// validApp checks the app name of a request path: lowercase letters, digits
+// and dashes, starting with a letter. A new app's name meets the stricter
+// structs.CheckAppName; this one still reaches apps created before it.
 func validApp(name string) error {
 	if !appName.MatchString(name) {
 		return invalidf("invalid app name %q: must start with a lowercase letter and contain only lowercase letters, digits and dashes (at most 63)", name)

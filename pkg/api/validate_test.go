@@ -60,6 +60,11 @@ func TestValidation(t *testing.T) {
 	}{
 		{"app name upper case", "POST", "/apps", url.Values{"name": {"Bad_Name"}}, 400, "invalid app name"},
 		{"app name missing", "POST", "/apps", url.Values{}, 400, "invalid app name"},
+		{"app name one letter", "POST", "/apps", url.Values{"name": {"m"}}, 400, `invalid app name "m": 2 to 30 lowercase letters`},
+		{"app name dash at the end", "POST", "/apps", url.Values{"name": {"ab-"}}, 400, "ending with a letter or digit"},
+		{"app name two dashes", "POST", "/apps", url.Values{"name": {"a--b"}}, 400, "single dashes"},
+		{"app name too long", "POST", "/apps", url.Values{"name": {strings.Repeat("a", 31)}}, 400, "2 to 30"},
+		{"an older app's one-letter name still reaches it", "GET", "/apps/m", nil, 404, "no such app"},
 		{"app generation", "POST", "/apps", url.Values{"name": {"ok"}, "generation": {"3"}}, 400, "invalid generation"},
 		{"app path upper case", "GET", "/apps/App1", nil, 400, "invalid app name"},
 		{"unknown app", "GET", "/apps/nope", nil, 404, "no such app"},

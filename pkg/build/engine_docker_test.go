@@ -2,11 +2,14 @@ package build
 
 import (
 	"os/exec"
-	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/convox/rack/internal/testenv"
+	"github.com/convox/rack/pkg/structs"
 )
 
 // TestEC2DockerContainerBuilder is the EC2 host path: a docker-container
@@ -101,14 +104,15 @@ func TestEC2WithoutBuildx(t *testing.T) {
 	}
 }
 
-// TestFargateKaniko: kaniko in a fresh container per build; the second build
-// reports cached layers from the cache repo; --no-cache adds nothing to it.
+// TestFargateKaniko: kaniko in a fresh container per build; the first build
+// fills the cache repo, the second reports cached layers from it, and a
+// --no-cache build reports no cached step and leaves the cache repo as it was.
 func TestFargateKaniko(t *testing.T) {
 	h := newHarness(t)
 	testenv.RequireDockerEngine(t)
 	image := testenv.KanikoImage(t)
 	url := h.upload("examples/cached-deps")
-	build := func(noCache bool) (string, int, int) {
+	build := func(noCache bool) (string, structs.BuildServiceSummary) {
 		opts := h.opts(url)
 		opts.Method = "fargate"
 		opts.NoCache = noCache
@@ -116,27 +120,23 @@ func TestFargateKaniko(t *testing.T) {
 		opts.Engine.KanikoImage = image
 		opts.Engine.Mirror = h.reg.Host
 		log, b := h.run(opts, false)
-		if h.digest(h.push+":web."+b.Id) == "" {
-			t.Errorf("image of %s not pushed", b.Id)
-		}
+		assert.NotEmpty(t, h.digest(h.push+":web."+b.Id), "image of %s not pushed", b.Id)
 		s := summary(t, b, "web")
 		t.Logf("kaniko build %s no-cache=%v: %d steps, %d cached, %.1fs", b.Id, noCache, s.Steps, s.Cached, s.Seconds)
-		return log, s.Steps, s.Cached
+		return log, s
 	}
-	log, _, cached := build(false)
-	if cached != 0 {
-		t.Errorf("cold build cached %d", cached)
-	}
-	if !strings.Contains(log, "--cache-repo") && len(h.tags(h.cache)) == 0 {
-		t.Fatalf("cache repo empty after the first build:\n%s", log)
-	}
-	before := h.tags(h.cache)
-	log, steps, cached := build(false)
-	if cached == 0 {
-		t.Errorf("second build: %d of %d cached, want cached layers\n%s", cached, steps, log)
-	}
-	build(true)
-	if after := h.tags(h.cache); !reflect.DeepEqual(before, after) {
-		t.Errorf("--no-cache changed the cache repo: %q -> %q", before, after)
-	}
+	log, cold := build(false)
+	assert.Zero(t, cold.Cached, "cold build")
+	require.NotEmpty(t, h.tags(h.cache), "cache repo empty after the first build:\n%s", log)
+
+	before := h.manifests(h.cache)
+	log, warm := build(false)
+	assert.Positive(t, warm.Cached, "second build: %d of %d cached, want cached layers\n%s", warm.Cached, warm.Steps, log)
+
+	log, fresh := build(true)
+	assert.Equal(t, cold.Steps, fresh.Steps, "--no-cache build steps")
+	assert.Zero(t, fresh.Cached, "--no-cache build reported cached steps:\n%s", log)
+	assert.False(t, fresh.PersistentCache, "--no-cache build says it used the persistent cache")
+	assert.NotContains(t, log, "Found cached layer")
+	assert.Equal(t, before, h.manifests(h.cache), "--no-cache changed the cache repo")
 }

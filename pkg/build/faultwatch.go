@@ -3,6 +3,7 @@ package build
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -33,6 +34,9 @@ const (
 	kanikoMissed   = "No cached layer found for cmd"
 )
 
+// colour is a terminal colour code, as kaniko puts around its log level.
+var colour = regexp.MustCompile(`\x1b\[[0-9;]*m`)
+
 func newFaultWatch(repo string) *faultWatch {
 	repo = strings.TrimSpace(repo)
 	w := &faultWatch{steps: map[string]bool{}}
@@ -55,7 +59,7 @@ func (w *faultWatch) Write(p []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		w.line(strings.TrimRight(string(w.part[:i]), "\r"))
+		w.line(colour.ReplaceAllString(strings.TrimRight(string(w.part[:i]), "\r"), ""))
 		w.part = w.part[i+1:]
 	}
 	if len(w.part) > 1<<20 {

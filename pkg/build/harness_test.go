@@ -132,6 +132,16 @@ func (h *harness) tags(repo string) []string {
 	return tags
 }
 
+// manifests maps each tag of repo to its manifest digest.
+func (h *harness) manifests(repo string) map[string]string {
+	h.t.Helper()
+	out := map[string]string{}
+	for _, tag := range h.tags(repo) {
+		out[tag] = h.digest(repo + ":" + tag)
+	}
+	return out
+}
+
 // withBuildx is an engine config whose DOCKER_CONFIG has the buildx plugin.
 func withBuildx(t *testing.T) string {
 	testenv.Tool(t, "docker")

@@ -158,7 +158,7 @@ func build(rack structs.Provider, c *stdcli.Context) (*structs.Build, error) {
 	if r, err := rack.BuildLogs(a, b.Id, follow()); err != nil {
 		fmt.Fprintf(c.Writer().Stderr, "WARNING: no build logs: %v\n", err)
 	} else {
-		if _, err := io.Copy(c, r); err != nil {
+		if _, err := io.Copy(logOutput(c), r); err != nil {
 			fmt.Fprintf(c.Writer().Stderr, "WARNING: build logs interrupted: %v\n", err)
 		}
 		r.Close() // a broken stream is not a failed build: the status decides

@@ -108,7 +108,7 @@ func BuildsLogs(rack structs.Provider, c *stdcli.Context) error {
 		return err
 	}
 	defer r.Close()
-	if _, err := io.Copy(c, r); err != nil {
+	if _, err := io.Copy(logOutput(c), r); err != nil {
 		return err
 	}
 	return nil

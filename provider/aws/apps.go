@@ -3,7 +3,6 @@ package aws
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
@@ -14,9 +13,6 @@ import (
 	"github.com/convox/rack/provider/aws/records"
 )
 
-// appName is what an app may be called: it becomes part of an ECR repository name.
-var appName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,29}$`)
-
 // apps is the stack's apps table.
 func (p *Provider) apps() (records.Table, error) {
 	return p.tableOf("AppsTable", "name")
@@ -24,8 +20,8 @@ func (p *Provider) apps() (records.Table, error) {
 
 // AppCreate records an app and creates its ECR repository.
 func (p *Provider) AppCreate(name string, opts structs.AppCreateOptions) (*structs.App, error) {
-	if !appName.MatchString(name) {
-		return nil, invalid(fmt.Errorf("app name %q: lowercase letters, digits and dashes, starting with a letter, at most 30", name))
+	if err := structs.CheckAppName(name); err != nil {
+		return nil, err
 	}
 	gen := "2"
 	if opts.Generation != nil {

@@ -4,18 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"regexp"
 
 	"github.com/convox/rack/pkg/structs"
 )
 
-// appName is a Convox app name, also a registry repository name.
-var appName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,29}$`)
-
 // AppCreate creates an app; its images go to the repository named after it.
 func (p *Provider) AppCreate(name string, opts structs.AppCreateOptions) (*structs.App, error) {
-	if !appName.MatchString(name) {
-		return nil, fmt.Errorf("app name %q: lowercase letters, digits and dashes, starting with a letter: %w", name, structs.ErrInvalid)
+	if err := structs.CheckAppName(name); err != nil {
+		return nil, err
 	}
 	if name == p.CacheRepo() {
 		return nil, fmt.Errorf("app name %q is the build cache repository: %w", name, structs.ErrInvalid)

@@ -81,15 +81,21 @@ func newWorld(t *testing.T, method string, appThroughProxy bool) *world {
 
 // source uploads a small app whose image holds token, returning its url.
 func (w *world) source(token string) string {
+	// the first RUN is the same in every build (a cache read after the
+	// first), the second new with each token (a cache write)
+	return w.sourceWith(token, "FROM busybox:latest\nWORKDIR /app\nRUN echo built > built.txt\nCOPY token.txt .\n"+
+		"RUN sha256sum token.txt > token.sum\nCMD [\"cat\", \"/app/token.sum\"]\n")
+}
+
+// sourceWith uploads the app with its own Dockerfile, which must leave
+// token.txt and built.txt in /app of the image.
+func (w *world) sourceWith(token, dockerfile string) string {
 	w.t.Helper()
 	dir := w.t.TempDir()
 	files := map[string]string{
 		"convox.yml": "services:\n  web:\n    build: .\n    port: 3000\n",
-		// the first RUN is the same in every build (a cache read after the
-		// first), the second new with each token (a cache write)
-		"Dockerfile": "FROM busybox:latest\nWORKDIR /app\nRUN echo built > built.txt\nCOPY token.txt .\n" +
-			"RUN sha256sum token.txt > token.sum\nCMD [\"cat\", \"/app/token.sum\"]\n",
-		"token.txt": token + "\n",
+		"Dockerfile": dockerfile,
+		"token.txt":  token + "\n",
 	}
 	for n, content := range files {
 		require.NoError(w.t, os.WriteFile(filepath.Join(dir, n), []byte(content), 0o644))

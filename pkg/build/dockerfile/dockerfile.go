@@ -70,6 +70,10 @@ func Parse(data []byte) *File {
 	return f
 }
 
+// Lines are the Dockerfile's instructions, continuation lines joined and
+// comments left out.
+func Lines(data []byte) []string { return logicalLines(data) }
+
 func logicalLines(data []byte) []string {
 	var lines []string
 	var cur strings.Builder

@@ -31,6 +31,9 @@ type Config struct {
 	KanikoExecutor string
 	// KanikoImage (KANIKO_IMAGE) runs each kaniko build in a fresh `docker run` of this image.
 	KanikoImage string
+	// CacheIdle bounds how long kaniko's cache requests may go without
+	// progress before the build goes on without the cache (default DefaultCacheIdle).
+	CacheIdle time.Duration
 	// Env is the environment child processes start from (default os.Environ()).
 	Env []string
 }

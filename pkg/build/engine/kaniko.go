@@ -2,13 +2,13 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/convox/rack/pkg/build/dockerfile"
+	"sync/atomic"
 )
 
 // DefaultKanikoExecutor is where the kaniko image keeps its executor.
@@ -20,6 +20,10 @@ const DefaultKanikoExecutor = "/kaniko/executor"
 type kaniko struct {
 	cfg Config
 	dir string // the docker config directory with the logins
+	// contained is set once an executor run passed kaniko's own check that
+	// it runs in a container: the cleanup of that run removes what the check
+	// reads, so later runs in the same container say --force.
+	contained atomic.Bool
 }
 
 // NewKaniko returns the fargate engine.
@@ -51,66 +55,148 @@ func (k *kaniko) executor() string {
 }
 
 func (k *kaniko) Build(ctx context.Context, req Request, out io.Writer) (Result, error) {
-	root, ctxDir, dockerfile := req.Root, req.Context, req.Dockerfile
+	root, ctxDir := req.Root, req.Context
 	if k.cfg.KanikoImage != "" {
 		// the source root is mounted at /workspace in the container
 		var err error
 		if ctxDir, err = inside(root, ctxDir, "/workspace"); err != nil {
 			return Result{}, err
 		}
-		if dockerfile, err = inside(root, dockerfile, "/workspace"); err != nil {
-			return Result{}, err
-		}
 	}
-	args := []string{"--dockerfile", dockerfile, "--context", "dir://" + ctxDir, "--cleanup", "--ignore-path=/busybox"}
-	for _, t := range req.Tags {
-		args = append(args, "--destination", t)
-	}
-	if req.Target != "" {
-		args = append(args, "--target", req.Target)
-	}
+	common := []string{"--context", "dir://" + ctxDir, "--cleanup", "--ignore-path=/busybox"}
 	for _, a := range req.Args {
-		args = append(args, "--build-arg", a)
+		common = append(common, "--build-arg", a)
 	}
 	if k.cfg.Mirror != "" {
-		args = append(args, "--registry-mirror", k.cfg.Mirror)
+		common = append(common, "--registry-mirror", k.cfg.Mirror)
 	}
 	cacheFlags := req.Policy.KanikoFlags()
-	hosts := loopbackHosts(append(append([]string{k.cfg.Mirror}, req.Tags...), req.Policy.Repo())...)
+	repo, guarded := req.Policy.Repo(), ""
+	var guard *cacheGuard
+	if repo != "" {
+		var err error
+		if guard, guarded, cacheFlags, err = k.guard(repo, cacheFlags); err != nil {
+			return Result{}, err
+		}
+		defer guard.Close()
+	}
+	hosts := loopbackHosts(append(append([]string{k.cfg.Mirror, repo}, req.Tags...), guarded)...)
 	for _, h := range hosts {
-		args = append(args, "--insecure-registry", h)
+		common = append(common, "--insecure-registry", h)
 	}
 	if len(hosts) > 0 {
-		args = append(args, "--insecure", "--insecure-pull")
+		common = append(common, "--insecure", "--insecure-pull")
 	}
-	args = append(args, cacheFlags...)
-	if len(cacheFlags) > 0 && singleStage(req.Dockerfile) {
-		// COPY layers come from the cache too, so a warm build never unpacks
-		// the base image; kaniko refuses this flag on multi-stage Dockerfiles.
-		args = append(args, "--cache-copy-layers=true")
-	}
+	common = append(common, cacheFlags...)
+	common = append(common, KanikoFlags(cacheFlags)...)
 
 	c := newCounter(out, kanikoRule)
-	var err error
-	if k.cfg.KanikoImage == "" {
-		err = run(ctx, withEnv(k.cfg.env(), "DOCKER_CONFIG="+k.dir), c, k.executor(), args...)
-	} else {
+	var log io.Writer = c
+	var rw *replaceWriter
+	if guard != nil {
+		// kaniko's log names the cache registry, not the guard in front of it
+		rw = &replaceWriter{out: c, old: []byte(guard.Addr() + "/"), new: []byte(RefHost(repo+"/") + "/")}
+		log = rw
+	}
+	executor := func(dockerfile string, extra ...string) error {
+		if k.cfg.KanikoImage != "" {
+			var err error
+			if dockerfile, err = inside(root, dockerfile, "/workspace"); err != nil {
+				return err
+			}
+		}
+		args := append(append([]string{"--dockerfile", dockerfile}, common...), extra...)
+		if k.cfg.KanikoImage == "" {
+			if k.contained.Load() {
+				args = append(args, "--force")
+			}
+			before := c.Result().Steps
+			err := run(ctx, withEnv(k.cfg.env(), "DOCKER_CONFIG="+k.dir), log, k.executor(), args...)
+			if err == nil || c.Result().Steps > before {
+				k.contained.Store(true) // it got past the check
+			}
+			return err
+		}
 		name := "convox-kaniko-" + randomHex(6)
 		dargs := []string{"run", "--rm", "--name", name, "--network", "host",
 			"-v", root + ":/workspace", "-v", k.dir + ":/kaniko/.docker:ro",
 			"-e", "DOCKER_CONFIG=/kaniko/.docker", "--entrypoint", DefaultKanikoExecutor, k.cfg.KanikoImage}
-		err = run(ctx, k.cfg.env(), c, k.cfg.docker(), append(dargs, args...)...)
+		err := run(ctx, k.cfg.env(), log, k.cfg.docker(), append(dargs, args...)...)
 		if ctx.Err() != nil {
 			_, _ = output(context.Background(), k.cfg.env(), k.cfg.docker(), "rm", "-f", name)
+		}
+		return err
+	}
+	err := errNoSplit
+	if guard != nil {
+		err = k.split(ctx, req, repo, guarded, executor, log)
+	}
+	if errors.Is(err, errNoSplit) {
+		c.reset() // a split that gave up may have built a stage already
+		var extra []string
+		for _, t := range req.Tags {
+			extra = append(extra, "--destination", t)
+		}
+		if req.Target != "" {
+			extra = append(extra, "--target", req.Target)
+		}
+		err = executor(req.Dockerfile, extra...)
+	}
+	if rw != nil {
+		_ = rw.Flush()
+	}
+	if guard != nil {
+		if reason := guard.Tripped(); reason != "" {
+			// names the cache repository and the timeout: the build loop's fault watch reads it
+			fmt.Fprintf(c, "WARNING: the build cache %s stopped answering mid-build (%s); kaniko went on without it\n", repo, reason)
 		}
 	}
 	return c.Result(), err
 }
 
-// singleStage reports whether the Dockerfile has exactly one FROM.
-func singleStage(path string) bool {
-	f, err := dockerfile.Load(path)
-	return err == nil && len(f.Stages) == 1
+// guard starts a cache guard in front of repo's registry and returns repo
+// as reached through it, and the cache flags with the guard in place of the
+// registry; the guard's address gets the registry's login.
+func (k *kaniko) guard(repo string, flags []string) (*cacheGuard, string, []string, error) {
+	host := RefHost(repo + "/")
+	g, err := startCacheGuard(host, k.cfg.CacheIdle)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	guarded := g.Addr() + strings.TrimPrefix(repo, host)
+	logins := map[string]Login{}
+	for h, l := range k.cfg.Logins {
+		logins[h] = l
+	}
+	if l, ok := k.cfg.Logins[host]; ok {
+		logins[g.Addr()] = l
+	}
+	if err := writeDockerConfig(k.dir, "", logins); err != nil {
+		g.Close()
+		return nil, "", nil, fmt.Errorf("writing kaniko docker config: %w", err)
+	}
+	out := make([]string, len(flags))
+	for i, f := range flags {
+		if f == "--cache-repo="+repo {
+			f = "--cache-repo=" + guarded
+		}
+		out[i] = f
+	}
+	return g, guarded, out, nil
+}
+
+// KanikoFlags are the executor flags the fargate engine adds to the
+// policy's cache flags: build only the stages the target needs (a
+// development stage costs a production build nothing), and with the cache,
+// take COPY layers from it too, so a warm single-stage build never unpacks
+// its base image. Kaniko 1.24 keys a COPY --from layer on the files it
+// copies, so this holds for multi-stage Dockerfiles as well.
+func KanikoFlags(cacheFlags []string) []string {
+	flags := []string{"--skip-unused-stages=true"}
+	if len(cacheFlags) > 0 {
+		flags = append(flags, "--cache-copy-layers=true")
+	}
+	return flags
 }
 
 // inside maps path under root to the same path under mount.

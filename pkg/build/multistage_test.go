@@ -1,0 +1,81 @@
+package build
+
+import (
+	"archive/tar"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/convox/rack/internal/testenv"
+)
+
+// TestFargateMultiStage: examples/multistage on kaniko. The development
+// stage is never built; a warm build takes every step from the cache and
+// never unpacks the debian builder stage; a source change reaches the image.
+func TestFargateMultiStage(t *testing.T) {
+	h := newHarness(t)
+	testenv.RequireDockerEngine(t)
+	image := testenv.KanikoImage(t)
+	src := t.TempDir()
+	out, err := exec.Command("cp", "-a", filepath.Join(testenv.RepoRoot(), "examples", "multistage")+"/.", src).CombinedOutput()
+	require.NoError(t, err, string(out))
+	build := func() (string, string, int, int) {
+		opts := h.opts(h.upload(src))
+		opts.Method = "fargate"
+		opts.BuildArgs = []string{"DEPS_WORK_MB=20"}
+		opts.Engine.KanikoImage = image
+		opts.Engine.Mirror = h.reg.Host
+		log, b := h.run(opts, false)
+		s := summary(t, b, "web")
+		t.Logf("kaniko build %s: %d steps, %d cached, %.1fs", b.Id, s.Steps, s.Cached, s.Seconds)
+		return log, h.file(h.push+":web."+b.Id, "app/artifact.txt"), s.Steps, s.Cached
+	}
+
+	log, artifact, _, cached := build()
+	assert.Zero(t, cached)
+	assert.Contains(t, artifact, "hello")
+	assert.NotContains(t, log, "MODE=development", "the unused development stage was built")
+
+	log, again, steps, cached := build()
+	assert.Equal(t, artifact, again)
+	assert.Equal(t, 4, steps, log)
+	assert.GreaterOrEqual(t, cached, 3, log)
+	assert.NotContains(t, log, "Unpacking rootfs as cmd COPY src/", "the warm build unpacked the builder stage")
+	assert.Contains(t, log, "Building stage builder first: the target copies from it")
+	assert.GreaterOrEqual(t, strings.Count(log, "Skipping unpacking as no commands require it."), 2, "a warm build unpacked a stage")
+
+	require.NoError(t, os.WriteFile(filepath.Join(src, "src", "main.txt"), []byte("source change\n"), 0o644))
+	log, changed, _, _ := build()
+	assert.Contains(t, changed, "source change", log)
+	assert.NotContains(t, changed, "hello")
+}
+
+// file reads path out of the flattened image at ref.
+func (h *harness) file(ref, path string) string {
+	h.t.Helper()
+	r, err := name.ParseReference(ref, name.Insecure)
+	require.NoError(h.t, err)
+	img, err := remote.Image(r, remote.WithAuth(h.reg.Auth()))
+	require.NoError(h.t, err)
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		hdr, err := tr.Next()
+		require.NoError(h.t, err, "%s in %s", path, ref)
+		if strings.TrimPrefix(hdr.Name, "/") == path {
+			data, err := io.ReadAll(tr)
+			require.NoError(h.t, err)
+			return string(data)
+		}
+	}
+}
