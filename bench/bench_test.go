@@ -23,6 +23,8 @@ import (
 	"github.com/convox/rack/pkg/buildtask"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/pkg/tarball"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestBench runs every scenario BENCH_RUNS times (default 3), each build on a
@@ -77,12 +79,8 @@ func TestBench(t *testing.T) {
 	if out == "" {
 		out = "results.json"
 	}
-	if err := res.Save(out); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(strings.TrimSuffix(out, ".json")+".txt", table.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, res.Save(out))
+	require.NoError(t, os.WriteFile(strings.TrimSuffix(out, ".json")+".txt", table.Bytes(), 0o644))
 }
 
 // bencher holds one registry, the runner image and the samples.
@@ -103,10 +101,8 @@ func newBencher(t *testing.T) *bencher {
 	testenv.SeedBaseImages(t, reg)
 	dc := testenv.DockerConfig(t, reg)
 	plugins := filepath.Join(dc, "cli-plugins")
-	os.MkdirAll(plugins, 0o755)
-	if err := os.Symlink(testenv.Tool(t, "docker-buildx"), filepath.Join(plugins, "docker-buildx")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.MkdirAll(plugins, 0o755))
+	require.NoError(t, os.Symlink(testenv.Tool(t, "docker-buildx"), filepath.Join(plugins, "docker-buildx")))
 	return &bencher{t: t, reg: reg, rack: memrack.New(), kaniko: testenv.KanikoImage(t), dc: dc, index: map[string]*Sample{}}
 }
 
@@ -114,9 +110,7 @@ func newBencher(t *testing.T) *bencher {
 func (b *bencher) time(method, app, scenario string, f func() error) {
 	b.t.Helper()
 	start := time.Now()
-	if err := f(); err != nil {
-		b.t.Fatalf("%s: %v", Key(method, app, scenario), err)
-	}
+	require.NoError(b.t, f(), Key(method, app, scenario))
 	d := time.Since(start)
 	key := Key(method, app, scenario)
 	s, ok := b.index[key]
@@ -142,16 +136,13 @@ func (b *bencher) source(example string, version int) string {
 // where given: another app with its own dependency stage or source.
 func (b *bencher) variant(example, deps, src string) string {
 	dir := filepath.Join(b.t.TempDir(), example)
-	if out, err := exec.Command("cp", "-a", filepath.Join(testenv.RepoRoot(), "examples", example), dir).CombinedOutput(); err != nil {
-		b.t.Fatalf("copying %s: %v: %s", example, err, out)
-	}
+	out, err := exec.Command("cp", "-a", filepath.Join(testenv.RepoRoot(), "examples", example), dir).CombinedOutput()
+	require.NoError(b.t, err, "copying %s: %s", example, out)
 	for path, body := range map[string]string{"deps.txt": deps, "src/main.txt": src} {
 		if body == "" {
 			continue
 		}
-		if err := os.WriteFile(filepath.Join(dir, path), []byte(body), 0o644); err != nil {
-			b.t.Fatal(err)
-		}
+		require.NoError(b.t, os.WriteFile(filepath.Join(dir, path), []byte(body), 0o644))
 	}
 	return dir
 }

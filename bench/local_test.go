@@ -10,6 +10,8 @@ import (
 	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/test/reliability/rackenv"
+
+	"github.com/stretchr/testify/require"
 )
 
 // localRack is a local rack building through the Docker engine, as `make run`
@@ -28,13 +30,11 @@ func (b *bencher) localRound(i int) {
 		bin := filepath.Join(b.t.TempDir(), "convox")
 		build := exec.Command("go", "build", "-o", bin, "./cmd/convox")
 		build.Dir = testenv.RepoRoot()
-		if out, err := build.CombinedOutput(); err != nil {
-			b.t.Fatalf("go build ./cmd/convox: %v\n%s", err, out)
-		}
+		out, err := build.CombinedOutput()
+		require.NoError(b.t, err, "go build ./cmd/convox:\n%s", out)
 		r := rackenv.Start(b.t, rackenv.Options{Engine: true})
-		if _, err := r.Client.AppCreate("bench", structs.AppCreateOptions{}); err != nil {
-			b.t.Fatal(err)
-		}
+		_, err = r.Client.AppCreate("bench", structs.AppCreateOptions{})
+		require.NoError(b.t, err)
 		b.local = &localRack{rack: r, convox: bin}
 	}
 	l := b.local
@@ -58,9 +58,7 @@ func (l *localRack) build(dir string) func() error {
 
 // params is `convox rack params set`.
 func (l *localRack) params(b *bencher, set ...string) {
-	if err := command(l.env(), l.convox, append([]string{"rack", "params", "set"}, set...)...); err != nil {
-		b.t.Fatal(err)
-	}
+	require.NoError(b.t, command(l.env(), l.convox, append([]string{"rack", "params", "set"}, set...)...))
 }
 
 func (l *localRack) env() []string {

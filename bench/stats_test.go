@@ -2,9 +2,11 @@ package bench
 
 import (
 	"bytes"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestSampleStats(t *testing.T) {
@@ -19,9 +21,9 @@ func TestSampleStats(t *testing.T) {
 	}
 	for _, tt := range tests {
 		s := Sample{Seconds: tt.seconds}
-		if s.Median() != tt.median || s.Min() != tt.min || s.Max() != tt.max {
-			t.Errorf("%v: got median %v min %v max %v, want %v %v %v", tt.seconds, s.Median(), s.Min(), s.Max(), tt.median, tt.min, tt.max)
-		}
+		assert.Equal(t, tt.median, s.Median(), "median of %v", tt.seconds)
+		assert.Equal(t, tt.min, s.Min(), "min of %v", tt.seconds)
+		assert.Equal(t, tt.max, s.Max(), "max of %v", tt.seconds)
 	}
 }
 
@@ -35,17 +37,14 @@ func TestRatiosAndTable(t *testing.T) {
 	r := NewResults("test", 3, []*Sample{cold, warm})
 	r.AddRatio("ec2 warm/cold", Key("ec2", "a", "warm"), Key("ec2", "a", "cold"), 0.03)
 	r.AddRatio("missing", Key("x", "y", "z"), Key("x", "y", "w"), 1)
-	if got := r.Ratios[0]; got.Value != 0.02 || !got.Met {
-		t.Errorf("warm/cold = %+v, want 0.02 met", got)
-	}
-	if r.Ratios[1].Met {
-		t.Error("a ratio over a missing scenario must not count as met")
-	}
+	require.Len(t, r.Ratios, 2)
+	got := r.Ratios[0]
+	assert.Equal(t, 0.02, got.Value, "warm/cold = %+v", got)
+	assert.True(t, got.Met, "warm/cold = %+v, want met", got)
+	assert.False(t, r.Ratios[1].Met, "a ratio over a missing scenario must not count as met")
 	var buf bytes.Buffer
 	r.WriteTable(&buf)
 	for _, want := range []string{"ec2 warm/cold", "20.00s", "0.40s", "NO"} {
-		if !strings.Contains(buf.String(), want) {
-			t.Errorf("table lacks %q:\n%s", want, buf.String())
-		}
+		assert.Contains(t, buf.String(), want, "table lacks %q", want)
 	}
 }

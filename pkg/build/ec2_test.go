@@ -10,6 +10,9 @@ import (
 	"github.com/convox/rack/pkg/build/cachepolicy"
 	"github.com/convox/rack/pkg/buildtask"
 	"github.com/convox/rack/pkg/structs"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestEC2FreshBuilderRebuildIsCached: build, throw the builder away (a fresh
@@ -30,50 +33,34 @@ func TestEC2FreshBuilderRebuildIsCached(t *testing.T) {
 		opts.Engine.DockerConfig = cfg
 		opts.Engine.BuildKitHost = bk.Addr
 		log, b := h.run(opts, false)
-		if b.Status != "complete" || b.Release == "" {
-			t.Fatalf("build %s: status %q release %q", b.Id, b.Status, b.Release)
-		}
+		require.Equal(t, "complete", b.Status, "build %s", b.Id)
+		require.NotEmpty(t, b.Release, "build %s has no release", b.Id)
 		s := summary(t, b, "web")
 		t.Logf("build %s no-cache=%v: %d steps, %d cached, %.1fs", b.Id, noCache, s.Steps, s.Cached, s.Seconds)
 		return log, opts, s.Seconds, s.Steps, s.Cached
 	}
 
 	_, first, _, steps, cached := build(false)
-	if steps != 5 || cached != 0 {
-		t.Errorf("cold build: %d steps, %d cached; want 5, 0", steps, cached)
-	}
-	if h.digest(h.push+":web."+first.ID) == "" {
-		t.Fatalf("image %s:web.%s not in the app repo", h.push, first.ID)
-	}
+	assert.Equal(t, 5, steps, "cold build steps")
+	assert.Zero(t, cached, "cold build cached steps")
+	require.NotEmpty(t, h.digest(h.push+":web."+first.ID), "image %s:web.%s not in the app repo", h.push, first.ID)
 	warm := h.digest(ref)
-	if warm == "" {
-		t.Fatalf("cache ref %s missing after the first build", ref)
-	}
+	require.NotEmpty(t, warm, "cache ref %s missing after the first build", ref)
 
 	log, second, _, steps, cached := build(false)
-	if steps != 5 || cached != steps {
-		t.Errorf("fresh builder rebuild: %d of %d steps cached, want all\n%s", cached, steps, log)
-	}
-	if !strings.Contains(log, "importing cache manifest from "+ref) {
-		t.Errorf("rebuild log does not import %s", ref)
-	}
-	if h.digest(h.push+":web."+second.ID) == "" {
-		t.Errorf("image of the rebuild not in the app repo")
-	}
-	if !strings.Contains(h.rack.Object(h.app, "build/"+second.ID+"/logs"), "Service web: 5 steps, 5 cached") {
-		t.Error("stored logs lack the summary line")
-	}
+	assert.Equal(t, 5, steps, "fresh builder rebuild steps\n%s", log)
+	assert.Equal(t, steps, cached, "fresh builder rebuild: %d of %d steps cached, want all\n%s", cached, steps, log)
+	assert.Contains(t, log, "importing cache manifest from "+ref, "rebuild log does not import %s", ref)
+	assert.NotEmpty(t, h.digest(h.push+":web."+second.ID), "image of the rebuild not in the app repo")
+	assert.Contains(t, h.rack.Object(h.app, "build/"+second.ID+"/logs"), "Service web: 5 steps, 5 cached", "stored logs lack the summary line")
 
 	log, _, _, steps, cached = build(true)
-	if cached != 0 || steps != 5 {
-		t.Errorf("--no-cache: %d of %d steps cached, want none\n%s", cached, steps, log)
-	}
-	if strings.Contains(log, "importing cache manifest") {
-		t.Error("--no-cache still imported the cache")
-	}
-	if after := h.digest(ref); after == "" || after == warm {
-		t.Errorf("--no-cache did not refresh %s: %s -> %s", ref, warm, after)
-	}
+	assert.Zero(t, cached, "--no-cache: %d of %d steps cached, want none\n%s", cached, steps, log)
+	assert.Equal(t, 5, steps, "--no-cache steps\n%s", log)
+	assert.NotContains(t, log, "importing cache manifest", "--no-cache still imported the cache")
+	after := h.digest(ref)
+	assert.NotEmpty(t, after, "--no-cache removed %s", ref)
+	assert.NotEqual(t, warm, after, "--no-cache did not refresh %s", ref)
 }
 
 // TestEC2MultiServiceOwnCacheRefs: each service has its own cache ref, shared
@@ -97,27 +84,20 @@ func TestEC2MultiServiceOwnCacheRefs(t *testing.T) {
 		for _, s := range []string{"web", "worker", "scheduler"} {
 			sum := summary(t, b, s)
 			t.Logf("build %d %s: %d steps, %d cached, %.1fs", i, s, sum.Steps, sum.Cached, sum.Seconds)
-			if i == 1 && (sum.Cached != sum.Steps || sum.Steps != 5) {
-				t.Errorf("rebuild of %s: %d of %d cached, want 5 of 5", s, sum.Cached, sum.Steps)
+			if i == 1 {
+				assert.Equal(t, 5, sum.Steps, "rebuild of %s: steps", s)
+				assert.Equal(t, sum.Steps, sum.Cached, "rebuild of %s: %d of %d cached, want all", s, sum.Cached, sum.Steps)
 			}
 		}
 	}
-	if n := strings.Count(logs[0], "Building "); n != 1 {
-		t.Errorf("%d builds for web+worker+scheduler, want 1 (they share it)\n%s", n, logs[0])
-	}
+	assert.Equal(t, 1, strings.Count(logs[0], "Building "), "builds for web+worker+scheduler, want 1 (they share it)\n%s", logs[0])
 	for _, s := range []string{"web", "worker", "scheduler"} {
-		if h.digest(h.cache+":"+cachepolicy.AppTag(h.app, s)) == "" {
-			t.Errorf("no cache ref for %s", s)
-		}
+		assert.NotEmpty(t, h.digest(h.cache+":"+cachepolicy.AppTag(h.app, s)), "no cache ref for %s", s)
 	}
 	for _, s := range []string{"web", "worker", "scheduler", "cache"} {
-		if h.digest(h.push+":"+s+"."+ids[1]) == "" {
-			t.Errorf("no image for %s", s)
-		}
+		assert.NotEmpty(t, h.digest(h.push+":"+s+"."+ids[1]), "no image for %s", s)
 	}
-	if h.digest(h.cache+":"+cachepolicy.AppTag(h.app, "cache")) != "" {
-		t.Error("image-only service wrote a cache ref")
-	}
+	assert.Empty(t, h.digest(h.cache+":"+cachepolicy.AppTag(h.app, "cache")), "image-only service wrote a cache ref")
 }
 
 // TestGen1NeverTouchesCache: a docker-compose.yml app builds with BuildCache
@@ -130,33 +110,23 @@ func TestGen1NeverTouchesCache(t *testing.T) {
 	opts.Engine.DockerConfig = withBuildx(t)
 	opts.Engine.BuildKitHost = bk.Addr
 	log, b := h.run(opts, false)
-	if !strings.Contains(log, "generation 1 apps do not use the persistent build cache") {
-		t.Errorf("no line saying why:\n%s", log)
-	}
-	if strings.Contains(log, "rack-build-cache") {
-		t.Errorf("gen1 build mentions the cache repo:\n%s", log)
-	}
-	if tags := h.tags(h.cache); len(tags) != 0 {
-		t.Errorf("cache repo has tags %q", tags)
-	}
-	if h.digest(h.push+":web."+b.Id) == "" {
-		t.Error("gen1 image not pushed")
-	}
+	assert.Contains(t, log, "generation 1 apps do not use the persistent build cache", "no line saying why")
+	assert.NotContains(t, log, "rack-build-cache", "gen1 build mentions the cache repo")
+	assert.Empty(t, h.tags(h.cache), "cache repo has tags")
+	assert.NotEmpty(t, h.digest(h.push+":web."+b.Id), "gen1 image not pushed")
 }
 
 // TestMaliciousSourceRefused: a traversal tarball fails the build with a clear reason.
 func TestMaliciousSourceRefused(t *testing.T) {
 	rack := memrack.New()
 	rack.AddBuild("app", "B1")
-	if _, err := rack.ObjectStore("app", "tmp/evil.tgz", bytes.NewReader(evilTarball(t)), structs.ObjectStoreOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	err := Run(t.Context(), rack, Options{Spec: buildtask.Spec{App: "app", ID: "B1", URL: "object://app/tmp/evil.tgz", Push: "127.0.0.1:1/app"}}, nil)
-	b, _ := rack.BuildGet("app", "B1")
-	if err == nil || b.Status != "failed" || !strings.Contains(b.Reason, "path traversal") {
-		t.Fatalf("err = %v, status %q, reason %q", err, b.Status, b.Reason)
-	}
-	if !strings.Contains(rack.Object("app", "build/B1/logs"), "path traversal") {
-		t.Error("failure not in the stored logs")
-	}
+	_, err := rack.ObjectStore("app", "tmp/evil.tgz", bytes.NewReader(evilTarball(t)), structs.ObjectStoreOptions{})
+	require.NoError(t, err)
+	err = Run(t.Context(), rack, Options{Spec: buildtask.Spec{App: "app", ID: "B1", URL: "object://app/tmp/evil.tgz", Push: "127.0.0.1:1/app"}}, nil)
+	require.Error(t, err, "a traversal tarball built")
+	b, gerr := rack.BuildGet("app", "B1")
+	require.NoError(t, gerr)
+	require.Equal(t, "failed", b.Status, "reason %q", b.Reason)
+	require.Contains(t, b.Reason, "path traversal")
+	assert.Contains(t, rack.Object("app", "build/B1/logs"), "path traversal", "failure not in the stored logs")
 }

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func evilTarball(t *testing.T) []byte {
@@ -13,10 +15,11 @@ func evilTarball(t *testing.T) []byte {
 	zw := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(zw)
 	body := []byte("pwned")
-	tw.WriteHeader(&tar.Header{Name: "convox.yml", Typeflag: tar.TypeReg, Mode: 0o644, Size: 0})
-	tw.WriteHeader(&tar.Header{Name: "../../escape", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(body))})
-	tw.Write(body)
-	tw.Close()
-	zw.Close()
+	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "convox.yml", Typeflag: tar.TypeReg, Mode: 0o644, Size: 0}))
+	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "../../escape", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(body))}))
+	_, err := tw.Write(body)
+	require.NoError(t, err)
+	require.NoError(t, tw.Close())
+	require.NoError(t, zw.Close())
 	return buf.Bytes()
 }

@@ -3,8 +3,9 @@ package build
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // TestFaultWatch tells a cold cache (no ref yet) from a cache fault.
@@ -32,9 +33,7 @@ func TestFaultWatch(t *testing.T) {
 			for _, l := range tt.lines {
 				fmt.Fprintln(w, l)
 			}
-			if got := w.Fault() != ""; got != tt.fault {
-				t.Errorf("fault = %q, want a fault: %v", w.Fault(), tt.fault)
-			}
+			assert.Equal(t, tt.fault, w.Fault() != "", "fault = %q, want a fault: %v", w.Fault(), tt.fault)
 		})
 	}
 }
@@ -73,14 +72,12 @@ func TestFaultWatchKanikoMiss(t *testing.T) {
 				fmt.Fprintln(w, l)
 			}
 			fault := w.Fault()
-			if (fault != "") != tt.fault {
-				t.Errorf("fault = %q, want a fault: %v", fault, tt.fault)
+			assert.Equal(t, tt.fault, fault != "", "fault = %q, want a fault: %v", fault, tt.fault)
+			if tt.fault {
+				assert.Contains(t, fault, ref, "fault does not name the ref")
 			}
-			if tt.fault && !strings.Contains(fault, ref) {
-				t.Errorf("fault %q does not name %s", fault, ref)
-			}
-			if len(reads) != tt.reads || tt.reads == 1 && reads[0] != ref {
-				t.Errorf("read again %q, want %d reads of %s", reads, tt.reads, ref)
+			if assert.Len(t, reads, tt.reads, "read again %q, want %d reads of %s", reads, tt.reads, ref) && tt.reads == 1 {
+				assert.Equal(t, ref, reads[0], "read again")
 			}
 		})
 	}

@@ -22,6 +22,8 @@ import (
 	"github.com/convox/rack/pkg/buildtask"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/pkg/tarball"
+
+	"github.com/stretchr/testify/require"
 )
 
 // harness is a registry with base images, an in-memory rack and an app.
@@ -53,14 +55,10 @@ func (h *harness) upload(dir string) string {
 		dir = filepath.Join(testenv.RepoRoot(), dir)
 	}
 	var buf bytes.Buffer
-	if err := tarball.Create(dir, &buf, nil); err != nil {
-		h.t.Fatal(err)
-	}
+	require.NoError(h.t, tarball.Create(dir, &buf, nil))
 	key := fmt.Sprintf("tmp/source-%d.tgz", h.n.Add(1))
 	obj, err := h.rack.ObjectStore(h.app, key, &buf, structs.ObjectStoreOptions{})
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	require.NoError(h.t, err)
 	return obj.Url
 }
 
@@ -78,11 +76,11 @@ func (h *harness) run(opts Options, wantErr bool) (string, *structs.Build) {
 	var logs bytes.Buffer
 	err := Run(context.Background(), h.rack, opts, &logs)
 	b, gerr := h.rack.BuildGet(opts.App, opts.ID)
-	if gerr != nil {
-		h.t.Fatal(gerr)
-	}
-	if (err != nil) != wantErr {
-		h.t.Fatalf("build %s: err = %v (want error: %v)\n%s", opts.ID, err, wantErr, logs.String())
+	require.NoError(h.t, gerr)
+	if wantErr {
+		require.Error(h.t, err, "build %s succeeded, want an error\n%s", opts.ID, logs.String())
+	} else {
+		require.NoError(h.t, err, "build %s\n%s", opts.ID, logs.String())
 	}
 	return logs.String(), b
 }
@@ -90,26 +88,28 @@ func (h *harness) run(opts Options, wantErr bool) (string, *structs.Build) {
 // summary returns the service's cache summary from the build record.
 func summary(t *testing.T, b *structs.Build, service string) structs.BuildServiceSummary {
 	t.Helper()
+	require.NotEmpty(t, b.Cache, "build %s has no cache summary", b.Id)
 	for _, s := range b.Cache {
 		if s.Service == service {
 			return s
 		}
 	}
-	t.Fatalf("build %s has no summary for %s: %+v", b.Id, service, b.Cache)
+	require.Failf(t, "no cache summary", "build %s has no summary for %s: %+v", b.Id, service, b.Cache)
 	return structs.BuildServiceSummary{}
 }
 
-// digest is the manifest digest of ref, "" when absent.
+// digest is the manifest digest of ref, "" when the registry answers 404 for
+// it; any other failed lookup fails the test rather than reading as absent.
 func (h *harness) digest(ref string) string {
 	h.t.Helper()
 	r, err := name.ParseReference(ref, name.Insecure)
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	require.NoError(h.t, err)
 	desc, err := remote.Head(r, remote.WithAuth(h.reg.Auth()))
-	if err != nil {
+	var terr *transport.Error
+	if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
 		return ""
 	}
+	require.NoError(h.t, err, "looking up %s", ref)
 	return desc.Digest.String()
 }
 
@@ -118,17 +118,13 @@ func (h *harness) digest(ref string) string {
 func (h *harness) tags(repo string) []string {
 	h.t.Helper()
 	r, err := name.NewRepository(repo, name.Insecure)
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	require.NoError(h.t, err)
 	tags, err := remote.List(r, remote.WithAuth(h.reg.Auth()))
 	var terr *transport.Error
 	if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
 		return nil
 	}
-	if err != nil {
-		h.t.Fatalf("listing tags of %s: %v", repo, err)
-	}
+	require.NoError(h.t, err, "listing tags of %s", repo)
 	return tags
 }
 

@@ -252,8 +252,8 @@ func TestReadRefuses(t *testing.T) {
 			a, err := Read(c.body, Limits{MaxBytes: 1 << 16})
 			if err == nil {
 				a.Close()
-				t.Fatal("archive accepted")
 			}
+			require.Error(t, err, "archive accepted")
 			assert.ErrorIs(t, err, structs.ErrInvalid)
 			assert.ErrorContains(t, err, c.want)
 		})

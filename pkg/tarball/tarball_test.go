@@ -188,7 +188,8 @@ func TestCreateRoundTrip(t *testing.T) {
 // a link resolving outside it.
 func assertNothingOutside(t testing.TB, parent, out string) {
 	t.Helper()
-	entries, _ := os.ReadDir(parent)
+	entries, err := os.ReadDir(parent)
+	require.NoError(t, err)
 	for _, e := range entries {
 		require.Equal(t, filepath.Base(out), e.Name(), "written outside the extraction directory")
 	}

@@ -6,31 +6,36 @@ import (
 	"compress/gzip"
 	"errors"
 	"io"
+	"net/http"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/provider/aws"
 	"github.com/convox/rack/provider/aws/images"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // digestIn is the digest of repo:tag in reg, or "" when it is not there.
 func digestIn(t *testing.T, reg *testenv.Registry, repo, tag string) string {
 	t.Helper()
 	ref, err := name.NewTag(reg.Host + "/" + repo + ":" + tag)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	d, err := remote.Head(ref, remote.WithAuth(reg.Auth()))
-	if err != nil {
+	var terr *transport.Error
+	if errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound {
 		return ""
 	}
+	require.NoError(t, err, "looking up %s", ref)
 	return d.Digest.String()
 }
 
@@ -38,21 +43,15 @@ func digestIn(t *testing.T, reg *testenv.Registry, repo, tag string) string {
 func pushAs(t *testing.T, reg *testenv.Registry, repo, tag string) string {
 	t.Helper()
 	img, err := random.Image(1024, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := testenv.PushImage(reg, repo+":"+tag, img); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, testenv.PushImage(reg, repo+":"+tag, img))
 	return digest(t, img)
 }
 
 func digest(t *testing.T, img v1.Image) string {
 	t.Helper()
 	d, err := img.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return d.String()
 }
 
@@ -64,13 +63,12 @@ func tgz(t *testing.T, pairs ...any) []byte {
 	tw := tar.NewWriter(zw)
 	for i := 0; i+1 < len(pairs); i += 2 {
 		data := pairs[i+1].([]byte)
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: pairs[i].(string), Mode: 0o600, Size: int64(len(data))}); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write(data)
+		require.NoError(t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: pairs[i].(string), Mode: 0o600, Size: int64(len(data))}))
+		_, err := tw.Write(data)
+		require.NoError(t, err)
 	}
-	tw.Close()
-	zw.Close()
+	require.NoError(t, tw.Close())
+	require.NoError(t, zw.Close())
 	return buf.Bytes()
 }
 
@@ -78,9 +76,7 @@ func tgz(t *testing.T, pairs ...any) []byte {
 func entryNames(t *testing.T, data []byte) []string {
 	t.Helper()
 	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tr := tar.NewReader(zr)
 	var names []string
 	for {
@@ -88,9 +84,7 @@ func entryNames(t *testing.T, data []byte) []string {
 		if errors.Is(err, io.EOF) {
 			return names
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		names = append(names, hdr.Name)
 	}
 }
@@ -100,24 +94,16 @@ func TestExportImport(t *testing.T) {
 	r := newRack(t, map[string]string{"BuildMethod": "fargate"},
 		aws.WithRegistry(aws.StaticRegistry(images.Login{Host: reg.Host, Username: reg.Username, Password: reg.Password})))
 	for _, app := range []string{"src", "dst"} {
-		if _, err := r.p.AppCreate(app, structs.AppCreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
+		_, err := r.p.AppCreate(app, structs.AppCreateOptions{})
+		require.NoError(t, err)
 	}
 	b, err := r.p.BuildCreate("src", "object://src/tmp/src.tgz", structs.BuildCreateOptions{Description: ptr("v1")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b.Repository != reg.Host+"/convox/src" {
-		t.Fatalf("push repository = %s, want the injected registry", b.Repository)
-	}
-	if _, err := r.p.BuildUpdate("src", b.Id, structs.BuildUpdateOptions{Status: ptr(structs.BuildStatusRunning)}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.Equal(t, reg.Host+"/convox/src", b.Repository, "push repository, want the injected registry")
+	_, err = r.p.BuildUpdate("src", b.Id, structs.BuildUpdateOptions{Status: ptr(structs.BuildStatusRunning)})
+	require.NoError(t, err)
 	var out bytes.Buffer
-	if err := r.p.BuildExport("src", b.Id, &out); !errors.Is(err, structs.ErrInvalid) {
-		t.Fatalf("exporting a running build: %v", err)
-	}
+	require.ErrorIs(t, r.p.BuildExport("src", b.Id, &out), structs.ErrInvalid, "exporting a running build")
 
 	want := map[string]string{
 		"web":    pushAs(t, reg, "convox/src", images.Tag("web", b.Id)),
@@ -125,83 +111,58 @@ func TestExportImport(t *testing.T) {
 	}
 	pushAs(t, reg, "convox/src", "web.BOTHERBUILD") // another build's image stays behind
 	manifest := "services:\n  web:\n    build: .\n  worker:\n    build: .\n"
-	if _, err := r.p.BuildUpdate("src", b.Id, structs.BuildUpdateOptions{Status: ptr(structs.BuildStatusComplete), Manifest: &manifest}); err != nil {
-		t.Fatal(err)
-	}
+	_, err = r.p.BuildUpdate("src", b.Id, structs.BuildUpdateOptions{Status: ptr(structs.BuildStatusComplete), Manifest: &manifest})
+	require.NoError(t, err)
 
-	if err := r.p.BuildExport("src", b.Id, &out); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, r.p.BuildExport("src", b.Id, &out))
 	archive := out.Bytes()
-	if names := entryNames(t, archive); len(names) != 2 || names[0] != "build.json" || names[1] != "src."+b.Id+".tar" {
-		t.Fatalf("archive entries = %v, want upstream's build.json and src.%s.tar", names, b.Id)
-	}
+	require.Equal(t, []string{"build.json", "src." + b.Id + ".tar"}, entryNames(t, archive), "archive entries, want upstream's build.json and src.%s.tar", b.Id)
 	nb, err := r.p.BuildImport("dst", bytes.NewReader(archive))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if nb.Id == b.Id || nb.App != "dst" || nb.Status != structs.BuildStatusComplete || nb.Manifest != manifest || nb.Description != "v1" {
-		t.Fatalf("imported build = %+v", nb)
-	}
+	require.NoError(t, err)
+	require.NotEqual(t, b.Id, nb.Id, "imported build keeps the old id")
+	require.Equal(t, "dst", nb.App)
+	require.Equal(t, structs.BuildStatusComplete, nb.Status)
+	require.Equal(t, manifest, nb.Manifest)
+	require.Equal(t, "v1", nb.Description)
 	for service, d := range want {
-		if got := digestIn(t, reg, "convox/dst", images.Tag(service, nb.Id)); got != d {
-			t.Errorf("%s in dst under the new id: digest %q, want %q", service, got, d)
-		}
-		if got := digestIn(t, reg, "convox/dst", images.Tag(service, b.Id)); got != "" {
-			t.Errorf("%s in dst under the old id", service)
-		}
+		assert.Equal(t, d, digestIn(t, reg, "convox/dst", images.Tag(service, nb.Id)), "%s in dst under the new id", service)
+		assert.Empty(t, digestIn(t, reg, "convox/dst", images.Tag(service, b.Id)), "%s in dst under the old id", service)
 	}
-	if digestIn(t, reg, "convox/dst", "web.BOTHERBUILD") != "" {
-		t.Error("another build's image came along")
-	}
+	assert.Empty(t, digestIn(t, reg, "convox/dst", "web.BOTHERBUILD"), "another build's image came along")
 	got, err := r.p.BuildGet("dst", nb.Id)
-	if err != nil || got.Status != structs.BuildStatusComplete || got.Release == "" {
-		t.Fatalf("BuildGet of the import = %+v, %v", got, err)
-	}
+	require.NoError(t, err, "BuildGet of the import")
+	require.Equal(t, structs.BuildStatusComplete, got.Status, "BuildGet of the import = %+v", got)
+	require.NotEmpty(t, got.Release, "BuildGet of the import = %+v", got)
 	rel, err := r.p.ReleaseGet("dst", got.Release)
-	if err != nil || rel.Build != nb.Id || rel.Description != "v1" {
-		t.Fatalf("release of the import = %+v, %v", rel, err)
-	}
+	require.NoError(t, err, "release of the import")
+	require.Equal(t, nb.Id, rel.Build, "release of the import = %+v", rel)
+	require.Equal(t, "v1", rel.Description, "release of the import = %+v", rel)
 
 	t.Run("an upstream rack's archive", func(t *testing.T) {
 		web, err := random.Image(1024, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		tag, err := name.NewTag("123456789012.dkr.ecr.us-east-1.amazonaws.com/convox-src-abcdef:web.BUPSTREAMAA")
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var save bytes.Buffer
-		if err := tarball.MultiRefWrite(map[name.Reference]v1.Image{tag: web}, &save); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, tarball.MultiRefWrite(map[name.Reference]v1.Image{tag: web}, &save))
 		up := tgz(t, "build.json", []byte(`{"id":"BUPSTREAMAA","app":"src","description":"upstream","manifest":"services:\n  web:\n    build: .\n","status":"complete"}`),
 			"src.BUPSTREAMAA.tar", save.Bytes())
 		ub, err := r.p.BuildImport("dst", bytes.NewReader(up))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := digestIn(t, reg, "convox/dst", images.Tag("web", ub.Id)); got != digest(t, web) || ub.Description != "upstream" {
-			t.Errorf("upstream import = %+v, web digest %q, want %q", ub, got, digest(t, web))
-		}
+		require.NoError(t, err)
+		assert.Equal(t, digest(t, web), digestIn(t, reg, "convox/dst", images.Tag("web", ub.Id)), "web digest of the upstream import %+v", ub)
+		assert.Equal(t, "upstream", ub.Description, "upstream import = %+v", ub)
 	})
 
 	t.Run("a second import is another build", func(t *testing.T) {
 		again, err := r.p.BuildImport("dst", bytes.NewReader(archive))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if again.Id == nb.Id || digestIn(t, reg, "convox/dst", images.Tag("web", again.Id)) != want["web"] {
-			t.Fatalf("second import = %+v", again)
-		}
+		require.NoError(t, err)
+		require.NotEqual(t, nb.Id, again.Id, "second import = %+v", again)
+		require.Equal(t, want["web"], digestIn(t, reg, "convox/dst", images.Tag("web", again.Id)), "second import = %+v", again)
 	})
 
 	t.Run("bad archives are refused and leave no build", func(t *testing.T) {
 		before, err := r.p.BuildList("dst", structs.BuildListOptions{Limit: ptr(100)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var evil bytes.Buffer
 		zw := gzip.NewWriter(&evil)
 		tw := tar.NewWriter(zw)
@@ -212,19 +173,13 @@ func TestExportImport(t *testing.T) {
 		zw.Close()
 		mixed := tgz(t, "build.json", []byte(`{"id":"B1"}`), "src.B1.tar", []byte("x"), "images/web.tar", []byte("x"))
 		for name, body := range map[string][]byte{"symlink": evil.Bytes(), "truncated": archive[:len(archive)/2], "text": []byte("hello"), "mixed layouts": mixed} {
-			if _, err := r.p.BuildImport("dst", bytes.NewReader(body)); !errors.Is(err, structs.ErrInvalid) {
-				t.Errorf("%s archive: %v", name, err)
-			}
+			_, err := r.p.BuildImport("dst", bytes.NewReader(body))
+			assert.ErrorIs(t, err, structs.ErrInvalid, "%s archive", name)
 		}
 		after, err := r.p.BuildList("dst", structs.BuildListOptions{Limit: ptr(100)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(after) != len(before) {
-			t.Errorf("refused imports left builds: %d -> %d", len(before), len(after))
-		}
-		if _, err := r.p.BuildImport("nope", bytes.NewReader(archive)); !errors.Is(err, structs.ErrNotFound) {
-			t.Errorf("import into a missing app: %v", err)
-		}
+		require.NoError(t, err)
+		assert.Len(t, after, len(before), "refused imports left builds")
+		_, err = r.p.BuildImport("nope", bytes.NewReader(archive))
+		assert.ErrorIs(t, err, structs.ErrNotFound, "import into a missing app")
 	})
 }

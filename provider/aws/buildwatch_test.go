@@ -50,9 +50,7 @@ func waitFailed(t *testing.T, p *aws.Provider, b *structs.Build) (*structs.Build
 			return got, time.Since(start)
 		}
 		require.Falsef(t, got.Terminal(), "build ended %s, want failed", got.Status)
-		if time.Since(start) > failBound {
-			t.Fatalf("build still %s %s after its task stopped", got.Status, failBound)
-		}
+		require.LessOrEqual(t, time.Since(start), failBound, "build still %s after its task stopped", got.Status)
 		time.Sleep(50 * time.Millisecond)
 	}
 }

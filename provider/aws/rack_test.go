@@ -98,13 +98,11 @@ func (r *rack) holdTasks() {
 	r.t.Helper()
 	body := `{"model_name": "ecs::task", "transition": {"progression": "manual", "times": 1000000000}}`
 	resp, err := http.Post(r.moto.Endpoint+"/moto-api/state-manager/set-transition", "application/json", strings.NewReader(body))
-	if err != nil {
-		r.t.Fatalf("moto state manager: %v", err)
-	}
+	require.NoError(r.t, err, "moto state manager")
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
 		msg, _ := io.ReadAll(resp.Body)
-		r.t.Fatalf("moto state manager: %s: %s", resp.Status, msg)
+		require.Failf(r.t, "moto state manager", "%s: %s", resp.Status, msg)
 	}
 }
 

@@ -55,8 +55,8 @@ func (r *rack) logLine(b *structs.Build, line string) {
 	stream := "build/build/" + b.Process[strings.LastIndex(b.Process, "/")+1:]
 	_, err := logs.CreateLogStream(r.ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: sdkaws.String(group), LogStreamName: sdkaws.String(stream)})
 	var exists *logtypes.ResourceAlreadyExistsException
-	if err != nil && !assert.ErrorAs(r.t, err, &exists) {
-		r.t.FailNow()
+	if err != nil {
+		require.ErrorAs(r.t, err, &exists)
 	}
 	_, err = logs.PutLogEvents(r.ctx, &cloudwatchlogs.PutLogEventsInput{
 		LogGroupName: sdkaws.String(group), LogStreamName: sdkaws.String(stream),
@@ -112,7 +112,7 @@ func ended(t *testing.T, c *sdk.Client, app, id string, stream <-chan followed) 
 	select {
 	case f = <-stream:
 	case <-time.After(failBound):
-		t.Fatalf("log stream of build %s did not end within %s", id, failBound)
+		require.Failf(t, "log stream did not end", "build %s within %s", id, failBound)
 	}
 	b, err := c.BuildGet(app, id)
 	require.NoError(t, err)

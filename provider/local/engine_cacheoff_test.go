@@ -25,7 +25,8 @@ func TestDockerEngineBuildsWithoutCache(t *testing.T) {
 		require.Equal(t, structs.BuildStatusComplete, b.Status, "%s\n%s", b.Reason, logs)
 		assert.NotContains(t, logs, "buildx builder")
 		assert.Contains(t, logs, "(docker)")
-		if steps, hits := cached(b); i == 1 {
+		if i == 1 {
+			steps, hits := cached(t, b)
 			assert.True(t, steps > 0 && hits == steps, "rebuild cached %d of %d:\n%s", hits, steps, logs)
 		}
 		assert.False(t, strings.Contains(logs, "WARNING"), "warnings:\n%s", logs)

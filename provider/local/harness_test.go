@@ -106,7 +106,10 @@ func smallDeps() structs.BuildCreateOptions {
 	return structs.BuildCreateOptions{BuildArgs: []string{"DEPS_WORK_MB=200"}}
 }
 
-func cached(b *structs.Build) (steps, hits int) {
+// cached sums the steps and cache hits of b's summary, which must not be empty.
+func cached(t *testing.T, b *structs.Build) (steps, hits int) {
+	t.Helper()
+	require.NotEmpty(t, b.Cache, "build %s has no cache summary", b.Id)
 	for _, s := range b.Cache {
 		steps += s.Steps
 		hits += s.Cached

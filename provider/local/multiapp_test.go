@@ -3,7 +3,6 @@ package local
 import (
 	"archive/tar"
 	"bytes"
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -67,9 +66,7 @@ func (r *liveRack) imageFile(t *testing.T, app, build, path string) string {
 	tr := tar.NewReader(rc)
 	for {
 		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			t.Fatalf("%s not in %s", path, ref)
-		}
+		require.NotErrorIs(t, err, io.EOF, "%s not in %s", path, ref)
 		require.NoError(t, err)
 		if strings.TrimPrefix(h.Name, "./") == path {
 			data, err := io.ReadAll(tr)

@@ -78,7 +78,8 @@ func FuzzArchiveRead(f *testing.F) {
 			}
 			require.NoError(t, a.Close())
 		}
-		left, _ := os.ReadDir(stage)
+		left, err := os.ReadDir(stage)
+		require.NoError(t, err)
 		if len(left) > 0 {
 			names := []string{}
 			for _, e := range left {

@@ -5,12 +5,15 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/rand"
+	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/test/reliability/rackenv"
@@ -65,7 +68,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 	big := bytes.Repeat([]byte("x"), 128<<10)
 	_, err = c.ObjectStore("app1", "tmp/big.tgz", bytes.NewReader(big), structs.ObjectStoreOptions{})
 	refused(t, "upload over the limit", err, "too large", "65536")
-	ok, _ := r.ObjectExists("app1", "tmp/big.tgz")
+	ok, err := r.ObjectExists("app1", "tmp/big.tgz")
+	require.NoError(t, err)
 	assert.False(t, ok, "the refused upload was stored")
 	noise := make([]byte, 128<<10)
 	rand.Read(noise)
@@ -127,10 +131,16 @@ func TestBadSourceFailsBuildClearly(t *testing.T) {
 		assert.Contains(t, logs, "ERROR", "%s: logs lack the failure:\n%s", what, logs)
 		assert.Empty(t, b.Release, "%s: failed build has release %s", what, b.Release)
 	}
-	rs, _ := r.Client.ReleaseList("app1", structs.ReleaseListOptions{})
+	rs, err := r.Client.ReleaseList("app1", structs.ReleaseListOptions{})
+	require.NoError(t, err)
 	assert.Empty(t, rs, "failed builds made releases: %v", rs)
-	repo, _ := name.NewRepository(r.Registry()+"/app1", name.Insecure)
-	tags, _ := remote.List(repo, remote.WithAuth(r.RegistryAuth()))
+	repo, err := name.NewRepository(r.Registry()+"/app1", name.Insecure)
+	require.NoError(t, err)
+	tags, err := remote.List(repo, remote.WithAuth(r.RegistryAuth()))
+	var terr *transport.Error
+	if !errors.As(err, &terr) || terr.StatusCode != http.StatusNotFound {
+		require.NoError(t, err, "listing the tags of %s", repo)
+	}
 	assert.Empty(t, tags, "failed builds pushed images: %v", tags)
 }
 

@@ -10,14 +10,15 @@ import (
 
 	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/pkg/build/cachepolicy"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func writeApp(t *testing.T, dockerfile string) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644))
 	return dir
 }
 
@@ -30,7 +31,8 @@ func TestBuildxRemoteCacheAcrossFreshBuilders(t *testing.T) {
 	testenv.Tool(t, "docker")
 	reg := testenv.StartRegistry(t)
 	testenv.SeedBaseImages(t, reg)
-	logins, _ := ParseAuth(reg.AuthJSON())
+	logins, err := ParseAuth(reg.AuthJSON())
+	require.NoError(t, err)
 	dir := writeApp(t, "FROM busybox\nRUN echo one > /one\nRUN echo two > /two\n")
 	repo := reg.Host + "/cache"
 	policy := cachepolicy.Decide(cachepolicy.Input{Method: "ec2", Cache: true, Repo: repo, Generation: 2, Buildx: true})
@@ -44,26 +46,20 @@ func TestBuildxRemoteCacheAcrossFreshBuilders(t *testing.T) {
 		cfg := Config{DockerConfig: testenv.DockerConfigWithBuildx(t), BuildKitHost: bk.Addr, Logins: logins}
 		var out bytes.Buffer
 		eng, buildx, err := NewEC2(context.Background(), cfg, []string{repo}, &out)
-		if err != nil || !buildx {
-			t.Fatalf("NewEC2: buildx=%v %v\n%s", buildx, err, out.String())
-		}
+		require.NoError(t, err, "NewEC2:\n%s", out.String())
+		require.True(t, buildx, "NewEC2: no buildx\n%s", out.String())
 		res, err := eng.Build(context.Background(), req, &out)
 		eng.Close()
 		bk.Stop()
-		if err != nil {
-			t.Fatalf("build %d: %v\n%s", i, err, out.String())
-		}
+		require.NoError(t, err, "build %d:\n%s", i, out.String())
 		results = append(results, res)
 		logs = append(logs, out.String())
 	}
 	t.Logf("first: %+v second: %+v\n%s", results[0], results[1], logs[1])
-	if results[0].Steps != 2 || results[1].Steps != 2 {
-		t.Errorf("steps = %d, %d; want 2 RUN steps", results[0].Steps, results[1].Steps)
-	}
-	if results[1].Cached != results[1].Steps {
-		t.Errorf("fresh builder reused %d of %d steps", results[1].Cached, results[1].Steps)
-	}
-	if strings.Contains(logs[1], "RUN echo one") && !strings.Contains(logs[1], "CACHED") {
-		t.Error("second log shows no CACHED step")
+	assert.Equal(t, 2, results[0].Steps, "first build: want 2 RUN steps")
+	assert.Equal(t, 2, results[1].Steps, "second build: want 2 RUN steps")
+	assert.Equal(t, results[1].Steps, results[1].Cached, "fresh builder reused %d of %d steps", results[1].Cached, results[1].Steps)
+	if strings.Contains(logs[1], "RUN echo one") {
+		assert.Contains(t, logs[1], "CACHED", "second log shows no CACHED step")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func count(rule func(string, *counter), text string) Result {
@@ -27,9 +29,7 @@ func TestCountBuildKit(t *testing.T) {
 #8 [3/3] COPY --from=deps /one /one
 #9 [internal] load build context
 #10 exporting cache to registry`
-	if got := count(buildkitRule, log); got != (Result{Steps: 2, Cached: 1}) {
-		t.Errorf("buildkit = %+v", got)
-	}
+	assert.Equal(t, Result{Steps: 2, Cached: 1}, count(buildkitRule, log), "buildkit")
 }
 
 // After a source change, the dependency step's result is pulled from the
@@ -53,27 +53,20 @@ func TestCountBuildKitLoadedFromCache(t *testing.T) {
 #11 DONE 0.0s
 #12 exporting cache to registry
 #12 writing layer sha256:` + blob + ` 0.0s done`
-	if got := count(buildkitRule, log); got != (Result{Steps: 4, Cached: 2}) {
-		t.Errorf("buildkit = %+v, want 4 steps, 2 cached", got)
-	}
+	assert.Equal(t, Result{Steps: 4, Cached: 2}, count(buildkitRule, log), "buildkit, want 4 steps, 2 cached")
 }
 
 func TestCountDocker(t *testing.T) {
 	log := "Step 1/3 : FROM busybox\n ---> abc\nStep 2/3 : RUN echo\n ---> Using cache\n ---> def\nStep 3/3 : COPY . .\n ---> 123\n"
-	if got := count(dockerRule, log); got != (Result{Steps: 2, Cached: 1}) {
-		t.Errorf("docker = %+v", got)
-	}
+	assert.Equal(t, Result{Steps: 2, Cached: 1}, count(dockerRule, log), "docker")
 }
 
 func TestRefHostAndLoopback(t *testing.T) {
 	for ref, want := range map[string]string{"busybox": "", "library/debian:12": "", "127.0.0.1:5000/app:web.B": "127.0.0.1:5000", "localhost/x": "localhost", "123.dkr.ecr.us-east-1.amazonaws.com/r": "123.dkr.ecr.us-east-1.amazonaws.com"} {
-		if got := RefHost(ref); got != want {
-			t.Errorf("RefHost(%q) = %q", ref, got)
-		}
+		assert.Equal(t, want, RefHost(ref), "RefHost(%q)", ref)
 	}
-	if got := strings.Join(loopbackHosts("127.0.0.1:5000/a", "127.0.0.1:5000/b", "127.0.0.1:6000", "ecr.example.com/x", "[::1]:5000/y"), ","); got != "127.0.0.1:5000,127.0.0.1:6000,[::1]:5000" {
-		t.Errorf("loopbackHosts = %s", got)
-	}
+	assert.Equal(t, "127.0.0.1:5000,127.0.0.1:6000,[::1]:5000",
+		strings.Join(loopbackHosts("127.0.0.1:5000/a", "127.0.0.1:5000/b", "127.0.0.1:6000", "ecr.example.com/x", "[::1]:5000/y"), ","), "loopbackHosts")
 }
 
 func TestCountKaniko(t *testing.T) {

@@ -17,7 +17,7 @@ func TestWalk(t *testing.T) {
 	var privileged bool
 	var order []string
 	p.Walk("", WithoutExtensions(p.Pairs("", top)), Fields{
-		"build":      func(Pair) { t.Error("build is not in the file") },
+		"build":      func(Pair) { assert.Fail(t, "build is not in the file") },
 		"name":       p.TextInto("", &name),
 		"privileged": p.BoolInto("", &privileged),
 		"list": func(f Pair) {

@@ -62,8 +62,10 @@ func TestSweepExpiresOnlyOldCacheImages(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, slices.Equal(res.Expired, []string{"0a1b2c", "web.buildcache"}), "sweep after 32h = %+v", res)
 	require.True(t, slices.Equal(res.Kept, []string{"fresh"}), "sweep after 32h = %+v", res)
-	tags, _ := reg.Tags(ctx, cache)
+	tags, err := reg.Tags(ctx, cache)
+	require.NoError(t, err)
 	require.True(t, slices.Equal(tags, []string{"convox-repository", "fresh"}), "cache tags after the sweep = %v", tags)
-	tags, _ = reg.Tags(ctx, "app1")
+	tags, err = reg.Tags(ctx, "app1")
+	require.NoError(t, err)
 	require.True(t, slices.Equal(tags, []string{"web.B1"}), "app image touched: %v", tags)
 }

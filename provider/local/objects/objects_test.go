@@ -52,6 +52,7 @@ func TestKeysThatEscapeAreRefused(t *testing.T) {
 	}
 	_, _, err = ParseURL("object://app1/../x")
 	assert.ErrorIs(t, err, structs.ErrInvalid, "ParseURL with .. = %v", err)
-	entries, _ := os.ReadDir(root)
+	entries, err := os.ReadDir(root)
+	require.NoError(t, err)
 	require.Len(t, entries, 1, "something was written beside the store: %v", entries)
 }

@@ -55,7 +55,8 @@ func TestRecordsSurviveReopen(t *testing.T) {
 	_, err = s.BuildGet("app1", "BNONE")
 	require.ErrorIs(t, err, structs.ErrNotFound, "missing build: %v", err)
 	require.NoError(t, s.AppDelete("app1"))
-	bs, _ = s.BuildList("app1", 0)
+	bs, err = s.BuildList("app1", 0)
+	require.NoError(t, err)
 	require.Empty(t, bs, "builds of a deleted app: %v", bs)
 }
 
