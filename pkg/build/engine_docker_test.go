@@ -37,35 +37,30 @@ func TestEC2DockerContainerBuilder(t *testing.T) {
 	}
 	log, first := build()
 	name := builderName(log)
-	if !strings.Contains(log, "Creating buildx builder "+name+" (docker-container)") {
-		t.Fatalf("no docker-container builder created:\n%s", log)
-	}
+	require.Contains(t, log, "Creating buildx builder "+name+" (docker-container)", "no docker-container builder created")
 	container := "buildx_buildkit_" + name + "0"
-	if out, err := exec.Command("docker", "inspect", "-f", "{{.HostConfig.NetworkMode}} {{.Config.Image}}", container).CombinedOutput(); err != nil || !strings.Contains(string(out), "host "+image) {
-		t.Errorf("builder container %s: %v %s", container, err, out)
+	out, err := exec.Command("docker", "inspect", "-f", "{{.HostConfig.NetworkMode}} {{.Config.Image}}", container).CombinedOutput()
+	if assert.NoError(t, err, "builder container %s: %s", container, out) {
+		assert.Contains(t, string(out), "host "+image, "builder container %s", container)
 	}
-	if h.digest(h.push+":web."+first.ID) == "" {
-		t.Fatal("image not pushed")
-	}
+	require.NotEmpty(t, h.digest(h.push+":web."+first.ID), "image not pushed")
 
 	// the builder is reused while it exists
 	log, _ = build()
-	if !strings.Contains(log, "Using buildx builder "+name) {
-		t.Errorf("second build did not reuse %s", name)
-	}
+	assert.Contains(t, log, "Using buildx builder "+name, "second build did not reuse %s", name)
 
 	removeBuilder(t, cfg, name)
-	if out, _ := exec.Command("docker", "ps", "-aq", "--filter", "name="+container).CombinedOutput(); strings.TrimSpace(string(out)) != "" {
-		t.Fatalf("builder container still there after removal: %s", out)
-	}
+	out, err = exec.Command("docker", "ps", "-aq", "--filter", "name="+container).CombinedOutput()
+	require.NoError(t, err, "docker ps: %s", out)
+	require.Empty(t, strings.TrimSpace(string(out)), "builder container still there after removal")
 	log, third := build()
-	if !strings.Contains(log, "Creating buildx builder "+name) {
-		t.Errorf("builder not created again:\n%s", log)
-	}
-	b, _ := h.rack.BuildGet(h.app, third.ID)
-	if s := summary(t, b, "web"); s.Steps != 5 || s.Cached != 5 || !s.PersistentCache {
-		t.Errorf("rebuild after builder removal: %+v, want 5 of 5 cached from the registry\n%s", s, log)
-	}
+	assert.Contains(t, log, "Creating buildx builder "+name, "builder not created again")
+	b, err := h.rack.BuildGet(h.app, third.ID)
+	require.NoError(t, err)
+	s := summary(t, b, "web")
+	assert.Equal(t, 5, s.Steps, "rebuild after builder removal, want 5 of 5 cached from the registry\n%s", log)
+	assert.Equal(t, 5, s.Cached, "rebuild after builder removal, want 5 of 5 cached from the registry\n%s", log)
+	assert.True(t, s.PersistentCache)
 }
 
 // TestEC2WithoutBuildx: no buildx plugin, against the Docker engine: plain
@@ -87,21 +82,14 @@ func TestEC2WithoutBuildx(t *testing.T) {
 	tag := h.push + ":web." + opts.ID
 	t.Cleanup(func() { exec.Command("docker", "rmi", tag).Run() })
 	log, b := h.run(opts, false)
-	if n := strings.Count(log, "WARNING: docker buildx is not available"); n != 1 {
-		t.Errorf("%d buildx warnings, want 1:\n%s", n, log)
-	}
-	if !strings.Contains(log, "Step 1/") || !strings.Contains(log, "(docker)") {
-		t.Errorf("not a plain docker build:\n%s", log)
-	}
-	if h.digest(tag) == "" {
-		t.Error("image not pushed")
-	}
-	if tags := h.tags(h.cache); len(tags) != 0 {
-		t.Errorf("cache repo has tags %q", tags)
-	}
-	if s := summary(t, b, "web"); s.Steps < 5 || s.PersistentCache { // the legacy builder counts ARG, WORKDIR and CMD too
-		t.Errorf("summary %+v", s)
-	}
+	assert.Equal(t, 1, strings.Count(log, "WARNING: docker buildx is not available"), "buildx warnings:\n%s", log)
+	assert.Contains(t, log, "Step 1/", "not a plain docker build")
+	assert.Contains(t, log, "(docker)", "not a plain docker build")
+	assert.NotEmpty(t, h.digest(tag), "image not pushed")
+	assert.Empty(t, h.tags(h.cache), "cache repo has tags")
+	s := summary(t, b, "web")
+	assert.GreaterOrEqual(t, s.Steps, 5, "the legacy builder counts ARG, WORKDIR and CMD too")
+	assert.False(t, s.PersistentCache)
 }
 
 // TestFargateKaniko: kaniko in a fresh container per build; the first build

@@ -3,8 +3,10 @@ package build
 import (
 	"net"
 	"net/http"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/convox/rack/internal/testenv"
 )
@@ -18,17 +20,13 @@ func TestCacheRegistryFaults(t *testing.T) {
 
 	// a port nothing listens on
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	refused := l.Addr().String()
 	l.Close()
 
 	// a registry host answering 500 to everything
 	l, err = net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cache backend down", http.StatusInternalServerError)
 	})}
@@ -44,15 +42,9 @@ func TestCacheRegistryFaults(t *testing.T) {
 			opts.Engine.DockerConfig = cfg
 			opts.Engine.BuildKitHost = bk.Addr
 			log, b := h.run(opts, false)
-			if b.Status != "complete" {
-				t.Fatalf("status %q", b.Status)
-			}
-			if !strings.Contains(log, "WARNING: the build cache failed") {
-				t.Errorf("no cache WARNING:\n%s", log)
-			}
-			if h.digest(h.push+":web."+b.Id) == "" {
-				t.Error("image not pushed")
-			}
+			require.Equal(t, "complete", b.Status)
+			assert.Contains(t, log, "WARNING: the build cache failed", "no cache WARNING")
+			assert.NotEmpty(t, h.digest(h.push+":web."+b.Id), "image not pushed")
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/distribution/reference"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/convox/rack/pkg/structs"
 )
@@ -71,9 +72,7 @@ func FuzzAppName(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, n string) {
 		if structs.CheckAppName(n) == nil {
-			if err := pushable(n); err != nil {
-				t.Fatalf("%q passes CheckAppName but cannot build: %v", n, err)
-			}
+			require.NoError(t, pushable(n), "%q passes CheckAppName but cannot build", n)
 		}
 	})
 }

@@ -77,7 +77,5 @@ func TestCountKaniko(t *testing.T) {
 		"\x1b[36mINFO\x1b[0m[0007] RUN make\n" +
 		"\x1b[36mINFO\x1b[0m[0007] Found cached layer, extracting to filesystem\n" +
 		"\x1b[36mINFO\x1b[0m[0007] CMD [\"cat\"]\n"
-	if got := count(kanikoRule, log); got != (Result{Steps: 2, Cached: 1}) {
-		t.Errorf("kaniko = %+v", got)
-	}
+	assert.Equal(t, Result{Steps: 2, Cached: 1}, count(kanikoRule, log), "kaniko")
 }
