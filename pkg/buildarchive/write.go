@@ -109,7 +109,7 @@ func Write(w io.Writer, b structs.Build, repo string, images map[string]v1.Image
 	}
 	zw := gzip.NewWriter(w)
 	tw := tar.NewWriter(zw)
-	now := time.Now().UTC()
+	now := time.Now().UTC().Truncate(time.Second) // whole seconds: tar never sees a member from the future
 	if err := writeHeader(tw, BuildFile, int64(len(data)), now); err != nil {
 		return err
 	}
