@@ -25,9 +25,8 @@ type group struct {
 	req engine.Request
 	// pull marks an image-only service: a one-line FROM build, never cached.
 	pull bool
-	// app owns the build's own cache refs; sharedKeys name its dependency
-	// prefixes in the rack-wide cache (the ec2 method's registry cache).
-	app        string
+	// sharedKeys name its dependency prefixes in the rack-wide cache (the
+	// ec2 method's registry cache).
 	sharedKeys []string
 }
 
@@ -62,7 +61,7 @@ func (b *builder) buildAll(ctx context.Context, work, src string, services []ser
 		return err
 	}
 	if policy.Persistent {
-		tags, err := probeCache(ctx, b.opts.CacheRepo, preferredTags(groups), cfg.Logins)
+		tags, err := probeCache(ctx, b.opts.CacheRepo, b.preferredTags(groups), cfg.Logins)
 		if err != nil {
 			fmt.Fprintf(b.out, "WARNING: the build cache failed (%v); building without the persistent cache\n", err)
 			for i := range groups {
@@ -82,10 +81,10 @@ func (b *builder) buildAll(ctx context.Context, work, src string, services []ser
 
 // preferredTags are the cache tags the probe reads first: the first built
 // group's own and shared refs.
-func preferredTags(groups []group) []string {
+func (b *builder) preferredTags(groups []group) []string {
 	for _, g := range groups {
 		if !g.pull {
-			r := cachepolicy.PlanRefs(g.app, g.req.Services, g.sharedKeys, nil)
+			r := cachepolicy.PlanRefs(b.opts.App, g.req.Services, g.sharedKeys, nil)
 			tags := make([]string, 0, len(r.To))
 			for _, t := range r.To {
 				tags = append(tags, t.Tag)
@@ -108,7 +107,7 @@ func (b *builder) planRefs(groups []group, tags []string) {
 		if g.pull || !g.req.Policy.Persistent {
 			continue
 		}
-		groups[i].req.CacheRefs = cachepolicy.PlanRefs(g.app, g.req.Services, g.sharedKeys, exists)
+		groups[i].req.CacheRefs = cachepolicy.PlanRefs(b.opts.App, g.req.Services, g.sharedKeys, exists)
 	}
 }
 
@@ -176,7 +175,7 @@ func (b *builder) groups(work, src string, services []service, policy, uncached 
 			shared = cachekey.Keys(file, ctxDir, target, args)
 		}
 		index[key] = len(groups)
-		groups = append(groups, group{app: b.opts.App, sharedKeys: shared, req: engine.Request{Services: []string{s.Name}, Root: work, Context: ctxDir,
+		groups = append(groups, group{sharedKeys: shared, req: engine.Request{Services: []string{s.Name}, Root: work, Context: ctxDir,
 			Dockerfile: df, Target: target, Args: args, Tags: []string{tag}, Bases: file.Bases(args), Policy: policy}})
 	}
 	sort.SliceStable(groups, func(i, j int) bool { return !groups[i].pull && groups[j].pull })
