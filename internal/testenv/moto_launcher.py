@@ -9,9 +9,8 @@ Six patches, all narrow:
    Go SDK refuses to decode a number into types.Container.Cpu, .Memory,
    .MemoryReservation or types.Task.Cpu/.Memory (all strings in the model).
 2. AWS::ECS::TaskDefinition in CloudFormation keeps the properties moto drops
-   (Cpu, NetworkMode, RequiresCompatibilities, TaskRoleArn, ExecutionRoleArn)
-   and spells EFS volumes as the ECS API does, so a stack's Fargate task
-   definition describes as a Fargate one with its EFS volume.
+   (Cpu, NetworkMode, RequiresCompatibilities, TaskRoleArn, ExecutionRoleArn),
+   so a stack's Fargate task definition describes as a Fargate one.
 3. A network interface in a VPC without DNS hostnames has no private DNS name
    instead of lacking the attribute, which made RunTask for awsvpc tasks fail.
 4. CloudFormation's Fn::Select evaluates its index, as AWS does, so an index
@@ -31,7 +30,6 @@ from moto.core.utils import pascal_to_camelcase, remap_nested_keys
 from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 from moto.ec2.models.route_tables import RouteTable
 from moto.ecs import models as ecs
-from moto.efs.models import AccessPoint
 
 
 def _serialize_string(self, serialized, value, shape, key):
@@ -39,24 +37,6 @@ def _serialize_string(self, serialized, value, shape, key):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)
     self._default_serialize(serialized, value, shape, key)
-
-
-def _volume(volume):
-    """A stack's task volume as the ECS API spells it (CloudFormation says FilesystemId and IAM)."""
-    efs = volume.get("EFSVolumeConfiguration")
-    out = remap_nested_keys({k: v for k, v in volume.items() if k != "EFSVolumeConfiguration"}, pascal_to_camelcase)
-    if efs is not None:
-        auth = efs.get("AuthorizationConfig", {})
-        config = {
-            "fileSystemId": efs.get("FilesystemId"),
-            "rootDirectory": efs.get("RootDirectory"),
-            "transitEncryption": efs.get("TransitEncryption"),
-            "transitEncryptionPort": efs.get("TransitEncryptionPort"),
-            "authorizationConfig": {"accessPointId": auth.get("AccessPointId"), "iam": auth.get("IAM")},
-        }
-        config["authorizationConfig"] = {k: v for k, v in config["authorizationConfig"].items() if v is not None}
-        out["efsVolumeConfiguration"] = {k: v for k, v in config.items() if v not in (None, {})}
-    return out
 
 
 def _task_definition_from_cfn(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
@@ -74,7 +54,7 @@ def _task_definition_from_cfn(cls, resource_name, cloudformation_json, account_i
     return ecs.ecs_backends[account_id][region_name].register_task_definition(
         family=family,
         container_definitions=camel("ContainerDefinitions"),
-        volumes=[_volume(v) for v in props.get("Volumes", [])],
+        volumes=camel("Volumes"),
         network_mode=props.get("NetworkMode"),
         requires_compatibilities=props.get("RequiresCompatibilities"),
         cpu=text("Cpu"),
@@ -82,38 +62,6 @@ def _task_definition_from_cfn(cls, resource_name, cloudformation_json, account_i
         task_role_arn=props.get("TaskRoleArn"),
         execution_role_arn=props.get("ExecutionRoleArn"),
     )
-
-
-def _posix_numbers(props):
-    """Access point properties with uid/gid as integers: CloudFormation passes strings."""
-    props = dict(props)
-    user = dict(props.get("PosixUser") or {})
-    for key in ("Uid", "Gid"):
-        if key in user:
-            user[key] = int(user[key])
-    if "SecondaryGids" in user:
-        user["SecondaryGids"] = [int(g) for g in user["SecondaryGids"]]
-    root = dict(props.get("RootDirectory") or {})
-    info = dict(root.get("CreationInfo") or {})
-    for key in ("OwnerUid", "OwnerGid"):
-        if key in info:
-            info[key] = int(info[key])
-    if info:
-        root["CreationInfo"] = info
-    if user:
-        props["PosixUser"] = user
-    if root:
-        props["RootDirectory"] = root
-    return props
-
-
-_access_point_from_cfn = AccessPoint.create_from_cloudformation_json.__func__
-
-
-def _access_point_numbers_from_cfn(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-    """Create a stack's access point with numeric uid/gid."""
-    json = dict(cloudformation_json, Properties=_posix_numbers(cloudformation_json["Properties"]))
-    return _access_point_from_cfn(cls, resource_name, json, account_id, region_name, **kwargs)
 
 
 def _delete_route_table(self, account_id, region_name):
@@ -158,8 +106,6 @@ def main(argv):
     NetworkInterface.private_dns_name = None
     # moto's clean_json recurses through the module global, so nested nodes reach this too.
     parsing.clean_json = _clean_json_select
-    AccessPoint.physical_resource_id = property(lambda self: self.access_point_id)
-    AccessPoint.create_from_cloudformation_json = classmethod(_access_point_numbers_from_cfn)
     RouteTable.delete = _delete_route_table
     ecs.EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(
         _task_requirements_without_container_memory

@@ -27,7 +27,6 @@ const (
 	OutputBuildContainerName         = "BuildContainerName"
 	OutputBuildCacheRepositoryName   = "BuildCacheRepositoryName"
 	OutputBuildCacheRepositoryURI    = "BuildCacheRepositoryUri"
-	OutputBuildCacheFileSystem       = "BuildCacheFileSystem"
 	OutputAppRepositoryPrefix        = "AppRepositoryPrefix"
 	OutputObjectBucket               = "ObjectBucket"
 	OutputAppsTable                  = "AppsTable"

@@ -111,7 +111,7 @@ func testCacheOff(t *testing.T, m *testenv.Moto) {
 
 	repo := describeRepository(ctx, t, ecr.NewFromConfig(cfg), "rackoff-build-cache")
 	assert.Nil(t, repo, "cache repository exists with the cache off")
-	for _, name := range []string{OutputBuildCacheRepositoryName, OutputBuildCacheRepositoryURI, OutputBuildCacheFileSystem} {
+	for _, name := range []string{OutputBuildCacheRepositoryName, OutputBuildCacheRepositoryURI} {
 		v, ok := outputs[name]
 		assert.False(t, ok, "output %s = %q with the cache off", name, v)
 	}
@@ -128,7 +128,7 @@ func testCacheOff(t *testing.T, m *testenv.Moto) {
 }
 
 // A stack with the cache on has {stack}-build-cache, MUTABLE, wired into both
-// task definitions; on fargate an encrypted EFS cache too; deleting the stack removes the repository.
+// task definitions, and no file system on fargate; deleting the stack removes the repository.
 func testCacheOn(t *testing.T, m *testenv.Moto) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -150,7 +150,7 @@ func testCacheOn(t *testing.T, m *testenv.Moto) {
 		assert.Equal(t, uri, env["BUILD_CACHE_REPO"], "%s: BUILD_CACHE_REPO", def)
 		assert.Equal(t, "336h", env["BUILD_CACHE_TTL"], "%s: BUILD_CACHE_TTL", def)
 	}
-	checkFargateCache(ctx, t, cfg, outputs)
+	checkFargateTask(ctx, t, cfg, outputs)
 	checkOutputs(ctx, t, cfg, outputs)
 
 	lbsBefore := loadBalancers(ctx, t, cfg)

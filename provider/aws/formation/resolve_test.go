@@ -52,7 +52,7 @@ func environment(t *testing.T, r *Resolved, taskDef string) map[string]any {
 
 var cacheRepoURI = map[string]any{"Fn::GetAtt": []any{"BuildCacheRepository", "RepositoryUri"}}
 
-// BuildCache No -> Yes -> No adds the cache repository (and, on fargate, the EFS cache) and takes it all away again.
+// BuildCache No -> Yes -> No adds the cache repository and its policy, on either method, and takes them away again.
 func TestBuildCacheTransition(t *testing.T) {
 	for _, method := range []string{"ec2", "fargate"} {
 		t.Run(method, func(t *testing.T) {
@@ -62,10 +62,6 @@ func TestBuildCacheTransition(t *testing.T) {
 
 			added := difference(on.names(), off.names())
 			want := []string{"BuildCachePolicy", "BuildCacheRepository"}
-			if method == "fargate" {
-				want = []string{"BuildCachePolicy", "BuildCacheRepository", "CacheAccessPoint", "CacheFileSystem",
-					"CacheFileSystemPolicy", "CacheMountTarget0", "CacheMountTarget1", "CacheSecurityGroup"}
-			}
 			assert.True(t, slices.Equal(added, want), "BuildCache=Yes adds %v, want %v", added, want)
 			removed := difference(off.names(), on.names())
 			assert.Empty(t, removed, "BuildCache=Yes removes %v", removed)
@@ -91,39 +87,30 @@ func TestBuildCacheTransition(t *testing.T) {
 	}
 }
 
-// The Fargate task mounts the EFS cache at kaniko's cache directory only while it exists.
-func TestFargateCacheMount(t *testing.T) {
-	on := resolve(t, map[string]string{"BuildMethod": "fargate", "BuildCache": "Yes"})
-	def := on.Resources["BuildTaskDefinitionFargate"].Properties
-	volumes := def["Volumes"].([]any)
-	efs := volumes[0].(map[string]any)["EFSVolumeConfiguration"].(map[string]any)
-	assert.True(t, reflect.DeepEqual(efs["FilesystemId"], map[string]any{"Ref": "CacheFileSystem"}), "fargate cache volume = %v", efs)
-	assert.EqualValues(t, "ENABLED", efs["TransitEncryption"], "fargate cache volume = %v", efs)
-	container := def["ContainerDefinitions"].([]any)[0].(map[string]any)
-	mount := container["MountPoints"].([]any)[0].(map[string]any)
-	assert.EqualValues(t, "/cache", mount["ContainerPath"], "fargate cache mount = %v", mount)
-	assert.EqualValues(t, "cache", mount["SourceVolume"], "fargate cache mount = %v", mount)
-	fs := on.Resources["CacheFileSystem"].Properties
-	assert.EqualValues(t, true, fs["Encrypted"], "cache file system is not encrypted: %v", fs)
-	ingress := on.Resources["CacheSecurityGroup"].Properties["SecurityGroupIngress"].([]any)
-	rule := ingress[0].(map[string]any)
-	if assert.Len(t, ingress, 1, "cache security group ingress = %v", ingress) {
-		assert.Equal(t, json.Number("2049"), rule["FromPort"], "cache security group ingress = %v", ingress)
-		assert.Equal(t, json.Number("2049"), rule["ToPort"], "cache security group ingress = %v", ingress)
-		assert.True(t, reflect.DeepEqual(rule["SourceSecurityGroupId"], map[string]any{"Ref": "BuildSecurityGroup"}), "cache security group ingress = %v", ingress)
-	}
-
-	for _, values := range []map[string]string{
-		{"BuildMethod": "fargate", "BuildCache": "No"},
-		{"BuildMethod": "ec2", "BuildCache": "Yes"},
-	} {
-		r := resolve(t, values)
+// No parameter values give the stack a file system: no AWS::EFS resource, no
+// EFS volume or mount on the Fargate build task, no elasticfilesystem action.
+// kaniko's layer cache lives in the registry.
+func TestNoFileSystem(t *testing.T) {
+	for _, set := range matrix() {
+		r := resolve(t, set)
+		for name, res := range r.Resources {
+			assert.False(t, strings.HasPrefix(res.Type, "AWS::EFS::"), "%v: resource %s is an %s", set, name, res.Type)
+		}
 		def := r.Resources["BuildTaskDefinitionFargate"].Properties
+		assert.NotContains(t, def, "Volumes", "%v: fargate task has volumes %v", set, def["Volumes"])
 		container := def["ContainerDefinitions"].([]any)[0].(map[string]any)
-		_, ok := def["Volumes"]
-		assert.False(t, ok, "%v: fargate task has volumes %v", values, def["Volumes"])
-		_, ok = container["MountPoints"]
-		assert.False(t, ok, "%v: fargate container has mounts %v", values, container["MountPoints"])
+		assert.NotContains(t, container, "MountPoints", "%v: fargate container has mounts %v", set, container["MountPoints"])
+		parts := map[string]any{"Outputs": r.Outputs}
+		for name, res := range r.Resources {
+			parts["resource "+name] = res
+		}
+		for part, v := range parts {
+			text, err := json.Marshal(v)
+			require.NoError(t, err)
+			for _, word := range []string{"elasticfilesystem", "EFSVolumeConfiguration", "FileSystem"} {
+				assert.False(t, strings.Contains(string(text), word), "%v: %s names %s", set, part, word)
+			}
+		}
 	}
 }
 
