@@ -104,8 +104,8 @@ func (b *builder) planRefs(groups []group, tags []string) {
 	}
 	exists := func(t string) bool { return have[t] }
 	for i, g := range groups {
-		if g.pull || !g.req.Policy.Persistent {
-			continue
+		if g.pull || !g.req.Policy.Persistent || b.opts.Method != buildtask.EC2 {
+			continue // kaniko keys its cache by content: no refs to plan
 		}
 		groups[i].req.CacheRefs = cachepolicy.PlanRefs(b.opts.App, g.req.Services, g.sharedKeys, exists)
 	}
