@@ -1,13 +1,18 @@
 package testenv
 
 import (
+	"archive/tar"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/convox/rack/internal/baseimages"
@@ -59,4 +64,33 @@ func ReadLayers(img v1.Image) error {
 		}
 	}
 	return nil
+}
+
+// ImageFile reads one file of the image at ref, as its flattened filesystem
+// has it: what a container of the image would see at path.
+func ImageFile(ref, path string, auth authn.Authenticator) (string, error) {
+	r, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		return "", err
+	}
+	img, err := remote.Image(r, remote.WithAuth(auth))
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", ref, err)
+	}
+	rc := mutate.Extract(img)
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("%s not in %s", path, ref)
+		}
+		if err != nil {
+			return "", fmt.Errorf("%s in %s: %w", path, ref, err)
+		}
+		if strings.TrimPrefix(strings.TrimPrefix(hdr.Name, "./"), "/") == path {
+			data, err := io.ReadAll(tr)
+			return string(data), err
+		}
+	}
 }

@@ -1,17 +1,12 @@
 package build
 
 import (
-	"archive/tar"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -62,20 +57,7 @@ func TestFargateMultiStage(t *testing.T) {
 // file reads path out of the flattened image at ref.
 func (h *harness) file(ref, path string) string {
 	h.t.Helper()
-	r, err := name.ParseReference(ref, name.Insecure)
+	data, err := testenv.ImageFile(ref, path, h.reg.Auth())
 	require.NoError(h.t, err)
-	img, err := remote.Image(r, remote.WithAuth(h.reg.Auth()))
-	require.NoError(h.t, err)
-	rc := mutate.Extract(img)
-	defer rc.Close()
-	tr := tar.NewReader(rc)
-	for {
-		hdr, err := tr.Next()
-		require.NoError(h.t, err, "%s in %s", path, ref)
-		if strings.TrimPrefix(hdr.Name, "/") == path {
-			data, err := io.ReadAll(tr)
-			require.NoError(h.t, err)
-			return string(data)
-		}
-	}
+	return data
 }

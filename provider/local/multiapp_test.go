@@ -1,7 +1,6 @@
 package local
 
 import (
-	"archive/tar"
 	"bytes"
 	"io"
 	"os"
@@ -10,9 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -57,23 +53,9 @@ func (r *liveRack) uploadApp(t *testing.T, a multiApp) string {
 // imageFile reads one file of a build's pushed web image.
 func (r *liveRack) imageFile(t *testing.T, app, build, path string) string {
 	t.Helper()
-	ref, err := name.ParseReference(r.Registry()+"/"+app+":web."+build, name.Insecure)
+	data, err := testenv.ImageFile(r.Registry()+"/"+app+":web."+build, path, r.RegistryAuth())
 	require.NoError(t, err)
-	img, err := remote.Image(ref, remote.WithAuth(r.RegistryAuth()))
-	require.NoError(t, err)
-	rc := mutate.Extract(img)
-	defer rc.Close()
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		require.NotErrorIs(t, err, io.EOF, "%s not in %s", path, ref)
-		require.NoError(t, err)
-		if strings.TrimPrefix(h.Name, "./") == path {
-			data, err := io.ReadAll(tr)
-			require.NoError(t, err)
-			return string(data)
-		}
-	}
+	return data
 }
 
 // TestMultiAppCache: on a rack of several apps that all have a `web` service,
