@@ -293,5 +293,3 @@ func mergeLogins(a, b map[string]engine.Login) map[string]engine.Login {
 }
 
 func round(s float64) float64 { return float64(int(s*10+0.5)) / 10 }
-
-func sortStrings(s []string) []string { sort.Strings(s); return s }
