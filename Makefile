@@ -14,9 +14,9 @@ build:
 tools:
 	bash hack/tools.sh
 
-# The full suite: unit, table and integration tests on the real BuildKit,
-# runc, kaniko, registry, Docker engine, moto_server and cfn-lint.
-test: vet
+# The full suite: lint, then unit, table and integration tests on the real
+# BuildKit, runc, kaniko, registry, Docker engine, moto_server and cfn-lint.
+test: lint
 	$(GO) test -p 2 -timeout $(TEST_TIMEOUT) -count=1 ./...
 
 test-short:
@@ -30,8 +30,8 @@ vet:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-# gofmt, go vet and staticcheck (pinned in hack/versions.env, built by make tools).
-# Not part of make test: staticcheck takes minutes on a cold cache.
+# gofmt, go vet and staticcheck (pinned in hack/versions.env, built by make tools);
+# make test runs it first (staticcheck takes a minute or two on a cold cache).
 TOOLS ?= $(or $(CONVOX_TOOLS),$(HOME)/.cache/convox-rack-tools)
 lint: vet
 	@test -x $(TOOLS)/bin/staticcheck || { echo "staticcheck missing: run make tools"; exit 1; }
