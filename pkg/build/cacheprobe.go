@@ -75,6 +75,27 @@ func headRef(ctx context.Context, ref string, logins map[string]engine.Login) er
 	return nil
 }
 
+// tagRef points dst at the manifest of src, in the same repository: no blob moves.
+func tagRef(ctx context.Context, src, dst string, logins map[string]engine.Login) error {
+	from, err := name.NewTag(src, nameOptions(src)...)
+	if err != nil {
+		return fmt.Errorf("cache ref %q: %w", src, err)
+	}
+	to, err := name.NewTag(dst, nameOptions(dst)...)
+	if err != nil {
+		return fmt.Errorf("cache ref %q: %w", dst, err)
+	}
+	opts := remoteOptions(ctx, src, logins)
+	desc, err := remote.Get(from, opts...)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", src, err)
+	}
+	if err := remote.Tag(to, desc, opts...); err != nil {
+		return fmt.Errorf("tagging %s: %w", dst, err)
+	}
+	return nil
+}
+
 // nameOptions allow plain http to a loopback registry.
 func nameOptions(ref string) []name.Option {
 	if engine.IsLoopback(engine.RefHost(ref + "/")) {

@@ -219,7 +219,7 @@ func (b *builder) buildGroup(ctx context.Context, eng engine.Engine, g group, un
 	}
 	secs := time.Since(start).Seconds()
 	if req.Policy.Persistent && fault == "" {
-		b.checkExports(ctx, req.Policy.Repo(), req.CacheRefs)
+		b.saveRefs(ctx, req.Policy.Repo(), req.CacheRefs)
 	}
 	for _, s := range req.Services {
 		persistent := req.Policy.Persistent && fault == ""
@@ -244,14 +244,23 @@ func (b *builder) buildGroup(ctx context.Context, eng engine.Engine, g group, un
 	return nil
 }
 
-// checkExports warns about each cache ref the build should have written but
-// the registry does not have: buildx exports with ignore-error, so a failed
-// export is otherwise silent and the next build is colder than it should be.
-func (b *builder) checkExports(ctx context.Context, repo string, refs cachepolicy.Refs) {
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout) // all the checks together
+// saveRefs gives every other ref the build writes the manifest buildx
+// exported to the first, and warns about each ref the registry does not
+// have then: buildx exports with ignore-error, so a failed export is
+// otherwise silent and the next build is colder than it should be.
+func (b *builder) saveRefs(ctx context.Context, repo string, refs cachepolicy.Refs) {
+	if len(refs.To) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout) // all of it together
 	defer cancel()
-	for _, r := range refs.To {
-		if err := headRef(ctx, repo+":"+r.Tag, b.logins); err != nil {
+	first := repo + ":" + refs.To[0].Tag
+	if err := headRef(ctx, first, b.logins); err != nil {
+		fmt.Fprintf(b.out, "WARNING: the build cache was not saved to %s: %v\n", refs.To[0].Tag, err)
+		return
+	}
+	for _, r := range refs.To[1:] {
+		if err := tagRef(ctx, first, repo+":"+r.Tag, b.logins); err != nil {
 			fmt.Fprintf(b.out, "WARNING: the build cache was not saved to %s: %v\n", r.Tag, err)
 		}
 	}

@@ -90,7 +90,8 @@ func (p Policy) Repo() string {
 const cacheToOptions = ",mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true,compression=estargz"
 
 // BuildxFlags are the buildx cache flags of one build: a --cache-from per
-// ref it reads, a --cache-to per ref it writes; nil when buildx is not used.
+// ref it reads, and a --cache-to for the first ref it writes (the others are
+// tagged to the same manifest after the build); nil when buildx is not used.
 func (p Policy) BuildxFlags(refs Refs) []string {
 	if p.in.Method == buildtask.Fargate || !p.Buildx {
 		return nil
@@ -108,8 +109,10 @@ func (p Policy) BuildxFlags(refs Refs) []string {
 			flags = append(flags, "--cache-from", "type=registry,ref="+repo+":"+r.Tag)
 		}
 	}
-	for _, r := range refs.To {
-		flags = append(flags, "--cache-to", "type=registry,ref="+repo+":"+r.Tag+cacheToOptions)
+	if len(refs.To) > 0 {
+		// one export: the build tags the other refs to it afterwards, since
+		// parallel exports of the same blobs race in the registry
+		flags = append(flags, "--cache-to", "type=registry,ref="+repo+":"+refs.To[0].Tag+cacheToOptions)
 	}
 	return flags
 }
