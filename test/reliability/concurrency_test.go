@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/test/reliability/rackenv"
 
@@ -157,7 +158,7 @@ func testConcurrent(t *testing.T, method string) {
 // imageToken reads app/token.txt from a build's image in the rack's registry.
 func imageToken(t *testing.T, r *rackenv.Rack, b *structs.Build) string {
 	t.Helper()
-	got, err := readFile(r.Registry()+"/app1:web."+b.Id, "app/token.txt", r.RegistryAuth())
+	got, err := testenv.ImageFile(r.Registry()+"/app1:web."+b.Id, "app/token.txt", r.RegistryAuth())
 	assert.NoError(t, err, "build %s image", b.Id)
 	return got
 }

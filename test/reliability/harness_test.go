@@ -4,12 +4,10 @@
 package reliability
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,7 +18,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/convox/rack/internal/faultproxy"
@@ -165,32 +162,7 @@ func (w *world) mustBuild(o build.Options) (string, *structs.Build) {
 
 // imageFile reads path out of the image at ref, straight from the registry.
 func (w *world) imageFile(ref, path string) (string, error) {
-	return readFile(ref, path, w.reg.Auth())
-}
-
-// readFile reads path out of the flattened image at ref.
-func readFile(ref, path string, auth authn.Authenticator) (string, error) {
-	r, err := name.ParseReference(ref, name.Insecure)
-	if err != nil {
-		return "", err
-	}
-	img, err := remote.Image(r, remote.WithAuth(auth))
-	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", ref, err)
-	}
-	rc := mutate.Extract(img)
-	defer rc.Close()
-	tr := tar.NewReader(rc)
-	for {
-		hdr, err := tr.Next()
-		if err != nil {
-			return "", fmt.Errorf("%s in %s: %w", path, ref, err)
-		}
-		if strings.TrimPrefix(hdr.Name, "/") == path {
-			data, err := io.ReadAll(tr)
-			return string(data), err
-		}
-	}
+	return testenv.ImageFile(ref, path, w.reg.Auth())
 }
 
 // checkImage verifies the build's image in the app repository holds token.
