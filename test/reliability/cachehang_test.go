@@ -30,13 +30,12 @@ func TestCacheHangMidBuildFargate(t *testing.T) {
 }
 
 // TestCacheHangMidBuildFargateMultiStage: the same hang while kaniko builds
-// a stage the target copies from, as its own step (a split build).
+// a multi-stage Dockerfile whose target copies from another stage.
 func TestCacheHangMidBuildFargateMultiStage(t *testing.T) {
 	w := newWorld(t, "fargate", false)
 	url := w.sourceWith("hang-stages", "FROM busybox:latest AS builder\nWORKDIR /app\nRUN echo built > built.txt\nCOPY token.txt .\n"+
 		"FROM busybox:latest\nCOPY --from=builder /app/built.txt /app/token.txt /app/\nCMD [\"cat\", \"/app/token.txt\"]\n")
-	log := testCacheHang(t, w, url, "hang-stages")
-	assert.Contains(t, log, "Building stage builder first")
+	testCacheHang(t, w, url, "hang-stages")
 }
 
 // testCacheHang builds url twice, the second time with the cache hanging

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -98,50 +97,14 @@ func (k *kaniko) Build(ctx context.Context, req Request, out io.Writer) (Result,
 		rw = &replaceWriter{out: c, old: []byte(guard.Addr() + "/"), new: []byte(RefHost(repo+"/") + "/")}
 		log = rw
 	}
-	executor := func(dockerfile string, extra ...string) error {
-		if k.cfg.KanikoImage != "" {
-			var err error
-			if dockerfile, err = inside(root, dockerfile, "/workspace"); err != nil {
-				return err
-			}
-		}
-		args := append(append([]string{"--dockerfile", dockerfile}, common...), extra...)
-		if k.cfg.KanikoImage == "" {
-			if k.contained.Load() {
-				args = append(args, "--force")
-			}
-			before := c.Result().Steps
-			err := run(ctx, withEnv(k.cfg.env(), "DOCKER_CONFIG="+k.dir), log, k.executor(), args...)
-			if err == nil || c.Result().Steps > before {
-				k.contained.Store(true) // it got past the check
-			}
-			return err
-		}
-		name := "convox-kaniko-" + randomHex(6)
-		dargs := []string{"run", "--rm", "--name", name, "--network", "host",
-			"-v", root + ":/workspace", "-v", k.dir + ":/kaniko/.docker:ro",
-			"-e", "DOCKER_CONFIG=/kaniko/.docker", "--entrypoint", DefaultKanikoExecutor, k.cfg.KanikoImage}
-		err := run(ctx, k.cfg.env(), log, k.cfg.docker(), append(dargs, args...)...)
-		if ctx.Err() != nil {
-			_, _ = output(context.Background(), k.cfg.env(), k.cfg.docker(), "rm", "-f", name)
-		}
-		return err
+	extra := []string{"--dockerfile", req.Dockerfile}
+	for _, t := range req.Tags {
+		extra = append(extra, "--destination", t)
 	}
-	err := errNoSplit
-	if guard != nil {
-		err = k.split(ctx, req, repo, guarded, executor, log)
+	if req.Target != "" {
+		extra = append(extra, "--target", req.Target)
 	}
-	if errors.Is(err, errNoSplit) {
-		c.reset() // a split that gave up may have built a stage already
-		var extra []string
-		for _, t := range req.Tags {
-			extra = append(extra, "--destination", t)
-		}
-		if req.Target != "" {
-			extra = append(extra, "--target", req.Target)
-		}
-		err = executor(req.Dockerfile, extra...)
-	}
+	err := k.runExecutor(ctx, req.Root, append(extra, common...), c, log)
 	if rw != nil {
 		_ = rw.Flush()
 	}
@@ -152,6 +115,39 @@ func (k *kaniko) Build(ctx context.Context, req Request, out io.Writer) (Result,
 		}
 	}
 	return c.Result(), err
+}
+
+// runExecutor runs one kaniko build with args: in this container, or in a
+// fresh `docker run` of KanikoImage with root mounted at /workspace.
+func (k *kaniko) runExecutor(ctx context.Context, root string, args []string, c *counter, log io.Writer) error {
+	if k.cfg.KanikoImage == "" {
+		if k.contained.Load() {
+			args = append(args, "--force")
+		}
+		before := c.Result().Steps
+		err := run(ctx, withEnv(k.cfg.env(), "DOCKER_CONFIG="+k.dir), log, k.executor(), args...)
+		if err == nil || c.Result().Steps > before {
+			k.contained.Store(true) // it got past the check
+		}
+		return err
+	}
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "--dockerfile" {
+			var err error
+			if args[i+1], err = inside(root, args[i+1], "/workspace"); err != nil {
+				return err
+			}
+		}
+	}
+	name := "convox-kaniko-" + randomHex(6)
+	dargs := []string{"run", "--rm", "--name", name, "--network", "host",
+		"-v", root + ":/workspace", "-v", k.dir + ":/kaniko/.docker:ro",
+		"-e", "DOCKER_CONFIG=/kaniko/.docker", "--entrypoint", DefaultKanikoExecutor, k.cfg.KanikoImage}
+	err := run(ctx, k.cfg.env(), log, k.cfg.docker(), append(dargs, args...)...)
+	if ctx.Err() != nil {
+		_, _ = output(context.Background(), k.cfg.env(), k.cfg.docker(), "rm", "-f", name)
+	}
+	return err
 }
 
 // guard starts a cache guard in front of repo's registry and returns repo
