@@ -20,6 +20,10 @@ import (
 // answer, no body byte either way) before the guard gives up on the cache.
 const DefaultCacheIdle = 30 * time.Second
 
+// maxRedirects bounds the redirects the guard follows for one request: ECR
+// sends a layer download to S3 with one.
+const maxRedirects = 5
+
 // cacheGuard is a loopback reverse proxy in front of the cache registry that
 // kaniko reaches its cache repository through. Kaniko has no registry
 // timeout: a cache registry that stops answering mid-build would stall it
@@ -60,6 +64,7 @@ func startCacheGuard(host string, idle time.Duration) (*cacheGuard, error) {
 			pr.SetURL(target)
 			pr.Out.Host = host
 		},
+		Transport:      &redirectTransport{base: http.DefaultTransport.(*http.Transport).Clone(), registry: host, max: maxRedirects},
 		ModifyResponse: g.modify,
 		ErrorLog:       discardLog,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {

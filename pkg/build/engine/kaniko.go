@@ -79,13 +79,7 @@ func (k *kaniko) Build(ctx context.Context, req Request, out io.Writer) (Result,
 		}
 		defer guard.Close()
 	}
-	hosts := loopbackHosts(append(append([]string{k.cfg.Mirror, repo}, req.Tags...), guarded)...)
-	for _, h := range hosts {
-		common = append(common, "--insecure-registry", h)
-	}
-	if len(hosts) > 0 {
-		common = append(common, "--insecure", "--insecure-pull")
-	}
+	common = append(common, insecureFlags(k.cfg.Mirror, repo, guarded, req)...)
 	common = append(common, cacheFlags...)
 	common = append(common, KanikoFlags(cacheFlags)...)
 
@@ -179,6 +173,21 @@ func (k *kaniko) guard(repo string, flags []string) (*cacheGuard, string, []stri
 		out[i] = f
 	}
 	return g, guarded, out, nil
+}
+
+// insecureFlags name, one by one, the registries kaniko reaches over plain
+// http: only loopback ones (the local rack's registry, its mirror, the
+// cache guard). Kaniko's --insecure-registry covers pulls (a mirror too),
+// pushes and cache lookups of that host; no flag makes every registry
+// insecure, so ECR, S3 and Docker Hub keep TLS verification.
+func insecureFlags(mirror, repo, guarded string, req Request) []string {
+	refs := append([]string{mirror, repo, guarded}, req.Tags...)
+	refs = append(refs, req.Bases...)
+	var flags []string
+	for _, h := range loopbackHosts(refs...) {
+		flags = append(flags, "--insecure-registry", h)
+	}
+	return flags
 }
 
 // KanikoFlags are the executor flags the fargate engine adds to the
