@@ -71,7 +71,8 @@ func (b *builder) buildAll(ctx context.Context, work, src string, services []ser
 			b.planRefs(groups, tags)
 		}
 	}
-	for _, g := range groups {
+	for i, g := range groups {
+		g.req.Last = i == len(groups)-1 // the engine's last build: nothing follows it in this task
 		if err := b.buildGroup(ctx, eng, g, uncached); err != nil {
 			return err
 		}

@@ -41,6 +41,10 @@ type Request struct {
 	Policy cachepolicy.Policy
 	// CacheRefs are the registry cache refs the ec2 method reads and writes.
 	CacheRefs cachepolicy.Refs
+	// Last says no other build follows on this engine: the build task ends
+	// after it. Kaniko then leaves its filesystem as it is (no --cleanup),
+	// since the container is thrown away.
+	Last bool
 }
 
 // Result counts what a build did.

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -19,6 +20,10 @@ const DefaultKanikoExecutor = "/kaniko/executor"
 type kaniko struct {
 	cfg Config
 	dir string // the docker config directory with the logins
+	// dirty is set while the container's filesystem holds what an executor
+	// run left (a run without --cleanup, or one that failed): the next run
+	// starts with a run that only wipes it.
+	dirty bool
 	// contained is set once an executor run passed kaniko's own check that
 	// it runs in a container: the cleanup of that run removes what the check
 	// reads, so later runs in the same container say --force.
@@ -62,7 +67,25 @@ func (k *kaniko) Build(ctx context.Context, req Request, out io.Writer) (Result,
 			return Result{}, err
 		}
 	}
-	common := []string{"--context", "dir://" + ctxDir, "--cleanup", "--ignore-path=/busybox"}
+	common := []string{"--context", "dir://" + ctxDir}
+	inContainer := k.cfg.KanikoImage == ""
+	// In this container, kaniko must keep the source (it wipes / between
+	// stages) and never snapshot it; wipe / after the build only when
+	// another run follows here. A fresh `docker run` needs neither: the
+	// source is a mount, and the container goes away.
+	cleanup := inContainer && !req.Last
+	if inContainer {
+		common = append(common, "--ignore-path="+root)
+		if k.dirty {
+			if err := k.wipe(ctx, root, out); err != nil {
+				return Result{}, err
+			}
+		}
+	}
+	if cleanup {
+		common = append(common, "--cleanup")
+	}
+	common = append(common, "--ignore-path=/busybox")
 	for _, a := range req.Args {
 		common = append(common, "--build-arg", a)
 	}
@@ -99,6 +122,10 @@ func (k *kaniko) Build(ctx context.Context, req Request, out io.Writer) (Result,
 		extra = append(extra, "--target", req.Target)
 	}
 	err := k.runExecutor(ctx, req.Root, append(extra, common...), c, log)
+	if inContainer {
+		// kaniko wipes / only after a final stage built without error
+		k.dirty = err != nil || !cleanup
+	}
 	if rw != nil {
 		_ = rw.Flush()
 	}
@@ -109,6 +136,30 @@ func (k *kaniko) Build(ctx context.Context, req Request, out io.Writer) (Result,
 		}
 	}
 	return c.Result(), err
+}
+
+// wipe runs kaniko on an empty Dockerfile with --cleanup, which deletes
+// everything a previous run left in this container's filesystem (kaniko's own
+// wipe, with the same ignored paths), so the next build sees only its images.
+func (k *kaniko) wipe(ctx context.Context, root string, out io.Writer) error {
+	dir, err := os.MkdirTemp(root, "wipe-")
+	if err != nil {
+		return fmt.Errorf("cleaning the filesystem of the previous kaniko run: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	df := filepath.Join(dir, "Dockerfile")
+	if err := os.WriteFile(df, []byte("FROM scratch\n"), 0o644); err != nil {
+		return fmt.Errorf("cleaning the filesystem of the previous kaniko run: %w", err)
+	}
+	fmt.Fprintln(out, "Cleaning the filesystem the previous kaniko run left")
+	args := []string{"--dockerfile", df, "--context", "dir://" + dir, "--no-push", "--cleanup",
+		"--ignore-path=" + root, "--ignore-path=/busybox"}
+	var log bytes.Buffer
+	if err := k.runExecutor(ctx, root, args, newCounter(io.Discard, kanikoRule), &log); err != nil {
+		return fmt.Errorf("cleaning the filesystem of the previous kaniko run: %w: %s", err, lastLines(log.String(), 5))
+	}
+	k.dirty = false
+	return nil
 }
 
 // runExecutor runs one kaniko build with args: in this container, or in a
@@ -218,4 +269,13 @@ func (k *kaniko) Close() error {
 		return os.RemoveAll(k.dir)
 	}
 	return nil
+}
+
+// lastLines is the last n lines of text.
+func lastLines(text string, n int) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
