@@ -3,6 +3,7 @@
 package images
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/pkg/structs"
+	"github.com/convox/rack/provider/local/builder"
 	"github.com/convox/rack/test/reliability/rackenv"
 
 	"github.com/stretchr/testify/assert"
@@ -154,15 +156,31 @@ func builderContainers(t *testing.T, docker string) []string {
 	return strings.Fields(string(out))
 }
 
-// fargateBuilds runs real builds in the fargate image on a local rack (a
-// fresh container per build, as a Fargate task): the second build of the same
-// source takes its layers from the rack's build cache.
+// fargateBuilds checks the fargate image is what the local rack's strict
+// fargate runner lays out (its ENV, WORKDIR, entrypoint and files), then runs
+// real builds in that runner: the second build of the same source takes its
+// layers from the rack's build cache.
 func fargateBuilds(t *testing.T, docker, cfg, ref string) {
 	out, err := exec.Command(docker, "--config", cfg, "pull", ref).CombinedOutput()
 	require.NoError(t, err, "docker pull %s: %v\n%s", ref, err, out)
-	r := rackenv.Start(t, rackenv.Options{Engine: true, RunnerImage: ref})
+	out, err = exec.Command(docker, "image", "inspect", "--format", "{{json .Config}}", ref).Output()
+	require.NoError(t, err, "docker image inspect %s", ref)
+	var config struct {
+		Env        []string
+		WorkingDir string
+		Entrypoint []string
+	}
+	require.NoError(t, json.Unmarshal(out, &config))
+	assert.ElementsMatch(t, builder.FargateImageEnv, config.Env, "the fargate image's ENV and the local fargate runner's differ")
+	assert.Equal(t, builder.FargateWorkingDir, config.WorkingDir)
+	assert.Equal(t, []string{builder.ContainerBuild}, config.Entrypoint)
+	out, err = exec.Command(docker, "run", "--rm", "--entrypoint", "/busybox/busybox", ref, "ls", builder.ContainerExecutor, builder.ContainerBuild,
+		"/etc/nsswitch.conf", "/kaniko/ssl/certs/ca-certificates.crt").CombinedOutput()
+	assert.NoError(t, err, "the fargate image lacks a file the runner's rootfs has:\n%s", out)
+
+	r := rackenv.Start(t, rackenv.Options{Engine: true})
 	for i, b := range buildTwice(t, r, "fargate") {
-		assert.Contains(t, b.logs, "in a fresh container", "build %d did not run in a container:\n%s", i+1, b.logs)
+		assert.Contains(t, b.logs, "in a fresh runc container", "build %d did not run in the strict runner:\n%s", i+1, b.logs)
 		require.NotEmpty(t, b.Cache, "build %d has no cache summary", i+1)
 		for _, s := range b.Cache {
 			cached := s.Cached > 0

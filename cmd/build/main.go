@@ -31,7 +31,7 @@ func parse(args []string, getenv func(string) string) (build.Options, error) {
 	if err != nil {
 		return build.Options{}, err
 	}
-	return build.Options{Spec: spec, Engine: engine.Config{
+	return build.Options{Spec: spec, WorkDir: getenv("BUILD_WORKDIR"), Engine: engine.Config{
 		Docker:         getenv("DOCKER_BIN"),
 		BuildKitHost:   getenv("BUILDKIT_HOST"),
 		BuildKitImage:  getenv("BUILDKIT_IMAGE"),
@@ -48,7 +48,8 @@ Builds an app's services and pushes {push}:{service}.{build}, reporting to RACK_
 Every flag defaults to its environment variable (the build-task contract):
 `)
 	buildtask.Usage(w)
-	fmt.Fprint(w, `Engines: BUILDKIT_HOST (buildx remote builder), BUILDKIT_IMAGE (docker-container
+	fmt.Fprint(w, `Host: BUILD_WORKDIR (where the source is extracted; the fargate image sets it).
+Engines: BUILDKIT_HOST (buildx remote builder), BUILDKIT_IMAGE (docker-container
 builder image), KANIKO_EXECUTOR, KANIKO_IMAGE (run kaniko in docker), DOCKER_BIN,
 DOCKER_HOST, DOCKER_CONFIG.
 `)

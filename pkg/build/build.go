@@ -34,8 +34,10 @@ type Rack interface {
 // passed, and how this host runs the build.
 type Options struct {
 	buildtask.Spec
-	// WorkDir holds the extracted source (default a temporary directory); on
-	// the fargate method it must be a mount, which kaniko leaves alone.
+	// WorkDir (BUILD_WORKDIR) is where the build's work directory, holding
+	// the extracted source, is made (default the temporary directory). In
+	// the fargate image it is /workspace, in the container's own filesystem:
+	// kaniko is told to ignore the build's directory (--ignore-path).
 	WorkDir string
 	// Engine is how engines reach docker, BuildKit and kaniko.
 	Engine engine.Config

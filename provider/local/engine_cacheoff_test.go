@@ -16,7 +16,7 @@ import (
 // no buildx builder; the rebuild is all cached.
 func TestDockerEngineBuildsWithoutCache(t *testing.T) {
 	docker := testenv.RequireDockerEngine(t)
-	opts := Options{Docker: docker, BuildKitImage: testenv.BuildKitImage(t), RunnerImage: testenv.KanikoImage(t)}
+	opts := Options{Docker: docker, BuildKitImage: testenv.BuildKitImage(t)}
 	r := startLive(t, t.TempDir(), opts)
 	r.AppCreate("app1", structs.AppCreateOptions{})
 	url := r.upload(t, "app1", "cached-deps")

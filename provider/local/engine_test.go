@@ -15,7 +15,7 @@ import (
 // and fargate builds run in a fresh `docker run` container with kaniko.
 func TestDockerEngineBuilds(t *testing.T) {
 	docker := testenv.RequireDockerEngine(t)
-	opts := Options{Docker: docker, BuildKitImage: testenv.BuildKitImage(t), RunnerImage: testenv.KanikoImage(t)}
+	opts := Options{Docker: docker, BuildKitImage: testenv.BuildKitImage(t)}
 	r := startLive(t, t.TempDir(), opts)
 	t.Cleanup(func() {
 		host := r.builds.engineHost(false)

@@ -37,7 +37,6 @@ func FromEnv() (*Provider, error) {
 		BuildBinary:   os.Getenv("RACK_BUILD_BINARY"),
 		RegistryAddr:  os.Getenv("RACK_REGISTRY_ADDR"),
 		BuildKitImage: os.Getenv("RACK_BUILDKIT_IMAGE"),
-		RunnerImage:   os.Getenv("RACK_RUNNER_IMAGE"),
 		Tools:         tools.BinDir(),
 	}
 	if opts.Name == "" {
@@ -93,11 +92,11 @@ func FromEnv() (*Provider, error) {
 	return New(opts)
 }
 
-// engineImages makes the BuildKit and kaniko runner images on the Docker
-// engine unless they were given, so a machine with an engine builds through
-// it as an EC2 build host does.
+// engineImages makes the BuildKit image on the Docker engine unless it was
+// given, so a machine with an engine builds ec2 builds through it as an EC2
+// build host does (fargate builds run in runc, as strict as Fargate).
 func engineImages(opts *Options) error {
-	if opts.Docker == "" || opts.BuildBinary == "" || opts.BuildKitImage != "" && opts.RunnerImage != "" {
+	if opts.Docker == "" || opts.BuildBinary == "" || opts.BuildKitImage != "" {
 		// without a build binary there is nothing to build with; runners say so per build
 		return nil
 	}
@@ -107,20 +106,10 @@ func engineImages(opts *Options) error {
 		Buildkitd:    tools.Look("buildkitd"),
 		Buildctl:     tools.Look("buildctl"),
 		Runc:         tools.Look("runc"),
-		Executor:     tools.Look("executor"),
-		BuildBinary:  opts.BuildBinary,
-		Busybox:      tools.Look("busybox"),
 	}
 	var err error
-	if opts.BuildKitImage == "" {
-		if opts.BuildKitImage, err = engineimages.BuildKit(src); err != nil {
-			return fmt.Errorf("making the BuildKit image on the Docker engine (run `make tools`, or set CONVOX_IGNORE_DOCKER=1): %w", err)
-		}
-	}
-	if opts.RunnerImage == "" {
-		if opts.RunnerImage, err = engineimages.Kaniko(src); err != nil {
-			return fmt.Errorf("making the kaniko runner image on the Docker engine (run `make tools`, or set CONVOX_IGNORE_DOCKER=1): %w", err)
-		}
+	if opts.BuildKitImage, err = engineimages.BuildKit(src); err != nil {
+		return fmt.Errorf("making the BuildKit image on the Docker engine (run `make tools`, or set CONVOX_IGNORE_DOCKER=1): %w", err)
 	}
 	return nil
 }

@@ -49,9 +49,10 @@ type Options struct {
 	BuildBinary string
 	// Docker is the docker CLI; empty when there is no engine to use.
 	Docker string
-	// BuildKitImage and RunnerImage are the engine images of the docker-container
-	// builder and the fargate runner; without them builds use BuildKit and runc.
-	BuildKitImage, RunnerImage string
+	// BuildKitImage is the engine image of the docker-container builder
+	// (ec2); without it ec2 builds use a BuildKit daemon. Fargate builds
+	// always run in runc.
+	BuildKitImage string
 	// BaseImages, when set, are pushed at start as the docker.io images builds start FROM.
 	BaseImages *baseimages.Sources
 	// Now is the clock of the janitor and of build times (default time.Now).

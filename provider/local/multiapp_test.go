@@ -64,7 +64,7 @@ func (r *liveRack) imageFile(t *testing.T, app, build, path string) string {
 // methods, through the Docker engine as on an EC2 host and a Fargate task.
 func TestMultiAppCache(t *testing.T) {
 	docker := testenv.RequireDockerEngine(t)
-	r := startLive(t, t.TempDir(), Options{Docker: docker, BuildKitImage: testenv.BuildKitImage(t), RunnerImage: testenv.KanikoImage(t)})
+	r := startLive(t, t.TempDir(), Options{Docker: docker, BuildKitImage: testenv.BuildKitImage(t)})
 	t.Cleanup(func() { _ = r.builds.engineHost(false).RemoveBuilders(t.Context(), io.Discard) })
 
 	for _, method := range []string{"ec2", "fargate"} {

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,9 +9,10 @@ import (
 	"github.com/convox/rack/provider/local/builder"
 )
 
-// runner picks how a build runs from BuildMethod and BuildEphemeral: on the
-// Docker engine when the rack uses one and has its images, else on a BuildKit
-// daemon it supervises (ec2) or in runc (fargate).
+// runner picks how a build runs from BuildMethod and BuildEphemeral: fargate
+// builds in a fresh runc container as strict as a Fargate task; ec2 builds on
+// the Docker engine when the rack uses one and has its images, else on a
+// BuildKit daemon it supervises.
 func (s *buildSet) runner(ps map[string]string) (builder.Runner, error) {
 	o := s.p.opts
 	engine := o.Docker != ""
@@ -21,10 +21,15 @@ func (s *buildSet) runner(ps map[string]string) (builder.Runner, error) {
 		return nil, fmt.Errorf("%w: no build binary configured", errNoBuilder)
 	}
 	if buildtask.Method(ps["BuildMethod"]) == buildtask.Fargate {
-		if engine && o.RunnerImage != "" {
-			return &builder.DockerRun{Docker: o.Docker, Image: o.RunnerImage, WorkRoot: s.dir("workspaces"), Prefix: o.Name, Env: s.baseEnv()}, nil
+		// runc whatever engine runs: the rootfs is a plain host directory
+		r, err := s.runc()
+		if err != nil {
+			return nil, err
 		}
-		return s.runc()
+		if r.Task, err = s.fargateTask(ps); err != nil {
+			return nil, err
+		}
+		return r, nil
 	}
 	dockerConfig := s.dir("docker")
 	if err := builder.PluginDir(dockerConfig, s.tool("docker-buildx")); err != nil {
@@ -58,7 +63,7 @@ func (s *buildSet) engineHost(ephemeral bool) *builder.Engine {
 func (s *buildSet) runc() (*builder.Runc, error) {
 	r := &builder.Runc{
 		Runc: s.tool("runc"), StateRoot: s.dir("runc"), BundleRoot: s.dir("bundles"),
-		Executor: s.tool("executor"), Build: s.p.opts.BuildBinary, Busybox: s.tool("busybox"), Env: s.baseEnv(),
+		Executor: s.tool("executor"), Build: s.p.opts.BuildBinary, Busybox: s.tool("busybox"), CACerts: caCerts(), Env: s.baseEnv(),
 	}
 	for _, f := range []string{r.Runc, r.Executor, r.Busybox} {
 		if _, err := os.Stat(f); err != nil {
@@ -80,10 +85,6 @@ func (s *buildSet) cleanupHosts() {
 
 // cleanup removes what a build of a previous run may have left behind.
 func (s *buildSet) cleanup(id string) {
-	o := s.p.opts
-	if o.Docker != "" {
-		(&builder.DockerRun{Docker: o.Docker, Prefix: o.Name, Env: s.baseEnv()}).Remove(context.Background(), id)
-	}
 	if r, err := s.runc(); err == nil {
 		r.DeleteAll()
 	}

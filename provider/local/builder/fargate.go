@@ -7,89 +7,131 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 )
 
-// Inside a fargate container: the build binary and kaniko live under /kaniko
-// (kaniko never snapshots it), the source is extracted into the /workspace
-// mount (kaniko leaves mounts alone) and busybox sits in the ignored /busybox.
+// What the fargate build image (images/fargate) holds: kaniko laid out as
+// kaniko expects (everything it must keep under /kaniko, which it never
+// snapshots), the build binary beside it, busybox in /busybox, and its
+// config. The image's test checks the built image against these.
 const (
-	ContainerBuild     = "/kaniko/build"
-	ContainerExecutor  = "/kaniko/executor"
-	ContainerWorkspace = "/workspace"
+	ContainerBuild    = "/kaniko/build"
+	ContainerExecutor = "/kaniko/executor"
+	// FargateWorkingDir is the image's WORKDIR and BUILD_WORKDIR: cmd/build
+	// extracts the source under it, in the container's own filesystem.
+	FargateWorkingDir = "/workspace"
 )
 
-// containerEnv is the environment of a fargate build container.
-func containerEnv(t Task) []string {
-	return append([]string{
-		"PATH=/usr/local/bin:/kaniko:/busybox",
-		"HOME=/root",
-		"DOCKER_CONFIG=/kaniko/.docker",
-		"TMPDIR=" + ContainerWorkspace,
-		"BUILD_WORKDIR=" + ContainerWorkspace,
-		"KANIKO_EXECUTOR=" + ContainerExecutor,
-	}, t.Env...)
+// FargateImageEnv is the fargate image's ENV.
+var FargateImageEnv = []string{
+	"PATH=/usr/local/bin:/kaniko:/busybox",
+	"DOCKER_CONFIG=/kaniko/.docker/",
+	"SSL_CERT_DIR=/kaniko/ssl/certs",
+	"HOME=/root",
+	"USER=root",
+	"KANIKO_EXECUTOR=" + ContainerExecutor,
+	"BUILD_WORKDIR=" + FargateWorkingDir,
 }
 
-// DockerRun is the fargate method on the Docker engine: a fresh container of
-// the runner image per build on the host network, removed afterwards.
-type DockerRun struct {
-	Docker string
-	// Image holds /kaniko/executor and /kaniko/build.
-	Image string
-	// WorkRoot is the parent of the per-build /workspace directories.
-	WorkRoot string
-	// Prefix starts container names (the rack name), so a restart finds its own.
-	Prefix string
-	Env    []string
+// FargateTask is the container of the fargate build task definition, as the
+// template gives it (provider/aws/formation).
+type FargateTask struct {
+	// Env is the container definition's Environment.
+	Env map[string]string
+	// Deployed are variables whose value only a deployment knows: the
+	// RunTask overrides must give them.
+	Deployed []string
+	// CapAdd are capabilities added to the default set: Fargate allows
+	// only SYS_PTRACE.
+	CapAdd []string
 }
 
-// Name names the runner.
-func (r *DockerRun) Name() string { return "fargate (docker run)" }
-
-// ContainerName is the container of build id.
-func (r *DockerRun) ContainerName(id string) string {
-	return r.Prefix + "-build-" + strings.ToLower(id)
+// ContainerSpec is how a build task's container starts.
+type ContainerSpec struct {
+	Args []string
+	Env  []string
+	Cwd  string
+	// Caps are the container's capabilities (bounding, effective, permitted).
+	Caps []string
 }
 
-// Run runs the build in its own container.
-func (r *DockerRun) Run(ctx context.Context, t Task) error {
-	work, err := workspace(r.WorkRoot, t.ID)
-	if err != nil {
-		return err
+// defaultCaps are a container engine's default capabilities, which a Fargate
+// task gets too.
+var defaultCaps = []string{"CAP_AUDIT_WRITE", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID",
+	"CAP_KILL", "CAP_MKNOD", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW", "CAP_SETFCAP", "CAP_SETGID",
+	"CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_CHROOT"}
+
+// Spec is the container Fargate would start for t: the image's entrypoint
+// with the overridden command, the image's ENV, then the task definition's
+// Environment, then the RunTask overrides (a later value of a name wins),
+// and the default capabilities plus those the task definition adds.
+func (f FargateTask) Spec(t Task) (ContainerSpec, error) {
+	env := map[string]string{}
+	var order []string
+	set := func(kv string) {
+		k, v, _ := strings.Cut(kv, "=")
+		if _, ok := env[k]; !ok {
+			order = append(order, k)
+		}
+		env[k] = v
 	}
-	defer os.RemoveAll(work)
-	name := r.ContainerName(t.ID)
-	args := []string{"run", "--rm", "--name", name, "--network", "host",
-		"-v", work + ":" + ContainerWorkspace, "--entrypoint", ContainerBuild}
-	for _, kv := range containerEnv(t) {
-		args = append(args, "-e", kv)
+	for _, kv := range FargateImageEnv {
+		set(kv)
 	}
-	args = append(append(args, r.Image), t.Args...)
-	fmt.Fprintf(t.Out, "Running build %s in a fresh container %s\n", t.ID, name)
-	err = runCommand(ctx, t.Out, r.Env, r.Docker, args...)
-	if ctx.Err() != nil {
-		r.Remove(context.Background(), t.ID)
+	names := make([]string, 0, len(f.Env))
+	for k := range f.Env {
+		names = append(names, k)
 	}
-	return err
+	sort.Strings(names)
+	for _, k := range names {
+		set(k + "=" + f.Env[k])
+	}
+	overridden := map[string]bool{}
+	for _, kv := range t.Env {
+		set(kv)
+		k, _, _ := strings.Cut(kv, "=")
+		overridden[k] = true
+	}
+	for _, k := range f.Deployed {
+		if !overridden[k] {
+			return ContainerSpec{}, fmt.Errorf("the fargate build task definition leaves %s to the deployment, and the build task does not give it", k)
+		}
+	}
+	caps := append([]string{}, defaultCaps...)
+	for _, c := range f.CapAdd {
+		if c != "SYS_PTRACE" {
+			return ContainerSpec{}, fmt.Errorf("the fargate build task definition adds capability %s: Fargate allows only SYS_PTRACE", c)
+		}
+		caps = append(caps, "CAP_SYS_PTRACE")
+	}
+	spec := ContainerSpec{Args: append([]string{ContainerBuild}, t.Args...), Cwd: FargateWorkingDir, Caps: caps}
+	for _, k := range order {
+		spec.Env = append(spec.Env, k+"="+env[k])
+	}
+	return spec, nil
 }
 
-// Remove force-removes the container of build id, if any.
-func (r *DockerRun) Remove(ctx context.Context, id string) {
-	_ = runCommand(ctx, io.Discard, r.Env, r.Docker, "rm", "-f", r.ContainerName(id))
-}
-
-// Runc is the fargate method without an engine: a fresh runc container per
-// build whose rootfs holds only kaniko, the build binary and busybox.
+// Runc is the fargate method on the local rack, as strict as Fargate: a
+// fresh runc container per build, started as the template's fargate build
+// task would be (Task), on a rootfs holding what the fargate image holds,
+// on a plain host directory (so kaniko can write whiteout files whatever
+// the Docker engine's storage driver). No bind mount, not privileged, no
+// capability beyond Fargate's; cmd/build fetches the source itself. The one
+// difference is the network: the host's, where the registry and the rack
+// API listen on loopback.
 type Runc struct {
 	Runc string
 	// StateRoot is runc's --root: only this rack's containers live there.
 	StateRoot string
 	// BundleRoot is the parent of the per-build bundles.
 	BundleRoot string
-	// Executor, Build and Busybox are copied into each rootfs.
-	Executor, Build, Busybox string
-	Env                      []string
+	// Executor, Build and Busybox are the files of the image; CACerts, if
+	// set, its certificate bundle.
+	Executor, Build, Busybox, CACerts string
+	// Task is the fargate build task definition's container.
+	Task FargateTask
+	Env  []string
 }
 
 // Name names the runner.
@@ -97,6 +139,10 @@ func (r *Runc) Name() string { return "fargate (runc)" }
 
 // Run builds a bundle, runs it to the end and deletes it.
 func (r *Runc) Run(ctx context.Context, t Task) error {
+	spec, err := r.Task.Spec(t)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(r.BundleRoot, 0o700); err != nil {
 		return fmt.Errorf("bundle root: %w", err)
 	}
@@ -108,14 +154,10 @@ func (r *Runc) Run(ctx context.Context, t Task) error {
 	if err := r.rootfs(filepath.Join(bundle, "rootfs")); err != nil {
 		return err
 	}
-	work := filepath.Join(bundle, "workspace")
-	if err := os.MkdirAll(work, 0o700); err != nil {
-		return fmt.Errorf("workspace: %w", err)
-	}
 	if err := runCommand(ctx, io.Discard, r.Env, r.Runc, "spec", "--bundle", bundle); err != nil {
 		return err
 	}
-	if err := patchSpec(filepath.Join(bundle, "config.json"), append([]string{ContainerBuild}, t.Args...), containerEnv(t), work); err != nil {
+	if err := PatchSpec(filepath.Join(bundle, "config.json"), spec); err != nil {
 		return err
 	}
 	name := "convox-build-" + strings.ToLower(t.ID)
@@ -139,40 +181,34 @@ func (r *Runc) DeleteAll() {
 	}
 }
 
-// rootfs lays out a minimal kaniko filesystem.
+// rootfs lays out what the fargate image holds, and the marker a container
+// runtime adds (as Docker adds /.dockerenv) by which kaniko knows it runs in
+// a container.
 func (r *Runc) rootfs(dir string) error {
-	for _, d := range []string{"kaniko/.docker", "busybox", "workspace", "root", "etc", "tmp", "proc", "dev", "sys", "run"} {
+	for _, d := range []string{"kaniko/ssl/certs", "busybox", "etc", strings.TrimPrefix(FargateWorkingDir, "/"), "run"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return fmt.Errorf("rootfs: %w", err)
 		}
 	}
-	for src, dst := range map[string]string{r.Executor: "kaniko/executor", r.Build: "kaniko/build", r.Busybox: "busybox/busybox"} {
+	files := map[string]string{r.Executor: "kaniko/executor", r.Build: "kaniko/build", r.Busybox: "busybox/busybox"}
+	if r.CACerts != "" {
+		files[r.CACerts] = "kaniko/ssl/certs/ca-certificates.crt"
+	}
+	for src, dst := range files {
 		if err := copyFile(src, filepath.Join(dir, dst), 0o755); err != nil {
 			return fmt.Errorf("rootfs: %w", err)
 		}
 	}
-	for _, applet := range []string{"sh", "ls", "cat", "env", "mkdir", "rm"} {
-		if err := os.Symlink("busybox", filepath.Join(dir, "busybox", applet)); err != nil {
-			return fmt.Errorf("rootfs: %w", err)
-		}
-	}
-	// /run/.containerenv is the file by which kaniko (like systemd) knows it runs in a container.
 	if err := os.WriteFile(filepath.Join(dir, "run", ".containerenv"), nil, 0o644); err != nil {
 		return fmt.Errorf("rootfs: %w", err)
 	}
 	return os.WriteFile(filepath.Join(dir, "etc", "nsswitch.conf"), []byte("hosts: files dns\n"), 0o644)
 }
 
-// defaultCaps are a container engine's default capabilities: what kaniko needs
-// to unpack images and run RUN steps.
-var defaultCaps = []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
-	"CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
-	"CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"}
-
-// patchSpec turns `runc spec`'s default into a build container: our process,
-// a writable root, the host network (the registry and rack API are on
-// loopback) and the workspace mount.
-func patchSpec(path string, args, env []string, work string) error {
+// PatchSpec turns `runc spec`'s default into the build container: its
+// process, a writable root, the host network (the registry and rack API are
+// on loopback). It adds no mount: the runtime's own (/proc, /dev, /sys) stay.
+func PatchSpec(path string, c ContainerSpec) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("runc spec: %w", err)
@@ -188,10 +224,11 @@ func patchSpec(path string, args, env []string, work string) error {
 		return fmt.Errorf("runc spec: unexpected layout")
 	}
 	proc["terminal"] = false
-	proc["args"] = args
-	proc["env"] = env
-	proc["cwd"] = ContainerWorkspace
-	proc["capabilities"] = map[string]any{"bounding": defaultCaps, "effective": defaultCaps, "permitted": defaultCaps}
+	proc["args"] = c.Args
+	proc["env"] = c.Env
+	proc["cwd"] = c.Cwd
+	proc["noNewPrivileges"] = false // as on Fargate: setuid programs in RUN steps work
+	proc["capabilities"] = map[string]any{"bounding": c.Caps, "effective": c.Caps, "permitted": c.Caps}
 	root["readonly"] = false
 	var namespaces []any
 	ns, _ := linux["namespaces"].([]any)
@@ -202,27 +239,11 @@ func patchSpec(path string, args, env []string, work string) error {
 		namespaces = append(namespaces, n)
 	}
 	linux["namespaces"] = namespaces
-	mounts, _ := spec["mounts"].([]any)
-	spec["mounts"] = append(mounts, map[string]any{
-		"destination": ContainerWorkspace, "type": "bind", "source": work, "options": []string{"rbind", "rw"},
-	})
 	out, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {
 		return fmt.Errorf("runc spec: %w", err)
 	}
 	return os.WriteFile(path, out, 0o600)
-}
-
-// workspace makes the per-build directory mounted at /workspace.
-func workspace(root, id string) (string, error) {
-	if err := os.MkdirAll(root, 0o700); err != nil {
-		return "", fmt.Errorf("workspace: %w", err)
-	}
-	dir, err := os.MkdirTemp(root, id+"-")
-	if err != nil {
-		return "", fmt.Errorf("workspace: %w", err)
-	}
-	return dir, nil
 }
 
 func copyFile(src, dst string, mode os.FileMode) error {

@@ -46,9 +46,6 @@ type Rack struct {
 type Options struct {
 	// Engine builds through the Docker engine with its BuildKit and runner images.
 	Engine bool
-	// RunnerImage, with Engine, runs fargate builds in this image (already on
-	// the engine) instead of the one made from the pinned tools.
-	RunnerImage string
 	// BuildBinary replaces the build task binary the rack runs for ec2
 	// builds, e.g. with a wrapper that runs the task in an image.
 	BuildBinary string
@@ -80,10 +77,6 @@ func Start(t testing.TB, o Options) *Rack {
 		if o.Engine {
 			opts.Docker = testenv.RequireDockerEngine(t)
 			opts.BuildKitImage = testenv.BuildKitImage(t)
-			opts.RunnerImage = o.RunnerImage
-			if opts.RunnerImage == "" {
-				opts.RunnerImage = testenv.KanikoImage(t)
-			}
 		}
 	}
 	p, err := local.New(opts)
