@@ -12,7 +12,8 @@ import (
 
 // Where a Docker engine runs, builds go through it as on an EC2 host
 // (docker-container builder, thrown away between builds with BuildEphemeral)
-// and fargate builds run in a fresh `docker run` container with kaniko.
+// and fargate builds run in a fresh runc container with kaniko, as strict as
+// Fargate, whatever engine runs.
 func TestDockerEngineBuilds(t *testing.T) {
 	docker := testenv.RequireDockerEngine(t)
 	opts := Options{Docker: docker, BuildKitImage: testenv.BuildKitImage(t)}
@@ -37,7 +38,7 @@ func TestDockerEngineBuilds(t *testing.T) {
 	r.set(t, "BuildMethod=fargate")
 	b, logs := r.build(t, "app1", url, smallDeps())
 	require.Equal(t, structs.BuildStatusComplete, b.Status, "fargate engine build: %s %s\n%s", b.Status, b.Reason, logs)
-	require.Contains(t, logs, "fresh container", "fargate engine build: %s %s\n%s", b.Status, b.Reason, logs)
+	require.Contains(t, logs, "fresh runc container", "fargate engine build: %s %s\n%s", b.Status, b.Reason, logs)
 	require.True(t, strings.Contains(logs, "Found cached layer") || strings.Contains(logs, "Pushed"), "fargate engine build: %s %s\n%s", b.Status, b.Reason, logs)
 }
 
