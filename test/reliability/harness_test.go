@@ -20,6 +20,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/convox/rack/internal/fargatetest"
 	"github.com/convox/rack/internal/faultproxy"
 	"github.com/convox/rack/internal/memrack"
 	"github.com/convox/rack/internal/testenv"
@@ -40,14 +41,14 @@ const (
 // world is one registry with base images, a fault proxy in front of it, an
 // in-memory rack and the engine of one build method.
 type world struct {
-	t      *testing.T
-	method string
-	reg    *testenv.Registry
-	proxy  *faultproxy.Proxy
-	rack   *memrack.Rack
-	n      *atomic.Int32 // build ids
-	cfg    string        // DOCKER_CONFIG with buildx (ec2)
-	kaniko string        // runner image (fargate)
+	t       *testing.T
+	method  string
+	reg     *testenv.Registry
+	proxy   *faultproxy.Proxy
+	rack    *memrack.Rack
+	n       *atomic.Int32       // build ids
+	cfg     string              // DOCKER_CONFIG with buildx (ec2)
+	fargate *fargatetest.Runner // the strict fargate runner
 	// push and cache are the app and cache repositories the builds use.
 	push, cache string
 }
@@ -63,7 +64,7 @@ func newWorld(t *testing.T, method string, appThroughProxy bool) *world {
 		testenv.Tool(t, "docker")
 		w.cfg = testenv.DockerConfigWithBuildx(t)
 	case "fargate":
-		w.kaniko = testenv.KanikoImage(t)
+		w.fargate = fargatetest.New(t, w.rack)
 	}
 	w.reg = testenv.StartRegistry(t)
 	testenv.SeedBaseImages(t, w.reg)
@@ -110,7 +111,7 @@ func (w *world) opts(url string) build.Options {
 		Cache: true, CacheRepo: w.cache, CacheTTL: "30", Auth: w.auth()}}
 	o.Engine.Mirror = w.reg.Host
 	if w.method == "fargate" {
-		o.Engine.KanikoImage = w.kaniko
+		o.Spec.Mirror = w.reg.Host // the task's BUILD_REGISTRY_MIRROR
 	} else {
 		o.Engine.DockerConfig = w.cfg
 	}
@@ -143,7 +144,13 @@ func (w *world) run(o build.Options, limit time.Duration) (string, *structs.Buil
 	defer cancel()
 	var logs bytes.Buffer
 	start := time.Now()
-	err := build.Run(ctx, w.rack, o, &logs)
+	var err error
+	if w.method == "fargate" {
+		// cmd/build in a fresh runc container, as on Fargate
+		err = w.fargate.Run(ctx, o.Spec, &logs)
+	} else {
+		err = build.Run(ctx, w.rack, o, &logs)
+	}
 	w.t.Logf("build %s (%s): %s, err=%v", o.ID, w.method, time.Since(start).Round(time.Second), err)
 	assert.NoError(w.t, ctx.Err(), "build %s still running after %s: a cache fault must not hang a build\n%s", o.ID, limit, tail(logs.String()))
 	b, gerr := w.rack.BuildGet(app, o.ID)
