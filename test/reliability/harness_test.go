@@ -148,6 +148,12 @@ func (w *world) run(o build.Options, limit time.Duration) (string, *structs.Buil
 	if w.method == "fargate" {
 		// cmd/build in a fresh runc container, as on Fargate
 		err = w.fargate.Run(ctx, o.Spec, &logs)
+		assert.Contains(w.t, logs.String(), "in a fresh runc container", "build %s did not run in the strict fargate runner", o.ID)
+		if strings.Contains(logs.String(), "again without the persistent cache") {
+			// the failed run left its filesystem: the retry must start clean
+			assert.Contains(w.t, logs.String(), "Cleaning the filesystem the previous kaniko run left", "build %s retried on a used filesystem", o.ID)
+			w.t.Logf("build %s retried without the cache after a wipe", o.ID)
+		}
 	} else {
 		err = build.Run(ctx, w.rack, o, &logs)
 	}
