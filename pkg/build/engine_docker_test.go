@@ -92,21 +92,17 @@ func TestEC2WithoutBuildx(t *testing.T) {
 	assert.False(t, s.PersistentCache)
 }
 
-// TestFargateKaniko: kaniko in a fresh container per build; the first build
+// TestFargateKaniko: kaniko in the strict fargate runner; the first build
 // fills the cache repo, the second reports cached layers from it, and a
 // --no-cache build reports no cached step and leaves the cache repo as it was.
 func TestFargateKaniko(t *testing.T) {
 	h := newHarness(t)
-	testenv.RequireDockerEngine(t)
-	image := testenv.KanikoImage(t)
 	url := h.upload("examples/cached-deps")
 	build := func(noCache bool) (string, structs.BuildServiceSummary) {
 		opts := h.opts(url)
 		opts.Method = "fargate"
 		opts.NoCache = noCache
 		opts.BuildArgs = []string{"DEPS_WORK_MB=20"}
-		opts.Engine.KanikoImage = image
-		opts.Engine.Mirror = h.reg.Host
 		log, b := h.run(opts, false)
 		assert.NotEmpty(t, h.digest(h.push+":web."+b.Id), "image of %s not pushed", b.Id)
 		s := summary(t, b, "web")

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
+	"github.com/convox/rack/internal/fargatetest"
 	"github.com/convox/rack/internal/memrack"
 	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/pkg/buildtask"
@@ -35,6 +36,8 @@ type harness struct {
 	push  string
 	cache string
 	n     atomic.Int32
+	// fargate runs fargate builds in the strict runner, made on first use.
+	fargate *fargatetest.Runner
 }
 
 func newHarness(t *testing.T) *harness {
@@ -74,7 +77,18 @@ func (h *harness) opts(url string) Options {
 func (h *harness) run(opts Options, wantErr bool) (string, *structs.Build) {
 	h.t.Helper()
 	var logs bytes.Buffer
-	err := Run(context.Background(), h.rack, opts, &logs)
+	var err error
+	if opts.Method == buildtask.Fargate {
+		// cmd/build in a fresh runc container, as on Fargate
+		if h.fargate == nil {
+			h.fargate = fargatetest.New(h.t, h.rack)
+		}
+		opts.Spec.Mirror = h.reg.Host
+		err = h.fargate.Run(context.Background(), opts.Spec, &logs)
+		require.Contains(h.t, logs.String(), "in a fresh runc container")
+	} else {
+		err = Run(context.Background(), h.rack, opts, &logs)
+	}
 	b, gerr := h.rack.BuildGet(opts.App, opts.ID)
 	require.NoError(h.t, gerr)
 	if wantErr {

@@ -12,13 +12,12 @@ import (
 	"github.com/convox/rack/internal/testenv"
 )
 
-// TestFargateMultiStage: examples/multistage on kaniko, in one kaniko run.
+// TestFargateMultiStage: examples/multistage on kaniko, in one kaniko run,
+// in the strict fargate runner.
 // The development stage is never built; a warm build takes every step from
 // the cache; a source change reaches the image.
 func TestFargateMultiStage(t *testing.T) {
 	h := newHarness(t)
-	testenv.RequireDockerEngine(t)
-	image := testenv.KanikoImage(t)
 	src := t.TempDir()
 	out, err := exec.Command("cp", "-a", filepath.Join(testenv.RepoRoot(), "examples", "multistage")+"/.", src).CombinedOutput()
 	require.NoError(t, err, string(out))
@@ -26,8 +25,6 @@ func TestFargateMultiStage(t *testing.T) {
 		opts := h.opts(h.upload(src))
 		opts.Method = "fargate"
 		opts.BuildArgs = []string{"DEPS_WORK_MB=20"}
-		opts.Engine.KanikoImage = image
-		opts.Engine.Mirror = h.reg.Host
 		log, b := h.run(opts, false)
 		s := summary(t, b, "web")
 		t.Logf("kaniko build %s: %d steps, %d cached, %.1fs", b.Id, s.Steps, s.Cached, s.Seconds)
