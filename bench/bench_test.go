@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convox/rack/internal/fargatetest"
 	"github.com/convox/rack/internal/memrack"
 	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/pkg/build"
@@ -88,8 +89,8 @@ type bencher struct {
 	t       *testing.T
 	reg     *testenv.Registry
 	rack    *memrack.Rack
-	kaniko  string
-	dc      string // DOCKER_CONFIG with the registry login and the buildx plugin
+	fargate *fargatetest.Runner // the strict fargate runner: ours and bare kaniko
+	dc      string              // DOCKER_CONFIG with the registry login and the buildx plugin
 	samples []*Sample
 	index   map[string]*Sample
 	n       int
@@ -103,7 +104,8 @@ func newBencher(t *testing.T) *bencher {
 	plugins := filepath.Join(dc, "cli-plugins")
 	require.NoError(t, os.MkdirAll(plugins, 0o755))
 	require.NoError(t, os.Symlink(testenv.Tool(t, "docker-buildx"), filepath.Join(plugins, "docker-buildx")))
-	return &bencher{t: t, reg: reg, rack: memrack.New(), kaniko: testenv.KanikoImage(t), dc: dc, index: map[string]*Sample{}}
+	rack := memrack.New()
+	return &bencher{t: t, reg: reg, rack: rack, fargate: fargatetest.New(t, rack), dc: dc, index: map[string]*Sample{}}
 }
 
 // time runs f and records its duration under method/app/scenario.
@@ -183,12 +185,15 @@ func (b *bencher) oursApp(method buildtask.Method, app, dir, cacheRepo string, c
 			defer bk.Stop()
 			opts.Engine.DockerConfig = b.dc
 			opts.Engine.BuildKitHost = bk.Addr
-		} else {
-			opts.Engine.KanikoImage = b.kaniko
-			opts.WorkDir = b.t.TempDir()
 		}
 		var logs bytes.Buffer
-		if err := build.Run(context.Background(), b.rack, opts, &logs); err != nil {
+		run := func() error { return build.Run(context.Background(), b.rack, opts, &logs) }
+		if bk == nil {
+			// cmd/build in a fresh runc container, as on Fargate
+			opts.Spec.Mirror = b.reg.Host
+			run = func() error { return b.fargate.Run(context.Background(), opts.Spec, &logs) }
+		}
+		if err := run(); err != nil {
 			return fmt.Errorf("%w\n%s", err, logs.String())
 		}
 		return nil
@@ -227,22 +232,28 @@ func (b *bencher) bareBuildx(dir string, cacheFlags []string) func() error {
 	}
 }
 
-// bareKaniko is the kaniko executor in a fresh `docker run` of the runner image.
+// bareKaniko is the kaniko executor in a fresh container of the strict
+// fargate runner (the same rootfs and spec as ours), the source and the
+// registry login copied in: one run, no cleanup, as ours on its last run.
 func (b *bencher) bareKaniko(dir string, cacheFlags []string) func() error {
 	return func() error {
 		b.n++
-		args := []string{"run", "--rm", "--network", "host", "-v", dir + ":/workspace",
-			"-v", b.dc + ":/kaniko/.docker:ro", "-e", "DOCKER_CONFIG=/kaniko/.docker",
-			"--entrypoint", "/kaniko/executor", b.kaniko,
-			"--dockerfile", "/workspace/Dockerfile", "--context", "dir:///workspace", "--cleanup", "--ignore-path=/busybox",
+		const work = "/workspace/bare"
+		args := []string{"/kaniko/executor",
+			"--dockerfile", work + "/Dockerfile", "--context", "dir://" + work, "--ignore-path=" + work, "--ignore-path=/busybox",
 			"--destination", fmt.Sprintf("%s/bare:%d", b.reg.Host, b.n),
-			"--registry-mirror", b.reg.Host, "--insecure-registry", b.reg.Host, "--insecure", "--insecure-pull"}
+			"--registry-mirror", b.reg.Host, "--insecure-registry", b.reg.Host}
 		for _, a := range buildArgs() {
 			args = append(args, "--build-arg", a)
 		}
 		// the flags the product adds to the policy's
 		args = append(append(args, cacheFlags...), engine.KanikoFlags(cacheFlags)...)
-		return command(os.Environ(), "docker", args...)
+		var out bytes.Buffer
+		copies := map[string]string{dir: work, filepath.Join(b.dc, "config.json"): "/kaniko/.docker/config.json"}
+		if err := b.fargate.Exec(context.Background(), fmt.Sprintf("bare-%d", b.n), args, copies, &out); err != nil {
+			return fmt.Errorf("%w\n%s", err, out.String())
+		}
+		return nil
 	}
 }
 

@@ -93,3 +93,9 @@ func (r *Runner) Run(ctx context.Context, spec buildtask.Spec, out io.Writer) er
 	env := append(spec.Environ(), "RACK_URL="+r.url)
 	return r.runc.Run(ctx, builder.Task{ID: spec.ID, Env: env, Args: spec.Args(), Out: out})
 }
+
+// Exec runs args in a fresh container of the same kind, with copies (host
+// path: path in the rootfs) copied in: bare kaniko beside the product.
+func (r *Runner) Exec(ctx context.Context, id string, args []string, copies map[string]string, out io.Writer) error {
+	return r.runc.Exec(ctx, id, args, copies, out)
+}

@@ -143,16 +143,45 @@ func (r *Runc) Run(ctx context.Context, t Task) error {
 	if err != nil {
 		return err
 	}
+	name := "convox-build-" + strings.ToLower(t.ID)
+	fmt.Fprintf(t.Out, "Running build %s in a fresh runc container %s\n", t.ID, name)
+	return r.run(ctx, name, spec, nil, t.Out)
+}
+
+// Exec runs args in a fresh container as Run would start a build task, with
+// the host files or directories of copies (host path: path in the rootfs)
+// copied into its rootfs first, since it has no mounts. The bench runs bare
+// kaniko this way, in the same container as the product's builds.
+func (r *Runc) Exec(ctx context.Context, id string, args []string, copies map[string]string, out io.Writer) error {
+	spec, err := r.Task.Spec(Task{ID: id})
+	if err != nil {
+		return err
+	}
+	spec.Args = args
+	return r.run(ctx, "convox-exec-"+strings.ToLower(id), spec, copies, out)
+}
+
+func (r *Runc) run(ctx context.Context, name string, spec ContainerSpec, copies map[string]string, out io.Writer) error {
 	if err := os.MkdirAll(r.BundleRoot, 0o700); err != nil {
 		return fmt.Errorf("bundle root: %w", err)
 	}
-	bundle, err := os.MkdirTemp(r.BundleRoot, t.ID+"-")
+	bundle, err := os.MkdirTemp(r.BundleRoot, name+"-")
 	if err != nil {
 		return fmt.Errorf("bundle: %w", err)
 	}
 	defer os.RemoveAll(bundle)
-	if err := r.rootfs(filepath.Join(bundle, "rootfs")); err != nil {
+	rootfs := filepath.Join(bundle, "rootfs")
+	if err := r.rootfs(rootfs); err != nil {
 		return err
+	}
+	for src, dst := range copies {
+		target := filepath.Join(rootfs, filepath.Clean("/"+dst))
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return fmt.Errorf("rootfs: %w", err)
+		}
+		if err := runCommand(ctx, io.Discard, r.Env, "cp", "-a", "-T", src, target); err != nil {
+			return fmt.Errorf("rootfs: copying %s: %w", src, err)
+		}
 	}
 	if err := runCommand(ctx, io.Discard, r.Env, r.Runc, "spec", "--bundle", bundle); err != nil {
 		return err
@@ -160,10 +189,8 @@ func (r *Runc) Run(ctx context.Context, t Task) error {
 	if err := PatchSpec(filepath.Join(bundle, "config.json"), spec); err != nil {
 		return err
 	}
-	name := "convox-build-" + strings.ToLower(t.ID)
-	fmt.Fprintf(t.Out, "Running build %s in a fresh runc container %s\n", t.ID, name)
 	defer r.Delete(name)
-	return runCommand(ctx, t.Out, r.Env, r.Runc, "--root", r.StateRoot, "run", "--bundle", bundle, name)
+	return runCommand(ctx, out, r.Env, r.Runc, "--root", r.StateRoot, "run", "--bundle", bundle, name)
 }
 
 // Delete force-deletes a container of this runner.
