@@ -153,7 +153,11 @@ func (r *Runc) Run(ctx context.Context, t Task) error {
 // copied into its rootfs first, since it has no mounts. The bench runs bare
 // kaniko this way, in the same container as the product's builds.
 func (r *Runc) Exec(ctx context.Context, id string, args []string, copies map[string]string, out io.Writer) error {
-	spec, err := r.Task.Spec(Task{ID: id})
+	t := Task{ID: id}
+	for _, k := range r.Task.Deployed {
+		t.Env = append(t.Env, k+"=") // not a build task: no contract to give them
+	}
+	spec, err := r.Task.Spec(t)
 	if err != nil {
 		return err
 	}
