@@ -43,7 +43,9 @@ func (p provider) BuildGet(app, id string) (*structs.Build, error) { return p.r.
 func (p provider) BuildUpdate(app, id string, o structs.BuildUpdateOptions) (*structs.Build, error) {
 	return p.r.BuildUpdate(app, id, o)
 }
-func (p provider) ObjectFetch(app, key string) (io.ReadCloser, error) { return p.r.ObjectFetch(app, key) }
+func (p provider) ObjectFetch(app, key string) (io.ReadCloser, error) {
+	return p.r.ObjectFetch(app, key)
+}
 func (p provider) ObjectStore(app, key string, r io.Reader, o structs.ObjectStoreOptions) (*structs.Object, error) {
 	return p.r.ObjectStore(app, key, r, o)
 }

@@ -40,13 +40,6 @@ func (c *counter) Write(p []byte) (int, error) {
 	return c.out.Write(p)
 }
 
-// reset forgets what was counted: a build that starts over counts again.
-func (c *counter) reset() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.steps, c.hits, c.plain, c.cache = map[string]bool{}, map[string]bool{}, 0, 0
-}
-
 // Result is what was counted so far.
 func (c *counter) Result() Result {
 	c.mu.Lock()
