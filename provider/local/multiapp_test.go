@@ -61,7 +61,8 @@ func (r *liveRack) imageFile(t *testing.T, app, build, path string) string {
 // TestMultiAppCache: on a rack of several apps that all have a `web` service,
 // round-robin builds never evict each other's cache, and a new app whose
 // dependency stage matches one already built is warm on its first build. Both
-// methods, through the Docker engine as on an EC2 host and a Fargate task.
+// methods: ec2 through the Docker engine as on an EC2 host, fargate in the
+// strict runc runner as a Fargate task.
 func TestMultiAppCache(t *testing.T) {
 	docker := testenv.RequireDockerEngine(t)
 	r := startLive(t, t.TempDir(), Options{Docker: docker, BuildKitImage: testenv.BuildKitImage(t)})
