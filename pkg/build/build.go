@@ -103,6 +103,10 @@ func (b *builder) run(ctx context.Context) error {
 	if _, err := b.rack.BuildUpdate(b.opts.App, b.opts.ID, structs.BuildUpdateOptions{Manifest: ptr(string(manifest))}); err != nil {
 		return fmt.Errorf("reporting manifest: %w", err)
 	}
+	// Before any build work: what kaniko cannot build fails here, up front.
+	if err := b.checkFargate(src, services); err != nil {
+		return err
+	}
 	if err := b.buildAll(ctx, work, src, services); err != nil {
 		return err
 	}

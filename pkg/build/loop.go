@@ -146,24 +146,16 @@ func (b *builder) groups(work, src string, services []service, policy, uncached 
 				Dockerfile: df, Tags: []string{tag}, Bases: []string{s.Image}, Policy: uncached}})
 			continue
 		}
-		ctxDir := filepath.Join(src, filepath.Clean(s.Path))
-		name := s.Dockerfile
-		if name == "" {
-			name = "Dockerfile"
-		}
-		df := filepath.Join(ctxDir, filepath.Clean(name))
-		if rel, err := filepath.Rel(src, df); err != nil || strings.HasPrefix(rel, "..") {
-			return nil, fmt.Errorf("service %s: Dockerfile %q is outside the source", s.Name, name)
+		ctxDir, df, err := dockerfilePath(src, s)
+		if err != nil {
+			return nil, err
 		}
 		file, err := dockerfile.Load(df)
 		if err != nil {
 			return nil, fmt.Errorf("service %s: reading Dockerfile: %w", s.Name, err)
 		}
 		args := file.FilterArgs(append(append([]string{}, s.Args...), b.opts.BuildArgs...))
-		target := ""
-		if b.opts.Development && file.HasStage("development") {
-			target = "development"
-		}
+		target := b.target(file)
 		key := strings.Join(append([]string{ctxDir, df, target}, args...), "\x00")
 		if i, ok := index[key]; ok {
 			groups[i].req.Services = append(groups[i].req.Services, s.Name)
