@@ -232,9 +232,8 @@ func (i Instruction) Mounts() []*Mount {
 }
 
 // Lines are the Dockerfile's instructions as BuildKit's parser joins them,
-// one per instruction, nil when BuildKit cannot parse it.
-//
-// Deprecated: it remains for the engine's stage plan; use Parse.
+// one per instruction, nil when BuildKit cannot parse it. Only the engine's
+// stage plan reads it (it goes with that plan); everything else uses Parse.
 func Lines(data []byte) []string {
 	res, err := parser.Parse(bytes.NewReader(data))
 	if err != nil {
