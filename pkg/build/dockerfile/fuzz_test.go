@@ -23,6 +23,7 @@ var seeds = []string{
 	"FROM a\nRUN <<-EOT bash\n\techo\n\tEOT\n",
 	"\ufeffFROM a\n\n\\\n\nRUN x\n",
 	"FROM a\n# check=skip=all\nRUN x\n",
+	"FROM a AS b\nFROM a\nCOPY\t--chown=1 \\\n  --from=0 \\\n  /a /b\nCOPY --from=b --from=0 /c /d\n",
 }
 
 // FuzzParse: Parse never panics, and where BuildKit's parser and its
@@ -66,6 +67,7 @@ func FuzzParse(f *testing.F) {
 				}
 			}
 		}
+		checkRewrites(t, model)
 		// What the rest of the build asks of the model must not panic either.
 		for _, target := range []string{"", "development", "0"} {
 			model.Needed(target)
@@ -75,4 +77,55 @@ func FuzzParse(f *testing.F) {
 		}
 		model.Bases([]string{"A=1"})
 	})
+}
+
+// checkRewrites: wherever SetCopyFrom rewrites a --from, the result differs
+// from the input only in that value, and BuildKit parses it to the same
+// stages and instruction counts.
+func checkRewrites(t *testing.T, model *File) {
+	for s, st := range model.Stages {
+		for k, ins := range st.Instructions {
+			if ins.CopyFrom() == "" {
+				continue
+			}
+			out, err := model.SetCopyFrom(s, k, "renamed")
+			if err != nil {
+				continue
+			}
+			if !onlyOneSpan(model.Source, out, len(ins.CopyFrom()), len("renamed")) {
+				t.Fatalf("the rewrite changed more than the --from value:\n%q\n%q", model.Source, out)
+			}
+			res, err := parser.Parse(bytes.NewReader(out))
+			if err != nil {
+				t.Fatalf("the rewrite does not parse: %v", err)
+			}
+			stages, _, err := instructions.Parse(res.AST, linter.New(&linter.Config{}))
+			if err != nil || len(stages) != len(model.Stages) {
+				t.Fatalf("the rewrite parses to other stages (%v)", err)
+			}
+			for i, bs := range stages {
+				if len(bs.Commands) != len(model.Stages[i].Instructions) || bs.Name != model.Stages[i].Name {
+					t.Fatalf("stage %d of the rewrite differs", i)
+				}
+			}
+			c, ok := stages[s].Commands[k].(*instructions.CopyCommand)
+			if !ok || c.From != "renamed" {
+				t.Fatalf("the rewrite did not set --from")
+			}
+		}
+	}
+}
+
+// onlyOneSpan reports whether a and b differ in one span at most n bytes
+// long in a and m bytes long in b.
+func onlyOneSpan(a, b []byte, n, m int) bool {
+	p := 0
+	for p < len(a) && p < len(b) && a[p] == b[p] {
+		p++
+	}
+	q := 0
+	for q < len(a)-p && q < len(b)-p && a[len(a)-1-q] == b[len(b)-1-q] {
+		q++
+	}
+	return len(a)-p-q <= n && len(b)-p-q <= m
 }
