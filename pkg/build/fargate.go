@@ -2,6 +2,7 @@ package build
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -14,7 +15,9 @@ import (
 // built service's Dockerfile before any build work: it prints a WARNING for
 // each line kaniko builds differently from docker build, and fails the
 // build, naming each file, line and construct, when kaniko cannot build one.
-func (b *builder) checkFargate(src string, services []service) error {
+// A Dockerfile the check rewrites for kaniko is written under work, outside
+// the context, and the group's build uses it (b.rewritten).
+func (b *builder) checkFargate(work, src string, services []service) error {
 	if b.opts.Method != buildtask.Fargate {
 		return nil
 	}
@@ -34,7 +37,7 @@ func (b *builder) checkFargate(src string, services []service) error {
 		}
 		args := file.FilterArgs(append(append([]string{}, s.Args...), b.opts.BuildArgs...))
 		target := b.target(file)
-		key := strings.Join(append([]string{ctxDir, df, target}, args...), "\x00")
+		key := groupKey(ctxDir, df, target, args)
 		if seen[key] {
 			continue
 		}
@@ -48,6 +51,19 @@ func (b *builder) checkFargate(src string, services []service) error {
 			fmt.Fprintf(b.out, "WARNING: on fargate the image differs from docker build's: %s\n", w)
 		}
 		refused = append(refused, res.Refusals()...)
+		if res.Dockerfile != nil && len(res.Refusals()) == 0 {
+			path := filepath.Join(work, "dockerfiles", fmt.Sprint(len(b.rewritten)), "Dockerfile")
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(path, res.Dockerfile, 0o644); err != nil {
+				return fmt.Errorf("writing the Dockerfile for kaniko: %w", err)
+			}
+			for _, r := range res.Rewrites() {
+				fmt.Fprintf(b.out, "Rewriting for kaniko %s\n", r)
+			}
+			b.rewritten[key] = path
+		}
 	}
 	if len(refused) > 0 {
 		return &fargatecheck.RefusedError{Refusals: refused}

@@ -69,3 +69,16 @@ func TestFargateWarnsPerLine(t *testing.T) {
 	assert.Contains(t, log, "WARNING: on fargate the image differs from docker build's: Dockerfile:3: COPY --chown=1:1 of a directory: kaniko gives the copied directory mode 0700")
 	assert.Equal(t, "hello\n", h.file(h.push+":web."+b.Id, "app/app.txt"))
 }
+
+// TestFargateRewritesNumericFrom: COPY --from=<number> of a named stage is
+// given to kaniko with the stage's name, and builds the image docker would.
+func TestFargateRewritesNumericFrom(t *testing.T) {
+	h := newHarness(t)
+	dir := fargateApp(t, "FROM busybox AS builder\nRUN echo built > /out\nFROM busybox\nCOPY --from=0 /out /app/out\n", map[string]string{})
+	log, b := h.run(h.fargateOpts(t, dir), false)
+	assert.Contains(t, log, "Rewriting for kaniko Dockerfile:4: COPY --from=0 (given to kaniko as --from=builder)")
+	assert.Equal(t, "built\n", h.file(h.push+":web."+b.Id, "app/out"))
+	src, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	require.NoError(t, err)
+	assert.Contains(t, string(src), "--from=0", "the source is left as written")
+}

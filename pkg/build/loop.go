@@ -156,7 +156,7 @@ func (b *builder) groups(work, src string, services []service, policy, uncached 
 		}
 		args := file.FilterArgs(append(append([]string{}, s.Args...), b.opts.BuildArgs...))
 		target := b.target(file)
-		key := strings.Join(append([]string{ctxDir, df, target}, args...), "\x00")
+		key := groupKey(ctxDir, df, target, args)
 		if i, ok := index[key]; ok {
 			groups[i].req.Services = append(groups[i].req.Services, s.Name)
 			groups[i].req.Tags = append(groups[i].req.Tags, tag)
@@ -167,11 +167,21 @@ func (b *builder) groups(work, src string, services []service, policy, uncached 
 			shared = cachekey.Keys(file, ctxDir, target, args)
 		}
 		index[key] = len(groups)
+		built := df
+		if p, ok := b.rewritten[key]; ok {
+			built = p // the fargate check's rewrite for kaniko
+		}
 		groups = append(groups, group{sharedKeys: shared, req: engine.Request{Services: []string{s.Name}, Root: work, Context: ctxDir,
-			Dockerfile: df, Target: target, Args: args, Tags: []string{tag}, Bases: file.Bases(args), Policy: policy}})
+			Dockerfile: built, Target: target, Args: args, Tags: []string{tag}, Bases: file.Bases(args), Policy: policy}})
 	}
 	sort.SliceStable(groups, func(i, j int) bool { return !groups[i].pull && groups[j].pull })
 	return groups, nil
+}
+
+// groupKey names a build: services with the same context, Dockerfile,
+// target and args share it.
+func groupKey(ctxDir, df, target string, args []string) string {
+	return strings.Join(append([]string{ctxDir, df, target}, args...), "\x00")
 }
 
 // buildGroup builds one group; a cache fault turns into a WARNING and, when

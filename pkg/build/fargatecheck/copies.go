@@ -14,9 +14,13 @@ import (
 )
 
 // copyFrom checks a COPY --from of a stage (by name or number) or an image.
-func (c *checker) copyFrom(stage int, ins dockerfile.Instruction, from string) {
+func (c *checker) copyFrom(stage, k int, ins dockerfile.Instruction, from string) {
+	j := c.f.StageIndex(from, stage)
 	if _, err := strconv.Atoi(from); err == nil {
 		c.add(NumericFrom, ins, "COPY --from="+from)
+		if j >= 0 && c.f.Stages[j].Name != "" {
+			c.renames[len(c.found)-1] = rename{s: stage, k: k, name: c.f.Stages[j].Name}
+		}
 	}
 	for _, src := range ins.Sources() {
 		if path.Clean("/"+src) == "/" {
@@ -27,7 +31,6 @@ func (c *checker) copyFrom(stage int, ins dockerfile.Instruction, from string) {
 	if ins.Chown() != "" {
 		c.add(ChownDirMode, ins, "COPY --chown="+ins.Chown()+" --from="+from)
 	}
-	j := c.f.StageIndex(from, stage)
 	system := anySystemPath(ins.Sources())
 	if j < 0 {
 		c.add(ImageSymlink, ins, "COPY --from="+from)

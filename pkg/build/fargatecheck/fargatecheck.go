@@ -23,11 +23,17 @@ const (
 	Refuse Severity = iota + 1
 	// Warn prints a WARNING line in the build log and builds.
 	Warn
+	// Rewritten: kaniko is given the line rewritten so that it builds it as
+	// docker does (Result.Dockerfile); the log says so.
+	Rewritten
 )
 
 func (s Severity) String() string {
-	if s == Refuse {
+	switch s {
+	case Refuse:
 		return "refuse"
+	case Rewritten:
+		return "rewritten"
 	}
 	return "warn"
 }
@@ -70,7 +76,7 @@ var Rules = []Rule{
 	{Heredoc, Refuse, "heredoc (RUN <<EOF, COPY <<EOF)", "kaniko fails on heredocs (`resolved envs is empty`)"},
 	{CopyRoot, Refuse, "COPY --from=<stage> / (the root)", "kaniko reads /proc/1/attr/current and fails"},
 	{SymlinkSource, Refuse, "COPY/ADD of a context path that is or passes through a symlink", "kaniko fails on a symlinked source"},
-	{NumericFrom, Refuse, "COPY --from=<number>", "kaniko fails on a stage named by its number; name the stage (FROM ... AS name) and copy --from=name"},
+	{NumericFrom, Refuse, "COPY --from=<number> of an unnamed stage", "kaniko fails on a stage named by its number; name the stage (FROM ... AS name) and copy --from=name (a named stage's number is rewritten to its name)"},
 	{SetuidBits, Warn, "COPY --from of files with setuid or setgid bits", "kaniko drops the setuid and setgid bits"},
 	{ChownDirMode, Warn, "COPY/ADD --chown of a directory", "kaniko gives the copied directory mode 0700"},
 	{HardLinks, Warn, "COPY/ADD of hard-linked files", "kaniko copies each link as a separate file"},
@@ -110,7 +116,14 @@ func (f Finding) String() string {
 // Result is every finding of a check, in Dockerfile order.
 type Result struct {
 	Findings []Finding
+	// Dockerfile is the file to give kaniko instead of the original when a
+	// line is rewritten (severity Rewritten), nil when none is: the original
+	// with only those --from values changed.
+	Dockerfile []byte
 }
+
+// Rewrites are the findings the build rewrites for kaniko.
+func (r Result) Rewrites() []Finding { return r.with(Rewritten) }
 
 // Refusals are the findings that fail the build.
 func (r Result) Refusals() []Finding { return r.with(Refuse) }
@@ -170,27 +183,63 @@ type Input struct {
 // Check finds what kaniko builds differently in the stages a build of the
 // target needs (kaniko skips the others).
 func Check(in Input) Result {
-	c := &checker{in: in, f: in.File}
+	c := &checker{in: in, f: in.File, renames: map[int]rename{}}
 	for _, i := range in.File.Needed(in.Target) {
-		for _, ins := range in.File.Stages[i].Instructions {
-			c.instruction(i, ins)
+		for k, ins := range in.File.Stages[i].Instructions {
+			c.instruction(i, k, ins)
 		}
 	}
 	c.scratchWorkdir()
-	return Result{Findings: c.found}
+	return Result{Findings: c.found, Dockerfile: c.rewrite()}
 }
 
 type checker struct {
 	in    Input
 	f     *dockerfile.File
 	found []Finding
+	// renames are the numeric --from of named stages, by finding index.
+	renames map[int]rename
+}
+
+// rename is a COPY --from=<number> (instruction k of stage s) of a named stage.
+type rename struct {
+	s, k int
+	name string
+}
+
+// rewrite gives each numeric --from of a named stage the stage's name, one
+// at a time; a finding whose rewrite is not exact stays refused. It is the
+// new source, nil when nothing was rewritten.
+func (c *checker) rewrite() []byte {
+	f, changed := c.f, false
+	for i := range c.found {
+		r, ok := c.renames[i]
+		if !ok {
+			continue
+		}
+		out, err := f.SetCopyFrom(r.s, r.k, r.name)
+		if err != nil {
+			continue
+		}
+		next, err := dockerfile.Parse(out)
+		if err != nil {
+			continue
+		}
+		f, changed = next, true
+		c.found[i].Severity = Rewritten
+		c.found[i].Detail += " (given to kaniko as --from=" + r.name + ")"
+	}
+	if !changed {
+		return nil
+	}
+	return f.Source
 }
 
 func (c *checker) add(k Kind, ins dockerfile.Instruction, detail string) {
 	c.found = append(c.found, Finding{Kind: k, Severity: k.Rule().Severity, Dockerfile: c.in.Dockerfile, Line: ins.Lines.Start, Detail: detail})
 }
 
-func (c *checker) instruction(stage int, ins dockerfile.Instruction) {
+func (c *checker) instruction(stage, k int, ins dockerfile.Instruction) {
 	switch ins.Command {
 	case "run":
 		for _, fl := range ins.Flags {
@@ -208,7 +257,7 @@ func (c *checker) instruction(stage int, ins dockerfile.Instruction) {
 			c.add(Heredoc, ins, word+" <<"+ins.Heredocs[0].Name)
 		}
 		if from := ins.CopyFrom(); from != "" {
-			c.copyFrom(stage, ins, from)
+			c.copyFrom(stage, k, ins, from)
 			return
 		}
 		c.copyContext(ins, word)

@@ -14,6 +14,7 @@ func FuzzCheck(f *testing.F) {
 		"FROM busybox\nRUN --mount=type=cache,target=/c <<EOF\nx\nEOF\nCOPY link.txt links/ /x/\n",
 		"ARG B=scratch\nFROM $B AS s\nFROM s\nCOPY --from=0 /bin /bin\nCOPY --from=nginx:1 /x /y\n",
 		"# escape=`\nFROM busybox\nCOPY [\"a b\", \"*\", \"/d/\"]\n",
+		"FROM busybox AS b\nFROM busybox\nCOPY \\\n --from=0 /o /o\nCOPY --from=0 --chown=1 /p /p\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -37,6 +38,17 @@ func FuzzCheck(f *testing.F) {
 				}
 			}
 			_ = res.Err()
+			if res.Dockerfile != nil {
+				again, err := dockerfile.Parse(res.Dockerfile)
+				if err != nil || len(again.Stages) != len(file.Stages) {
+					t.Fatalf("the rewrite does not parse to the same stages: %v", err)
+				}
+				for i, s := range file.Stages {
+					if len(again.Stages[i].Instructions) != len(s.Instructions) || again.Stages[i].Name != s.Name {
+						t.Fatalf("stage %d of the rewrite differs", i)
+					}
+				}
+			}
 		}
 	})
 }
