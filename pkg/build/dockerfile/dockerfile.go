@@ -8,6 +8,7 @@ package dockerfile
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -105,6 +106,18 @@ func Load(path string) (*File, error) {
 // Parse reads a Dockerfile as BuildKit does; it fails where BuildKit's
 // parser or its instruction parser fails, with the line in the error.
 func Parse(data []byte) (*File, error) {
+	f, err := parse(data)
+	if err != nil {
+		var loc *parser.LocationError
+		if errors.As(err, &loc) && len(loc.Locations) > 0 && len(loc.Locations[0]) > 0 && loc.Locations[0][0].Start.Line > 0 {
+			return nil, fmt.Errorf("line %d: %w", loc.Locations[0][0].Start.Line, err)
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+func parse(data []byte) (*File, error) {
 	res, err := parser.Parse(bytes.NewReader(data))
 	if err != nil {
 		return nil, err

@@ -133,6 +133,8 @@ func TestParseForms(t *testing.T) {
 			_, err := Parse([]byte(bad))
 			assert.Error(t, err, "%q", bad)
 		}
+		_, err := Parse([]byte("FROM a\n\nCOPY --bogus=1 a b\n"))
+		assert.EqualError(t, err, "line 3: unknown flag: --bogus")
 	})
 	t.Run("a check directive above an instruction", func(t *testing.T) {
 		f, err := Parse([]byte("FROM busybox\n# check=skip=all\nRUN true\n"))
