@@ -52,7 +52,7 @@ func Run(ctx context.Context, rack Rack, opts Options, logs io.Writer) error {
 		logs = io.Discard
 	}
 	buf := &lockedBuffer{}
-	b := &builder{rack: rack, opts: opts.withDefaults(), out: io.MultiWriter(logs, buf), log: buf}
+	b := &builder{rack: rack, opts: opts.withDefaults(), out: io.MultiWriter(logs, buf), log: buf, rewritten: map[string]string{}}
 	started := time.Now().UTC()
 	if _, err := rack.BuildUpdate(opts.App, opts.ID, structs.BuildUpdateOptions{Started: &started, Status: ptr(structs.BuildStatusRunning)}); err != nil {
 		return fmt.Errorf("reporting build start: %w", err)
@@ -83,6 +83,9 @@ type builder struct {
 	summary []structs.BuildServiceSummary
 	release string
 	logins  map[string]engine.Login // every registry login of this build
+	// rewritten are the Dockerfiles the fargate check rewrote for kaniko,
+	// by group key (see groupKey).
+	rewritten map[string]string
 }
 
 func (b *builder) run(ctx context.Context) error {
@@ -104,6 +107,10 @@ func (b *builder) run(ctx context.Context) error {
 	}
 	if _, err := b.rack.BuildUpdate(b.opts.App, b.opts.ID, structs.BuildUpdateOptions{Manifest: ptr(string(manifest))}); err != nil {
 		return fmt.Errorf("reporting manifest: %w", err)
+	}
+	// Before any build work: what kaniko cannot build fails here, up front.
+	if err := b.checkFargate(work, src, services); err != nil {
+		return err
 	}
 	if err := b.buildAll(ctx, work, src, services); err != nil {
 		return err

@@ -147,25 +147,17 @@ func (b *builder) groups(work, src string, services []service, policy, uncached 
 				Dockerfile: df, Tags: []string{tag}, Bases: []string{s.Image}, Policy: uncached}})
 			continue
 		}
-		ctxDir := filepath.Join(src, filepath.Clean(s.Path))
-		name := s.Dockerfile
-		if name == "" {
-			name = "Dockerfile"
-		}
-		df := filepath.Join(ctxDir, filepath.Clean(name))
-		if rel, err := filepath.Rel(src, df); err != nil || strings.HasPrefix(rel, "..") {
-			return nil, fmt.Errorf("service %s: Dockerfile %q is outside the source", s.Name, name)
+		ctxDir, df, err := dockerfilePath(src, s)
+		if err != nil {
+			return nil, err
 		}
 		file, err := dockerfile.Load(df)
 		if err != nil {
 			return nil, fmt.Errorf("service %s: reading Dockerfile: %w", s.Name, err)
 		}
 		args := file.FilterArgs(append(append([]string{}, s.Args...), b.opts.BuildArgs...))
-		target := ""
-		if b.opts.Development && file.HasStage("development") {
-			target = "development"
-		}
-		key := strings.Join(append([]string{ctxDir, df, target}, args...), "\x00")
+		target := b.target(file)
+		key := groupKey(ctxDir, df, target, args)
 		if i, ok := index[key]; ok {
 			groups[i].req.Services = append(groups[i].req.Services, s.Name)
 			groups[i].req.Tags = append(groups[i].req.Tags, tag)
@@ -176,11 +168,21 @@ func (b *builder) groups(work, src string, services []service, policy, uncached 
 			shared = cachekey.Keys(file, ctxDir, target, args)
 		}
 		index[key] = len(groups)
+		built := df
+		if p, ok := b.rewritten[key]; ok {
+			built = p // the fargate check's rewrite for kaniko
+		}
 		groups = append(groups, group{sharedKeys: shared, req: engine.Request{Services: []string{s.Name}, Root: work, Context: ctxDir,
-			Dockerfile: df, Target: target, Args: args, Tags: []string{tag}, Bases: file.Bases(args), Policy: policy}})
+			Dockerfile: built, Target: target, Args: args, Tags: []string{tag}, Bases: file.Bases(args), Policy: policy}})
 	}
 	sort.SliceStable(groups, func(i, j int) bool { return !groups[i].pull && groups[j].pull })
 	return groups, nil
+}
+
+// groupKey names a build: services with the same context, Dockerfile,
+// target and args share it.
+func groupKey(ctxDir, df, target string, args []string) string {
+	return strings.Join(append([]string{ctxDir, df, target}, args...), "\x00")
 }
 
 // buildGroup builds one group; a cache fault turns into a WARNING and, when

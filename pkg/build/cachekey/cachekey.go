@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/convox/rack/pkg/build/dockerfile"
@@ -55,57 +54,15 @@ type keyer struct {
 	hashed int64
 }
 
-// stageIndex resolves a stage reference (a name or an index) to its index, -1 if none.
-func (k *keyer) stageIndex(ref string, before int) int {
-	ref = strings.ToLower(strings.TrimSpace(ref))
-	for i := 0; i < before && i < len(k.f.Stages); i++ {
-		if k.f.Stages[i].Name != "" && k.f.Stages[i].Name == ref {
-			return i
-		}
-	}
-	if n, err := strconv.Atoi(ref); err == nil && n >= 0 && n < before {
-		return n
-	}
-	return -1
-}
+// text is an instruction as the key reads it: BuildKit's joined line.
+func text(ins dockerfile.Instruction) string { return strings.TrimSpace(ins.Original) }
 
 // needed are the stages target depends on, in Dockerfile order.
 func (k *keyer) needed(target string) []int {
-	last := len(k.f.Stages) - 1
-	if target != "" {
-		if i := k.stageIndex(target, len(k.f.Stages)); i >= 0 {
-			last = i
-		}
+	if target != "" && k.f.Target(target) < 0 {
+		target = "" // an unknown target builds the last stage
 	}
-	if last < 0 {
-		return nil
-	}
-	want := map[int]bool{}
-	var visit func(i int)
-	visit = func(i int) {
-		if want[i] {
-			return
-		}
-		want[i] = true
-		if j := k.stageIndex(k.f.Stages[i].From, i); j >= 0 {
-			visit(j)
-		}
-		for _, line := range k.f.Stages[i].Lines {
-			for _, ref := range fromRefs(line) {
-				if j := k.stageIndex(ref, i); j >= 0 {
-					visit(j)
-				}
-			}
-		}
-	}
-	visit(last)
-	var out []int
-	for i := range k.f.Stages {
-		if want[i] {
-			out = append(out, i)
-		}
-	}
-	return out
+	return k.f.Needed(target)
 }
 
 // stage keys one stage: its prefix key ("" when the prefix runs nothing) and,
@@ -113,22 +70,26 @@ func (k *keyer) needed(target string) []int {
 func (k *keyer) stage(i int) (string, string) {
 	s := k.f.Stages[i]
 	h := sha256.New()
-	fmt.Fprintf(h, "preamble %q\nargs %q\n", k.f.Preamble, k.args)
-	if j := k.stageIndex(s.From, i); j >= 0 {
+	preamble := make([]string, 0, len(k.f.Globals))
+	for _, g := range k.f.Globals {
+		preamble = append(preamble, text(g))
+	}
+	fmt.Fprintf(h, "preamble %q\nargs %q\n", preamble, k.args)
+	if j := k.f.BaseStage(i); j >= 0 {
 		full, ok := k.full[j]
 		if !ok {
 			return "", ""
 		}
 		fmt.Fprintf(h, "from stage %s\n", full)
 	} else {
-		fmt.Fprintf(h, "from %s\n", s.From)
+		fmt.Fprintf(h, "from %s\n", s.Base)
 	}
 	key := ""
-	for _, line := range s.Lines {
-		if !k.instruction(h, line, i) {
+	for _, ins := range s.Instructions {
+		if !k.instruction(h, ins, i) {
 			return key, ""
 		}
-		if word, _, _ := strings.Cut(line, " "); strings.EqualFold(word, "RUN") {
+		if ins.Command == "run" {
 			key = hex.EncodeToString(h.Sum(nil))[:24]
 		}
 	}
@@ -139,35 +100,35 @@ func (k *keyer) stage(i int) (string, string) {
 	return full, full
 }
 
+// keyedMounts are the RUN mount types whose inputs are not files of the
+// build: they do not stop a prefix.
+var keyedMounts = map[string]bool{"cache": true, "secret": true, "ssh": true, "tmpfs": true}
+
 // instruction writes one instruction into h; false when the key cannot name its inputs.
-func (k *keyer) instruction(h hash.Hash, line string, stage int) bool {
-	word, rest, _ := strings.Cut(line, " ")
-	fmt.Fprintf(h, "%s\n", line)
-	switch strings.ToUpper(word) {
-	case "RUN":
-		for _, fl := range flagsOf(rest) {
-			if strings.HasPrefix(fl, "--mount") && !strings.Contains(fl, "type=cache") && !strings.Contains(fl, "type=secret") && !strings.Contains(fl, "type=ssh") && !strings.Contains(fl, "type=tmpfs") {
+func (k *keyer) instruction(h hash.Hash, ins dockerfile.Instruction, stage int) bool {
+	fmt.Fprintf(h, "%s\n", text(ins))
+	for _, doc := range ins.Heredocs {
+		fmt.Fprintf(h, "heredoc %q %d\n%s\n", doc.Name, len(doc.Content), doc.Content)
+	}
+	switch ins.Command {
+	case "run":
+		for _, m := range ins.Mounts() {
+			if !keyedMounts[string(m.Type)] {
 				return false
 			}
 		}
 		return true
-	case "COPY", "ADD":
-		flags, words := flagsOf(rest), wordsOf(rest)
-		for _, fl := range flags {
-			if ref, ok := strings.CutPrefix(fl, "--from="); ok {
-				j := k.stageIndex(ref, stage)
-				if j < 0 {
-					return true // an image: its reference is in the line
-				}
-				full, ok := k.full[j]
-				fmt.Fprintf(h, "stage %s\n", full)
-				return ok
+	case "copy", "add":
+		if ref := ins.CopyFrom(); ref != "" {
+			j := k.f.StageIndex(ref, stage)
+			if j < 0 {
+				return true // an image: its reference is in the line
 			}
+			full, ok := k.full[j]
+			fmt.Fprintf(h, "stage %s\n", full)
+			return ok
 		}
-		if len(words) < 2 {
-			return true
-		}
-		for _, src := range words[:len(words)-1] {
+		for _, src := range ins.Sources() {
 			if !k.hashSource(h, src) {
 				return false
 			}
@@ -180,7 +141,7 @@ func (k *keyer) instruction(h hash.Hash, line string, stage int) bool {
 // hashSource writes the content of the files src names in the context; false
 // for a directory, a URL, a path outside the context or past the byte budget.
 func (k *keyer) hashSource(h hash.Hash, src string) bool {
-	if strings.Contains(src, "://") || strings.Contains(src, "$") {
+	if strings.Contains(src, "://") || strings.Contains(src, "$") || strings.HasPrefix(src, "git@") {
 		return false
 	}
 	rel := filepath.Clean("/" + src)
@@ -207,52 +168,4 @@ func (k *keyer) hashSource(h hash.Hash, src string) bool {
 		}
 	}
 	return true
-}
-
-// fromRefs are the stages or images a line reads from: COPY --from= and RUN --mount=...,from=.
-func fromRefs(line string) []string {
-	var refs []string
-	_, rest, _ := strings.Cut(line, " ")
-	for _, fl := range flagsOf(rest) {
-		if ref, ok := strings.CutPrefix(fl, "--from="); ok {
-			refs = append(refs, ref)
-		}
-		if m, ok := strings.CutPrefix(fl, "--mount="); ok {
-			for _, kv := range strings.Split(m, ",") {
-				if ref, ok := strings.CutPrefix(kv, "from="); ok {
-					refs = append(refs, ref)
-				}
-			}
-		}
-	}
-	return refs
-}
-
-// flagsOf are the leading --flags of an instruction's arguments.
-func flagsOf(rest string) []string {
-	var out []string
-	for _, w := range strings.Fields(rest) {
-		if !strings.HasPrefix(w, "--") {
-			break
-		}
-		out = append(out, w)
-	}
-	return out
-}
-
-// wordsOf are an instruction's arguments after its flags, in shell or JSON form.
-func wordsOf(rest string) []string {
-	fields := strings.Fields(rest)
-	for len(fields) > 0 && strings.HasPrefix(fields[0], "--") {
-		fields = fields[1:]
-	}
-	joined := strings.TrimSpace(strings.Join(fields, " "))
-	if strings.HasPrefix(joined, "[") && strings.HasSuffix(joined, "]") {
-		var out []string
-		for _, w := range strings.Split(strings.Trim(joined, "[]"), ",") {
-			out = append(out, strings.Trim(strings.TrimSpace(w), `"`))
-		}
-		return out
-	}
-	return fields
 }

@@ -20,7 +20,14 @@ func app(t *testing.T, df string, files map[string]string, target string, args .
 		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
 	}
-	return Keys(dockerfile.Parse([]byte(df)), dir, target, args)
+	return Keys(parse(t, df), dir, target, args)
+}
+
+func parse(t *testing.T, df string) *dockerfile.File {
+	t.Helper()
+	f, err := dockerfile.Parse([]byte(df))
+	require.NoError(t, err)
+	return f
 }
 
 const single = `FROM busybox
@@ -125,6 +132,58 @@ func TestKeysStayInsideTheContext(t *testing.T) {
 	require.NoError(t, os.WriteFile(outside, []byte("s"), 0o600))
 	dir := t.TempDir()
 	// ../ is cleaned to the context root: the file outside is never read.
-	k := Keys(dockerfile.Parse([]byte("FROM busybox\nCOPY ../"+filepath.Base(outside)+" .\nRUN x\n")), dir, "", nil)
+	k := Keys(parse(t, "FROM busybox\nCOPY ../"+filepath.Base(outside)+" .\nRUN x\n"), dir, "", nil)
 	assert.Len(t, k, 1)
+}
+
+// TestKeysForms: the key reads the Dockerfile as BuildKit does.
+func TestKeysForms(t *testing.T) {
+	files := map[string]string{"deps.txt": "left-pad 1", "src/a": "one"}
+	base := app(t, single, files, "")
+	require.Len(t, base, 1)
+
+	t.Run("tabs between words are read as BuildKit reads them", func(t *testing.T) {
+		k := app(t, "FROM\tbusybox\nWORKDIR\t/app\nCOPY\tdeps.txt\t.\nRUN\tinstall deps\nCOPY\tsrc/ ./src/\n", files, "")
+		require.Len(t, k, 1, "the COPY of deps.txt is a file copy, the directory copy stops the prefix")
+		changed := app(t, "FROM\tbusybox\nWORKDIR\t/app\nCOPY\tdeps.txt\t.\nRUN\tinstall deps\n", map[string]string{"deps.txt": "left-pad 2"}, "")
+		assert.NotEqual(t, k, changed, "the file after a tab is hashed")
+	})
+	t.Run("continuation lines: the file after them is hashed, comments inside are not instructions", func(t *testing.T) {
+		df := "FROM busybox\nCOPY \\\n# a comment\n  deps.txt \\\n  ./\nRUN install \\\n  deps\n"
+		k := app(t, df, files, "")
+		require.Len(t, k, 1)
+		assert.NotEqual(t, k, app(t, df, map[string]string{"deps.txt": "left-pad 2"}, ""))
+	})
+	t.Run("heredoc bodies are part of the key and never instructions", func(t *testing.T) {
+		df := func(body string) string {
+			return "FROM busybox\nCOPY <<EOF /etc/deps.txt\n" + body + "\nEOF\nRUN install\nCOPY . .\n"
+		}
+		a := app(t, df("left-pad 1"), files, "")
+		require.Len(t, a, 1, "a heredoc COPY names its input: the prefix runs to the RUN")
+		assert.NotEqual(t, a, app(t, df("left-pad 2"), files, ""), "a heredoc change makes a new key")
+		assert.Len(t, app(t, df("COPY . .\nRUN x"), files, ""), 1, "a body that looks like instructions is not read as them")
+		run := app(t, "FROM busybox\nRUN <<EOF\nCOPY . .\nEOF\n", files, "")
+		assert.Len(t, run, 1)
+	})
+	t.Run("JSON forms with spaces in names", func(t *testing.T) {
+		sp := map[string]string{"my deps.txt": "a"}
+		k := app(t, "FROM busybox\nCOPY [\"my deps.txt\", \"./\"]\nRUN install\n", sp, "")
+		require.Len(t, k, 1)
+		assert.NotEqual(t, k, app(t, "FROM busybox\nCOPY [\"my deps.txt\", \"./\"]\nRUN install\n", map[string]string{"my deps.txt": "b"}, ""))
+	})
+	t.Run("numeric --from names the stage by its number", func(t *testing.T) {
+		df := "FROM busybox\nCOPY deps.txt .\nRUN install\nFROM busybox\nCOPY --from=0 /deps /deps\nRUN check\n"
+		k := app(t, df, files, "")
+		assert.Len(t, k, 2, "stage 0 keyed whole, the final stage keyed on it")
+		assert.NotEqual(t, k, app(t, df, map[string]string{"deps.txt": "left-pad 2"}, ""), "the final key follows stage 0's")
+	})
+	t.Run("escape directive", func(t *testing.T) {
+		df := "# escape=`\nFROM busybox\nCOPY deps.txt `\n  ./\nRUN install\n"
+		k := app(t, df, files, "")
+		require.Len(t, k, 1)
+		assert.NotEqual(t, k, app(t, df, map[string]string{"deps.txt": "left-pad 2"}, ""))
+	})
+	t.Run("a bind mount from a stage stops the prefix", func(t *testing.T) {
+		assert.Empty(t, app(t, "FROM busybox AS a\nFROM busybox\nRUN --mount=from=a,target=/a x\n", files, ""))
+	})
 }

@@ -1,34 +1,97 @@
-// Package dockerfile reads what the build loop needs from a Dockerfile: its
-// stages, the ARGs it declares and the base images it pulls.
+// Package dockerfile is the one model of a Dockerfile that the build uses:
+// the loop, the cache keys and the fargate check all read it. It is built on
+// BuildKit's own parser (frontend/dockerfile/parser) and typed instructions
+// (frontend/dockerfile/instructions), so it reads a Dockerfile exactly as
+// `docker build` does: continuation lines, the escape directive, heredocs,
+// JSON forms, flags and ARGs before FROM. Nothing here splits lines by hand.
 package dockerfile
 
 import (
-	"bufio"
 	"bytes"
+	"errors"
+	"fmt"
 	"os"
-	"regexp"
 	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/linter"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
+
+// File is a parsed Dockerfile.
+type File struct {
+	// Escape is the escape character: the `# escape=` directive, else `\`.
+	Escape rune
+	// Globals are the ARG instructions before the first FROM, in order.
+	Globals []Instruction
+	// Stages are the FROM blocks, in order.
+	Stages []Stage
+	// Source is the file as read.
+	Source []byte
+	// declared are the ARG names the file declares, global and per stage.
+	declared map[string]bool
+}
 
 // Stage is one FROM block.
 type Stage struct {
-	// Name is the `AS name`, "" when unnamed.
+	// Index is the stage's position, from 0: what `--from=<number>` names.
+	Index int
+	// Name is the `AS name`, lower case (BuildKit compares names without
+	// case); "" when unnamed.
 	Name string
-	// From is the image or earlier stage it starts from, as written.
-	From string
-	// Lines are the stage's instructions after FROM, one logical line each.
-	Lines []string
+	// Base is the image or earlier stage it starts from, as written (ARGs
+	// not expanded; see File.Bases for the expanded images).
+	Base string
+	// Platform is the --platform flag, as written.
+	Platform string
+	// From is the FROM instruction itself.
+	From Instruction
+	// Instructions are the stage's instructions after FROM.
+	Instructions []Instruction
 }
 
-// File is the parsed Dockerfile.
-type File struct {
-	Stages []Stage
-	// Args are the declared ARG names, global and per stage.
-	Args map[string]bool
-	// Preamble are the instructions before the first FROM (global ARGs, parser directives aside).
-	Preamble []string
-	// globals are ARGs before the first FROM with their defaults.
-	globals map[string]string
+// Range is a span of lines, numbered from 1, both ends included.
+type Range struct {
+	Start, End int
+}
+
+// Flag is one leading `--name=value` (or `--name`) of an instruction.
+type Flag struct {
+	Name  string
+	Value string
+	// Raw is the flag as BuildKit's parser returned it (quotes and escapes
+	// removed), e.g. `--from=deps`.
+	Raw string
+}
+
+// Heredoc is a here-document attached to a RUN, COPY or ADD.
+type Heredoc = parser.Heredoc
+
+// Mount is one RUN --mount, as BuildKit reads it.
+type Mount = instructions.Mount
+
+// Instruction is one instruction with where it is written.
+type Instruction struct {
+	// Command is the instruction's keyword in lower case: "run", "copy"...
+	Command string
+	// Lines are the lines it spans in the file: continuation lines, and the
+	// bodies of its heredocs, included.
+	Lines Range
+	// Original is the instruction as BuildKit's parser joined it (comments
+	// and continuation characters removed, heredoc bodies not included).
+	Original string
+	// Flags are its leading flags, in order.
+	Flags []Flag
+	// Args are its arguments after the flags, as BuildKit splits them
+	// (JSON elements, or words), not expanded.
+	Args []string
+	// JSON is true for the exec (JSON array) form.
+	JSON bool
+	// Heredocs are its here-documents, with their bodies.
+	Heredocs []Heredoc
+	// Parsed is BuildKit's typed instruction (*instructions.CopyCommand,
+	// *instructions.RunCommand, *instructions.Stage for FROM...).
+	Parsed any
 }
 
 // Load reads and parses a Dockerfile from disk.
@@ -37,137 +100,161 @@ func Load(path string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Parse(data), nil
+	return Parse(data)
 }
 
-// Parse reads instructions, joining continuation lines and skipping comments.
-func Parse(data []byte) *File {
-	f := &File{Args: map[string]bool{}, globals: map[string]string{}}
-	for _, line := range logicalLines(data) {
-		word, rest, _ := strings.Cut(line, " ")
-		rest = strings.TrimSpace(rest)
-		switch strings.ToUpper(word) {
-		case "FROM":
-			f.Stages = append(f.Stages, parseFrom(rest))
+// Parse reads a Dockerfile as BuildKit does; it fails where BuildKit's
+// parser or its instruction parser fails, with the line in the error.
+func Parse(data []byte) (*File, error) {
+	f, err := parse(data)
+	if err != nil {
+		var loc *parser.LocationError
+		if errors.As(err, &loc) && len(loc.Locations) > 0 && len(loc.Locations[0]) > 0 && loc.Locations[0][0].Start.Line > 0 {
+			return nil, fmt.Errorf("line %d: %w", loc.Locations[0][0].Start.Line, err)
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+func parse(data []byte) (*File, error) {
+	res, err := parser.Parse(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	f := &File{Escape: res.EscapeToken, Source: data, declared: map[string]bool{}}
+	// A linter that warns nowhere: with none, BuildKit dereferences a nil
+	// linter for a `# check=` comment above an instruction.
+	lint := linter.New(&linter.Config{})
+	for _, node := range res.AST.Children {
+		parsed, err := instructions.ParseInstructionWithLinter(node, lint)
+		if err != nil {
+			return nil, err
+		}
+		ins := newInstruction(node, parsed)
+		if a, ok := parsed.(*instructions.ArgCommand); ok {
+			for _, kv := range a.Args {
+				f.declared[kv.Key] = true
+			}
+			if len(f.Stages) == 0 {
+				f.Globals = append(f.Globals, ins)
+				continue
+			}
+		}
+		switch c := parsed.(type) {
+		case *instructions.Stage:
+			f.Stages = append(f.Stages, Stage{Index: len(f.Stages), Name: c.Name, Base: c.BaseName, Platform: c.Platform, From: ins})
+		case instructions.Command:
+			if len(f.Stages) == 0 {
+				return nil, parser.WithLocation(fmt.Errorf("%s before the first FROM", strings.ToUpper(ins.Command)), node.Location())
+			}
+			s := &f.Stages[len(f.Stages)-1]
+			s.Instructions = append(s.Instructions, ins)
 		default:
-			if n := len(f.Stages); n > 0 {
-				f.Stages[n-1].Lines = append(f.Stages[n-1].Lines, line)
-			} else {
-				f.Preamble = append(f.Preamble, line)
-			}
-		}
-		switch strings.ToUpper(word) {
-		case "ARG":
-			for _, decl := range strings.Fields(rest) {
-				name, def, _ := strings.Cut(decl, "=")
-				f.Args[name] = true
-				if len(f.Stages) == 0 {
-					f.globals[name] = strings.Trim(def, `"'`)
-				}
-			}
+			return nil, parser.WithLocation(fmt.Errorf("%T is not a command type", parsed), node.Location())
 		}
 	}
-	return f
+	return f, nil
 }
 
-// Lines are the Dockerfile's instructions, continuation lines joined and
-// comments left out.
-func Lines(data []byte) []string { return logicalLines(data) }
-
-func logicalLines(data []byte) []string {
-	var lines []string
-	var cur strings.Builder
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 4<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if strings.HasPrefix(line, "#") || (line == "" && cur.Len() > 0) {
-			continue
-		}
-		if trimmed, ok := strings.CutSuffix(line, `\`); ok {
-			cur.WriteString(trimmed + " ")
-			continue
-		}
-		cur.WriteString(line)
-		if s := strings.TrimSpace(cur.String()); s != "" {
-			lines = append(lines, s)
-		}
-		cur.Reset()
+func newInstruction(node *parser.Node, parsed any) Instruction {
+	ins := Instruction{
+		Command:  strings.ToLower(node.Value),
+		Lines:    Range{Start: node.StartLine, End: node.EndLine},
+		Original: node.Original,
+		JSON:     node.Attributes["json"],
+		Heredocs: node.Heredocs,
+		Parsed:   parsed,
 	}
-	if s := strings.TrimSpace(cur.String()); s != "" {
-		lines = append(lines, s)
+	for _, raw := range node.Flags {
+		name, value, _ := strings.Cut(strings.TrimPrefix(raw, "--"), "=")
+		ins.Flags = append(ins.Flags, Flag{Name: name, Value: value, Raw: raw})
+	}
+	for n := node.Next; n != nil; n = n.Next {
+		ins.Args = append(ins.Args, n.Value)
+	}
+	if r, ok := parsed.(*instructions.RunCommand); ok {
+		// Without an expander BuildKit reads only a mount's from=; reading
+		// the words as written fills in the rest (type, target...). Where
+		// that fails (a variable in type=), the mounts stay as read.
+		_ = r.Expand(func(word string) (string, error) { return word, nil })
+	}
+	return ins
+}
+
+// Flag is the value of the last flag named name, and whether there is one.
+func (i Instruction) Flag(name string) (string, bool) {
+	value, found := "", false
+	for _, f := range i.Flags {
+		if f.Name == name {
+			value, found = f.Value, true
+		}
+	}
+	return value, found
+}
+
+// CopyFrom is a COPY's --from (a stage name, a stage number or an image),
+// "" for any other instruction or a COPY from the context.
+func (i Instruction) CopyFrom() string {
+	if c, ok := i.Parsed.(*instructions.CopyCommand); ok {
+		return c.From
+	}
+	return ""
+}
+
+// Sources are a COPY's or ADD's source paths (or URLs), heredocs left out,
+// as written.
+func (i Instruction) Sources() []string {
+	switch c := i.Parsed.(type) {
+	case *instructions.CopyCommand:
+		return c.SourcePaths
+	case *instructions.AddCommand:
+		return c.SourcePaths
+	}
+	return nil
+}
+
+// Dest is a COPY's or ADD's destination, as written.
+func (i Instruction) Dest() string {
+	switch c := i.Parsed.(type) {
+	case *instructions.CopyCommand:
+		return c.DestPath
+	case *instructions.AddCommand:
+		return c.DestPath
+	}
+	return ""
+}
+
+// Chown is a COPY's or ADD's --chown, "" when none.
+func (i Instruction) Chown() string {
+	switch c := i.Parsed.(type) {
+	case *instructions.CopyCommand:
+		return c.Chown
+	case *instructions.AddCommand:
+		return c.Chown
+	}
+	return ""
+}
+
+// Mounts are a RUN's --mount flags, as BuildKit reads them.
+func (i Instruction) Mounts() []*Mount {
+	if r, ok := i.Parsed.(*instructions.RunCommand); ok {
+		return instructions.GetMounts(r)
+	}
+	return nil
+}
+
+// Lines are the Dockerfile's instructions as BuildKit's parser joins them,
+// one per instruction, nil when BuildKit cannot parse it. Only the engine's
+// stage plan reads it (it goes with that plan); everything else uses Parse.
+func Lines(data []byte) []string {
+	res, err := parser.Parse(bytes.NewReader(data))
+	if err != nil {
+		return nil
+	}
+	var lines []string
+	for _, node := range res.AST.Children {
+		lines = append(lines, strings.TrimSpace(node.Original))
 	}
 	return lines
-}
-
-func parseFrom(rest string) Stage {
-	var words []string
-	for _, w := range strings.Fields(rest) {
-		if !strings.HasPrefix(w, "--") {
-			words = append(words, w)
-		}
-	}
-	var s Stage
-	if len(words) > 0 {
-		s.From = words[0]
-	}
-	if len(words) >= 3 && strings.EqualFold(words[1], "AS") {
-		s.Name = strings.ToLower(words[2])
-	}
-	return s
-}
-
-// HasStage reports whether a stage is named name.
-func (f *File) HasStage(name string) bool {
-	for _, s := range f.Stages {
-		if s.Name == strings.ToLower(name) {
-			return true
-		}
-	}
-	return false
-}
-
-// FilterArgs keeps the NAME=value args whose NAME the Dockerfile declares.
-func (f *File) FilterArgs(args []string) []string {
-	var out []string
-	for _, a := range args {
-		name, _, _ := strings.Cut(a, "=")
-		if f.Args[name] {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-var variable = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?`)
-
-// Bases are the external images the stages start from (not earlier stages,
-// not scratch), with global ARGs substituted from args then defaults.
-func (f *File) Bases(args []string) []string {
-	values := map[string]string{}
-	for k, v := range f.globals {
-		values[k] = v
-	}
-	for _, a := range args {
-		if k, v, ok := strings.Cut(a, "="); ok {
-			values[k] = v
-		}
-	}
-	stages := map[string]bool{}
-	seen := map[string]bool{}
-	var bases []string
-	for _, s := range f.Stages {
-		from := variable.ReplaceAllStringFunc(s.From, func(v string) string {
-			return values[variable.FindStringSubmatch(v)[1]]
-		})
-		lower := strings.ToLower(from)
-		if from != "" && lower != "scratch" && !stages[lower] && !seen[from] {
-			seen[from] = true
-			bases = append(bases, from)
-		}
-		if s.Name != "" {
-			stages[s.Name] = true
-		}
-	}
-	return bases
 }
