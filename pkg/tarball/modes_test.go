@@ -121,7 +121,7 @@ func TestExtractReplacesLinks(t *testing.T) {
 // and Extract gives it back.
 func TestCreateKeepsModesAndLinks(t *testing.T) {
 	src := t.TempDir()
-	t.Cleanup(func() { writable(src) })
+	t.Cleanup(func() { require.NoError(t, RemoveAll(src)) })
 	mk := func(name, body string, mode fs.FileMode) {
 		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(src, name)), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(src, name), []byte(body), 0o644))
