@@ -17,6 +17,7 @@ import (
 	"github.com/convox/rack/pkg/build/engine"
 	"github.com/convox/rack/pkg/buildtask"
 	"github.com/convox/rack/pkg/structs"
+	"github.com/convox/rack/pkg/tarball"
 )
 
 // group is one image build shared by services with the same context,
@@ -154,6 +155,9 @@ func (b *builder) groups(work, src string, services []service, policy, uncached 
 		df := filepath.Join(ctxDir, filepath.Clean(name))
 		if rel, err := filepath.Rel(src, df); err != nil || strings.HasPrefix(rel, "..") {
 			return nil, fmt.Errorf("service %s: Dockerfile %q is outside the source", s.Name, name)
+		}
+		if _, err := tarball.Inside(src, df); err != nil {
+			return nil, fmt.Errorf("service %s: reading Dockerfile: %w", s.Name, err)
 		}
 		file, err := dockerfile.Load(df)
 		if err != nil {

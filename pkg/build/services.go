@@ -8,6 +8,7 @@ import (
 
 	"github.com/convox/rack/pkg/manifest"
 	"github.com/convox/rack/pkg/manifest1"
+	"github.com/convox/rack/pkg/tarball"
 )
 
 // service is what the build loop needs of one manifest service.
@@ -25,7 +26,11 @@ type service struct {
 
 // loadServices reads the manifest of the given generation from the source root.
 func loadServices(root, name string, generation int) ([]service, []byte, error) {
-	data, err := os.ReadFile(filepath.Join(root, name))
+	path, err := tarball.Inside(root, filepath.Join(root, name))
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading manifest: %w", err)
+	}
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading manifest: %w", err)
 	}

@@ -194,3 +194,29 @@ func headers(t *testing.T, data []byte) map[string]*tar.Header {
 		out[hdr.Name] = hdr
 	}
 }
+
+// TestInside: reading an extracted tree follows links only while they stay inside.
+func TestInside(t *testing.T) {
+	b := newBox(t)
+	data := archive(t, false,
+		entry{name: "convox.yml", body: "services: {}\n"},
+		entry{name: "sub/Dockerfile", link: "../convox.yml", typ: tar.TypeSymlink},
+		entry{name: "environ", link: "/proc/self/environ", typ: tar.TypeSymlink},
+		entry{name: "up", link: "../victim/keep.txt", typ: tar.TypeSymlink},
+		entry{name: "d", link: "/etc", typ: tar.TypeSymlink},
+		entry{name: "chain", link: "sub/Dockerfile", typ: tar.TypeSymlink},
+	)
+	require.NoError(t, b.extract(data, Limits{}))
+	for name, want := range map[string]string{"convox.yml": "convox.yml", "sub/Dockerfile": "convox.yml", "chain": "convox.yml"} {
+		got, err := Inside(b.out, filepath.Join(b.out, name))
+		if assert.NoError(t, err, name) {
+			assert.Equal(t, filepath.Join(b.out, want), got, name)
+		}
+	}
+	for _, name := range []string{"environ", "up", "d/passwd"} {
+		_, err := Inside(b.out, filepath.Join(b.out, name))
+		assert.ErrorIs(t, err, ErrUnsafe, name)
+	}
+	_, err := Inside(b.out, filepath.Join(b.out, "missing"))
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+}
