@@ -14,9 +14,9 @@ import (
 
 // TestBuildReadsNothingThroughALinkOut: the source keeps symlinks with any
 // target (as docker's context does), but what the build itself reads (the
-// manifest, each Dockerfile) must stay in the source: a convox.yml or a
-// Dockerfile linked to the build host's files fails, and nothing of them is
-// read. A link that stays inside works.
+// manifest, each Dockerfile, the ignore files buildx and kaniko read) must
+// stay in the source: one linked to the build host's files fails the build,
+// and nothing of it is read. A link that stays inside works.
 func TestBuildReadsNothingThroughALinkOut(t *testing.T) {
 	src := t.TempDir()
 	write := func(name, body string) {
@@ -26,7 +26,7 @@ func TestBuildReadsNothingThroughALinkOut(t *testing.T) {
 	link := func(target, name string) {
 		require.NoError(t, os.Symlink(target, filepath.Join(src, name)))
 	}
-	write("real.yml", "services:\n  web:\n    build: .\n  out:\n    build:\n      path: .\n      manifest: Dockerfile.out\n  rel:\n    build:\n      path: sub\n      manifest: Dockerfile.up\n")
+	write("real.yml", "services:\n  web:\n    build: .\n  out:\n    build:\n      path: .\n      manifest: Dockerfile.out\n  rel:\n    build:\n      path: sub\n      manifest: Dockerfile.up\n  ignore:\n    build:\n      path: ign\n  dfignore:\n    build:\n      path: sub\n      manifest: Dockerfile.real\n")
 	write("Dockerfile", "FROM busybox\n")
 	write("sub/Dockerfile.real", "FROM busybox\n")
 	link("real.yml", "convox.yml")
@@ -34,6 +34,9 @@ func TestBuildReadsNothingThroughALinkOut(t *testing.T) {
 	link("../../../../../../../proc/self/environ", "up.yml")
 	link("/etc/passwd", "Dockerfile.out")
 	link("../../../../../../../../etc/passwd", "sub/Dockerfile.up")
+	write("ign/Dockerfile", "FROM busybox\n")
+	link("/dev/zero", "ign/.dockerignore")
+	link("/proc/self/environ", "sub/Dockerfile.real.dockerignore")
 
 	services, data, err := loadServices(src, "convox.yml", 2)
 	require.NoError(t, err, "a manifest linked inside the source")
@@ -45,6 +48,7 @@ func TestBuildReadsNothingThroughALinkOut(t *testing.T) {
 	}
 
 	b := &builder{}
+	require.Len(t, services, 5)
 	for _, s := range services {
 		_, err := b.groups(t.TempDir(), src, []service{s}, cachepolicy.Policy{}, cachepolicy.Policy{})
 		if s.Name == "web" {
@@ -52,6 +56,6 @@ func TestBuildReadsNothingThroughALinkOut(t *testing.T) {
 			continue
 		}
 		assert.ErrorIs(t, err, tarball.ErrUnsafe, s.Name)
-		assert.ErrorContains(t, err, "reading Dockerfile", s.Name)
+		assert.ErrorContains(t, err, map[string]string{"out": "reading Dockerfile", "rel": "reading Dockerfile", "ignore": "reading .dockerignore", "dfignore": "reading Dockerfile.real.dockerignore"}[s.Name], s.Name)
 	}
 }

@@ -159,6 +159,9 @@ func (b *builder) groups(work, src string, services []service, policy, uncached 
 		if _, err := tarball.Inside(src, df); err != nil {
 			return nil, fmt.Errorf("service %s: reading Dockerfile: %w", s.Name, err)
 		}
+		if err := ignoreFilesInside(src, ctxDir, df); err != nil {
+			return nil, fmt.Errorf("service %s: %w", s.Name, err)
+		}
 		file, err := dockerfile.Load(df)
 		if err != nil {
 			return nil, fmt.Errorf("service %s: reading Dockerfile: %w", s.Name, err)

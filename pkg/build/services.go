@@ -1,7 +1,9 @@
 package build
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -103,4 +105,19 @@ func parseGen1(data []byte, filename string) ([]service, error) {
 		out = append(out, svc)
 	}
 	return out, nil
+}
+
+// ignoreFilesInside refuses a context whose ignore files (.dockerignore, the
+// Dockerfile's own) are links out of the source: buildx and kaniko read them
+// in the build task, where a link to the host's files must lead nowhere.
+func ignoreFilesInside(src, ctxDir, dockerfile string) error {
+	for _, p := range []string{filepath.Join(ctxDir, ".dockerignore"), dockerfile + ".dockerignore"} {
+		if _, err := os.Lstat(p); err != nil {
+			continue
+		}
+		if _, err := tarball.Inside(src, p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("reading %s: %w", filepath.Base(p), err)
+		}
+	}
+	return nil
 }
