@@ -94,40 +94,44 @@ var dockerBuildApp = map[string]want{
 }
 
 // TestPackagingAsDockerBuild: a context with modes, links and an ignored
-// Dockerfile builds on both methods through the local rack, sent by our CLI
-// and by the upstream one, and /app holds what docker build puts there.
+// Dockerfile builds on both methods, with the cache off and on, through the
+// local rack, sent by our CLI and by the upstream one, and /app holds what
+// docker build puts there.
 func TestPackagingAsDockerBuild(t *testing.T) {
 	r := startLive(t, t.TempDir(), Options{})
 	testenv.Tool(t, "executor")
 	upstream := testenv.UpstreamCLI(t)
 	t.Setenv("RACK_URL", r.url)
 	ours, theirs := packagingSource(t, true), packagingSource(t, false)
-	for _, method := range []string{"ec2", "fargate"} {
-		r.set(t, "BuildMethod="+method)
-		t.Run(method+"/cli", func(t *testing.T) {
-			app := method + "-cli"
-			convox(t, "apps", "create", app)
-			out := convox(t, "build", ours, "-a", app)
-			m := releaseLine.FindStringSubmatch(out)
-			require.NotNil(t, m, "no build id in:\n%s", out)
-			got := imageTree(t, r.Registry()+"/"+app+":web."+m[1], r.RegistryAuth())
-			assertAsDockerBuild(t, method, got, "app/Dockerfile", "app/.dockerignore", "app/convox.yml", "app/secret.txt")
-		})
-		t.Run(method+"/upstream-cli", func(t *testing.T) {
-			app := method + "-upstream"
-			convox(t, "apps", "create", app)
-			cmd := exec.Command(upstream, "build", theirs, "-a", app)
-			cmd.Env = append(os.Environ(), "RACK_URL="+r.url, "HOME="+t.TempDir())
-			out, err := cmd.CombinedOutput()
-			require.NoError(t, err, "upstream convox build:\n%s", out)
-			builds, err := r.BuildList(app, structs.BuildListOptions{})
-			require.NoError(t, err)
-			require.Len(t, builds, 1, "upstream convox build:\n%s", out)
-			require.Equal(t, structs.BuildStatusComplete, builds[0].Status, "upstream convox build:\n%s", out)
-			got := imageTree(t, r.Registry()+"/"+app+":web."+builds[0].Id, r.RegistryAuth())
-			assertAsDockerBuild(t, method, got, "app/secret.txt")
-			assert.Contains(t, got, "app/Dockerfile", "not ignored, so copied")
-		})
+	for _, cache := range []string{"No", "Yes"} {
+		for _, method := range []string{"ec2", "fargate"} {
+			r.set(t, "BuildMethod="+method, "BuildCache="+cache)
+			prefix := method + "-" + strings.ToLower(cache)
+			t.Run(prefix+"/cli", func(t *testing.T) {
+				app := prefix + "-cli"
+				convox(t, "apps", "create", app)
+				out := convox(t, "build", ours, "-a", app)
+				m := releaseLine.FindStringSubmatch(out)
+				require.NotNil(t, m, "no build id in:\n%s", out)
+				got := imageTree(t, r.Registry()+"/"+app+":web."+m[1], r.RegistryAuth())
+				assertAsDockerBuild(t, method, got, "app/Dockerfile", "app/.dockerignore", "app/convox.yml", "app/secret.txt")
+			})
+			t.Run(prefix+"/upstream-cli", func(t *testing.T) {
+				app := prefix + "-upstream"
+				convox(t, "apps", "create", app)
+				cmd := exec.Command(upstream, "build", theirs, "-a", app)
+				cmd.Env = append(os.Environ(), "RACK_URL="+r.url, "HOME="+t.TempDir())
+				out, err := cmd.CombinedOutput()
+				require.NoError(t, err, "upstream convox build:\n%s", out)
+				builds, err := r.BuildList(app, structs.BuildListOptions{})
+				require.NoError(t, err)
+				require.Len(t, builds, 1, "upstream convox build:\n%s", out)
+				require.Equal(t, structs.BuildStatusComplete, builds[0].Status, "upstream convox build:\n%s", out)
+				got := imageTree(t, r.Registry()+"/"+app+":web."+builds[0].Id, r.RegistryAuth())
+				assertAsDockerBuild(t, method, got, "app/secret.txt")
+				assert.Contains(t, got, "app/Dockerfile", "not ignored, so copied")
+			})
+		}
 	}
 }
 
