@@ -2,6 +2,7 @@ package local
 
 import (
 	"archive/tar"
+	"context"
 	"errors"
 	"io"
 	"io/fs"
@@ -130,6 +131,32 @@ func TestPackagingAsDockerBuild(t *testing.T) {
 				got := imageTree(t, r.Registry()+"/"+app+":web."+builds[0].Id, r.RegistryAuth())
 				assertAsDockerBuild(t, method, got, "app/secret.txt")
 				assert.Contains(t, got, "app/Dockerfile", "not ignored, so copied")
+			})
+		}
+	}
+}
+
+// TestPackagingThroughTheDockerEngine: the same context from our CLI on a
+// rack with a Docker engine, as on an EC2 host (docker build with the cache
+// off, a docker-container buildx builder with it on) and with kaniko in a
+// fresh `docker run` for fargate.
+func TestPackagingThroughTheDockerEngine(t *testing.T) {
+	docker := testenv.RequireDockerEngine(t)
+	r := startLive(t, t.TempDir(), Options{Docker: docker, BuildKitImage: testenv.BuildKitImage(t), RunnerImage: testenv.KanikoImage(t)})
+	t.Cleanup(func() { _ = r.builds.engineHost(false).RemoveBuilders(context.Background(), io.Discard) })
+	t.Setenv("RACK_URL", r.url)
+	ours := packagingSource(t, true)
+	for _, cache := range []string{"No", "Yes"} {
+		for _, method := range []string{"ec2", "fargate"} {
+			r.set(t, "BuildMethod="+method, "BuildCache="+cache, "BuildEphemeral=Yes")
+			app := method + "-" + strings.ToLower(cache) + "-engine"
+			t.Run(app, func(t *testing.T) {
+				convox(t, "apps", "create", app)
+				out := convox(t, "build", ours, "-a", app)
+				m := releaseLine.FindStringSubmatch(out)
+				require.NotNil(t, m, "no build id in:\n%s", out)
+				got := imageTree(t, r.Registry()+"/"+app+":web."+m[1], r.RegistryAuth())
+				assertAsDockerBuild(t, method, got, "app/Dockerfile", "app/.dockerignore", "app/convox.yml", "app/secret.txt")
 			})
 		}
 	}
