@@ -84,7 +84,7 @@ func Extract(r io.Reader, dir string, limits Limits) error {
 		defer zr.Close()
 		src = zr
 	}
-	x := &extractor{root: root, maxBytes: limits.MaxBytes, dirs: map[string]dirMeta{}}
+	x := &extractor{root: root, maxBytes: limits.MaxBytes, dirs: map[string]dirMeta{}, real: map[string]bool{}}
 	tr := tar.NewReader(src)
 	for entries := 0; ; entries++ {
 		hdr, err := tr.Next()
@@ -148,6 +148,18 @@ type extractor struct {
 	// dirs holds the mode and time of every directory entry, applied last so
 	// a read-only directory can still be filled.
 	dirs map[string]dirMeta
+	// real holds directories already checked to be real ones (up to
+	// maxKnownDirs): a directory is never removed or replaced once made.
+	real map[string]bool
+}
+
+// maxKnownDirs bounds the memory of the real-directory cache.
+const maxKnownDirs = 100_000
+
+func (x *extractor) known(dir string) {
+	if len(x.real) < maxKnownDirs {
+		x.real[dir] = true
+	}
 }
 
 func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header, name string) error {
@@ -201,6 +213,7 @@ func (x *extractor) dir(name string, mode fs.FileMode, mtime time.Time) error {
 		return fmt.Errorf("checking %s: %w", name, err)
 	}
 	x.dirs[name] = dirMeta{mode: mode, mtime: mtime}
+	x.known(name)
 	return nil
 }
 
@@ -271,6 +284,9 @@ func (x *extractor) parents(name string, create bool) error {
 			continue
 		}
 		p := name[:i]
+		if x.real[p] {
+			continue
+		}
 		info, err := x.root.Lstat(p)
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && create:
@@ -284,6 +300,7 @@ func (x *extractor) parents(name string, create bool) error {
 		case !info.IsDir():
 			return fmt.Errorf("%w: %q: %q is not a directory", ErrUnsafe, name, p)
 		}
+		x.known(p)
 	}
 	return nil
 }
