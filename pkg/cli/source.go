@@ -70,6 +70,19 @@ func buildFiles(dir, manifestName string) (files, dirs map[string]bool) {
 		}
 	}
 	add(".dockerignore")
+	// a file the build reads may be a link: send where it leads too, when that is in dir
+	addFollowing := func(rel string) {
+		add(rel)
+		base, err := filepath.EvalSymlinks(dir)
+		if err != nil {
+			return
+		}
+		if real, err := filepath.EvalSymlinks(filepath.Join(dir, filepath.FromSlash(rel))); err == nil {
+			if r, err := filepath.Rel(base, real); err == nil {
+				add(r)
+			}
+		}
+	}
 	names := []string{manifestName}
 	if manifestName == "" {
 		names = []string{"convox.yml", "docker-compose.yml"}
@@ -79,10 +92,10 @@ func buildFiles(dir, manifestName string) (files, dirs map[string]bool) {
 		if err != nil {
 			continue
 		}
-		add(name)
+		addFollowing(name)
 		for _, b := range builds(data, name) {
 			df := path.Join(b[0], b[1])
-			add(df)
+			addFollowing(df)
 			add(df + ".dockerignore")
 			add(path.Join(b[0], ".dockerignore"))
 		}

@@ -1,6 +1,8 @@
 package cli_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,6 +17,7 @@ func TestBuildSendsWhatTheBuildReads(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		files    map[string]string
+		links    map[string]string // name -> target
 		manifest []string
 		want     []string
 	}{{
@@ -58,6 +61,17 @@ func TestBuildSendsWhatTheBuildReads(t *testing.T) {
 		},
 		want: []string{".dockerignore", "Dockerfile", "docker-compose.yml", "web/Dockerfile.prod", "web/app.rb"},
 	}, {
+		name: "linked Dockerfile",
+		files: map[string]string{
+			"convox.yml":             "services:\n  web:\n    build: .\n",
+			".dockerignore":          "docker\n",
+			"docker/Dockerfile.prod": "FROM busybox\n",
+			"docker/other":           "left out",
+			"src/app.go":             "package main\n",
+		},
+		links: map[string]string{"Dockerfile": "docker/Dockerfile.prod", "outside": "/etc/passwd"},
+		want:  []string{".dockerignore", "convox.yml", "docker/Dockerfile.prod", "src/app.go"},
+	}, {
 		name: "manifest that does not parse",
 		files: map[string]string{
 			"convox.yml":    "services: [\n",
@@ -69,6 +83,9 @@ func TestBuildSendsWhatTheBuildReads(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRack(t, "app1")
 			dir := sourceDir(t, tc.files)
+			for name, target := range tc.links {
+				require.NoError(t, os.Symlink(target, filepath.Join(dir, name)))
+			}
 			res := convox(t, nil, append([]string{"build", dir, "-a", "app1", "-r", r.url}, tc.manifest...)...)
 			require.EqualValues(t, 0, res.code, "exit %d stdout %q stderr %q", res.code, res.stdout, res.stderr)
 			assert.Equal(t, tc.want, uploadedFiles(t, r, "app1"))
