@@ -96,7 +96,7 @@ func (b *builder) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	defer tarball.RemoveAll(work) // read-only directories of the source included
 	src := filepath.Join(work, "src")
 	if err := b.fetch(src); err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"github.com/convox/rack/pkg/build/engine"
 	"github.com/convox/rack/pkg/buildtask"
 	"github.com/convox/rack/pkg/structs"
+	"github.com/convox/rack/pkg/tarball"
 )
 
 // group is one image build shared by services with the same context,
@@ -150,6 +151,12 @@ func (b *builder) groups(work, src string, services []service, policy, uncached 
 		ctxDir, df, err := dockerfilePath(src, s)
 		if err != nil {
 			return nil, err
+		}
+		if _, err := tarball.Inside(src, df); err != nil {
+			return nil, fmt.Errorf("service %s: reading Dockerfile: %w", s.Name, err)
+		}
+		if err := ignoreFilesInside(src, ctxDir, df); err != nil {
+			return nil, fmt.Errorf("service %s: %w", s.Name, err)
 		}
 		file, err := dockerfile.Load(df)
 		if err != nil {

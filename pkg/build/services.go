@@ -1,13 +1,16 @@
 package build
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/convox/rack/pkg/manifest"
 	"github.com/convox/rack/pkg/manifest1"
+	"github.com/convox/rack/pkg/tarball"
 )
 
 // service is what the build loop needs of one manifest service.
@@ -25,7 +28,11 @@ type service struct {
 
 // loadServices reads the manifest of the given generation from the source root.
 func loadServices(root, name string, generation int) ([]service, []byte, error) {
-	data, err := os.ReadFile(filepath.Join(root, name))
+	path, err := tarball.Inside(root, filepath.Join(root, name))
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading manifest: %w", err)
+	}
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading manifest: %w", err)
 	}
@@ -98,4 +105,19 @@ func parseGen1(data []byte, filename string) ([]service, error) {
 		out = append(out, svc)
 	}
 	return out, nil
+}
+
+// ignoreFilesInside refuses a context whose ignore files (.dockerignore, the
+// Dockerfile's own) are links out of the source: buildx and kaniko read them
+// in the build task, where a link to the host's files must lead nowhere.
+func ignoreFilesInside(src, ctxDir, dockerfile string) error {
+	for _, p := range []string{filepath.Join(ctxDir, ".dockerignore"), dockerfile + ".dockerignore"} {
+		if _, err := os.Lstat(p); err != nil {
+			continue
+		}
+		if _, err := tarball.Inside(src, p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("reading %s: %w", filepath.Base(p), err)
+		}
+	}
+	return nil
 }

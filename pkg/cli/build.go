@@ -133,7 +133,11 @@ func build(rack structs.Provider, c *stdcli.Context) (*structs.Build, error) {
 	}
 	defer os.Remove(src.Name())
 	defer src.Close()
-	if err := sourceTarball(dir, src); err != nil {
+	manifestName := ""
+	if opts.Manifest != nil {
+		manifestName = *opts.Manifest
+	}
+	if err := sourceTarball(dir, manifestName, src); err != nil {
 		return nil, err
 	}
 	if _, err := src.Seek(0, io.SeekStart); err != nil {

@@ -13,9 +13,16 @@ import (
 
 // Create writes dir as a gzipped tar to w, entries relative to dir in lexical
 // order; skip (may be nil) leaves out paths (slash-separated, relative).
+//
+// It keeps what docker's build context keeps: modes with setuid, setgid and
+// sticky bits, symlinks with their targets verbatim, and hard links (a
+// regular file whose inode was written before becomes a link entry to that
+// first name). Owners are written as 0:0 and access times dropped: a COPY
+// from the context gives root's files unless it says --chown.
 func Create(dir string, w io.Writer, skip func(rel string, d fs.DirEntry) bool) error {
 	zw := gzip.NewWriter(w)
 	tw := tar.NewWriter(zw)
+	seen := map[fileID]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -49,6 +56,13 @@ func Create(dir string, w io.Writer, skip func(rel string, d fs.DirEntry) bool) 
 		if info.IsDir() {
 			hdr.Name += "/"
 		}
+		if id, ok := hardLinked(info); ok {
+			if first, ok := seen[id]; ok {
+				hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeLink, first, 0
+			} else {
+				seen[id] = rel
+			}
+		}
 		hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = 0, 0, "", ""
 		hdr.ModTime = info.ModTime().Truncate(time.Second)
 		hdr.AccessTime, hdr.ChangeTime = time.Time{}, time.Time{}
@@ -56,7 +70,7 @@ func Create(dir string, w io.Writer, skip func(rel string, d fs.DirEntry) bool) 
 		if err := tw.WriteHeader(hdr); err != nil {
 			return fmt.Errorf("%s: %w", rel, err)
 		}
-		if !info.Mode().IsRegular() {
+		if hdr.Typeflag != tar.TypeReg {
 			return nil
 		}
 		f, err := os.Open(p)

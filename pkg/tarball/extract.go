@@ -1,5 +1,6 @@
-// Package tarball extracts untrusted source archives without writing outside
-// the target directory, and creates them from a directory.
+// Package tarball creates build-context archives from a directory as docker
+// sends them (modes, hard links and symlinks kept), and extracts untrusted
+// ones without ever writing outside the target directory or through a link.
 package tarball
 
 import (
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"time"
 )
 
 // ErrUnsafe marks an archive entry refused because it could escape or harm the host.
@@ -20,6 +22,10 @@ var ErrUnsafe = errors.New("unsafe archive entry")
 
 // ErrTooLarge marks an archive over its size or entry limits.
 var ErrTooLarge = errors.New("archive too large")
+
+// maxName bounds an entry name (Linux's PATH_MAX): no build tool reads a
+// longer path, and it bounds the directories one entry can create.
+const maxName = 4096
 
 // Limits bound what an archive may hold; zero fields take the defaults.
 type Limits struct {
@@ -42,11 +48,24 @@ func (l Limits) orDefault() Limits {
 	return l
 }
 
+// keptMode is what Extract keeps of an entry's mode: permissions, setuid,
+// setgid and sticky, as docker's build context does. Owners are not kept: a
+// COPY from the context makes files root's unless it says --chown.
+const keptMode = fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
+
 // Extract unpacks a tar archive, gzipped or not, into dir (which must exist).
-// Refused: absolute names and names (or hard link targets) holding any ".."
-// element, even one that stays inside like "a/../b"; symlinks whose target
-// leaves dir; devices; archives over the limits. Every write goes through an
-// os.Root on dir.
+//
+// Kept: regular files and directories with their modes (setuid, setgid,
+// sticky, read-only directories: a directory's mode and time are applied once
+// every entry is written), hard links to regular files extracted before them,
+// and symlinks with any target, verbatim, absolute or relative.
+//
+// Refused (ErrUnsafe): absolute names and names (or hard link targets)
+// holding any ".." element, even one that stays inside like "a/../b"; an
+// entry whose path passes through a symlink or a file (nothing is ever
+// written through a link); a hard link to anything but a regular file;
+// devices and fifos. Archives over the limits fail with ErrTooLarge. Every
+// write goes through an os.Root on dir.
 func Extract(r io.Reader, dir string, limits Limits) error {
 	limits = limits.orDefault()
 	root, err := os.OpenRoot(dir)
@@ -65,12 +84,12 @@ func Extract(r io.Reader, dir string, limits Limits) error {
 		defer zr.Close()
 		src = zr
 	}
+	x := &extractor{root: root, maxBytes: limits.MaxBytes, dirs: map[string]dirMeta{}, real: map[string]bool{}}
 	tr := tar.NewReader(src)
-	var total int64
 	for entries := 0; ; entries++ {
 		hdr, err := tr.Next()
 		if err == io.EOF {
-			return nil
+			return x.finishDirs()
 		}
 		if err != nil {
 			return fmt.Errorf("reading archive: %w", err)
@@ -85,17 +104,21 @@ func Extract(r io.Reader, dir string, limits Limits) error {
 		if name == "." {
 			continue
 		}
-		if err := extractEntry(root, tr, hdr, name, limits.MaxBytes, &total); err != nil {
+		if err := x.entry(tr, hdr, name); err != nil {
 			return err
 		}
 	}
 }
 
-// cleanName refuses an empty, absolute or NUL-holding name and any name with a
-// ".." element (split on / and \), and returns it relative and slash-cleaned.
+// cleanName refuses an empty, over-long, absolute or NUL-holding name and any
+// name with a ".." element (split on / and \), and returns it relative and
+// slash-cleaned.
 func cleanName(name string) (string, error) {
 	if name == "" {
 		return "", fmt.Errorf("%w: empty name", ErrUnsafe)
+	}
+	if len(name) > maxName {
+		return "", fmt.Errorf("%w: %.40q...: name longer than %d bytes", ErrUnsafe, name, maxName)
 	}
 	if strings.ContainsRune(name, 0) {
 		return "", fmt.Errorf("%w: %q: NUL in name", ErrUnsafe, name)
@@ -111,84 +134,57 @@ func cleanName(name string) (string, error) {
 	return path.Clean(name), nil
 }
 
-// linkInside reports whether a link at name pointing to target stays inside the root.
-func linkInside(name, target string) bool {
-	if target == "" || path.IsAbs(target) || strings.HasPrefix(target, `\`) {
-		return false
-	}
-	resolved := path.Clean(path.Join(path.Dir(name), target))
-	return resolved != ".." && !strings.HasPrefix(resolved, "../")
+// dirMeta is what a directory entry asks for, applied when extraction ends.
+type dirMeta struct {
+	mode  fs.FileMode
+	mtime time.Time
 }
 
-func extractEntry(root *os.Root, tr *tar.Reader, hdr *tar.Header, name string, maxBytes int64, total *int64) error {
-	if dir := path.Dir(name); dir != "." {
-		if err := root.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("creating %s: %w", dir, err)
-		}
+// extractor is one extraction in progress.
+type extractor struct {
+	root     *os.Root
+	maxBytes int64
+	total    int64
+	// dirs holds the mode and time of every directory entry, applied last so
+	// a read-only directory can still be filled.
+	dirs map[string]dirMeta
+	// real holds directories already checked to be real ones (up to
+	// maxKnownDirs): a directory is never removed or replaced once made.
+	real map[string]bool
+}
+
+// maxKnownDirs bounds the memory of the real-directory cache.
+const maxKnownDirs = 100_000
+
+func (x *extractor) known(dir string) {
+	if len(x.real) < maxKnownDirs {
+		x.real[dir] = true
 	}
-	mode := fs.FileMode(hdr.Mode) & fs.ModePerm
+}
+
+func (x *extractor) entry(tr *tar.Reader, hdr *tar.Header, name string) error {
+	if err := x.parents(name, true); err != nil {
+		return err
+	}
+	mode := hdr.FileInfo().Mode() & keptMode
 	switch hdr.Typeflag {
 	case tar.TypeDir:
-		if err := root.MkdirAll(name, 0o755); err != nil {
-			return fmt.Errorf("creating %s: %w", name, err)
-		}
-		return root.Chmod(name, mode|0o700)
+		return x.dir(name, mode, hdr.ModTime)
 	case tar.TypeReg, tar.TypeGNUSparse: // tar.Reader reports old TypeRegA entries as TypeReg
-		if hdr.Size < 0 || *total+hdr.Size > maxBytes {
-			return fmt.Errorf("%w: %q would bring the extracted size over %d bytes", ErrTooLarge, hdr.Name, maxBytes)
-		}
-		if err := replaceable(root, name); err != nil {
-			return err
-		}
-		f, err := root.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode|0o600)
-		if err != nil {
-			return fmt.Errorf("creating %s: %w", name, err)
-		}
-		n, err := io.Copy(f, io.LimitReader(tr, maxBytes-*total+1))
-		*total += n
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("writing %s: %w", name, err)
-		}
-		if *total > maxBytes {
-			return fmt.Errorf("%w: over %d bytes", ErrTooLarge, maxBytes)
-		}
-		if err := root.Chmod(name, mode); err != nil {
-			return fmt.Errorf("chmod %s: %w", name, err)
-		}
-		if !hdr.ModTime.IsZero() {
-			_ = root.Chtimes(name, hdr.ModTime, hdr.ModTime)
-		}
-		return nil
+		return x.file(tr, hdr, name, mode)
 	case tar.TypeSymlink:
-		if !linkInside(name, hdr.Linkname) {
-			return fmt.Errorf("%w: symlink %q -> %q leaves the extraction directory", ErrUnsafe, hdr.Name, hdr.Linkname)
+		if hdr.Linkname == "" || strings.ContainsRune(hdr.Linkname, 0) {
+			return fmt.Errorf("%w: symlink %q: empty target or NUL in it", ErrUnsafe, hdr.Name)
 		}
-		if err := replaceable(root, name); err != nil {
+		if err := x.replaceable(name); err != nil {
 			return err
 		}
-		if err := root.Symlink(hdr.Linkname, name); err != nil {
+		if err := x.root.Symlink(hdr.Linkname, name); err != nil {
 			return fmt.Errorf("symlink %s: %w", name, err)
 		}
 		return nil
 	case tar.TypeLink:
-		target, err := cleanName(hdr.Linkname)
-		if err != nil {
-			return fmt.Errorf("%w: hard link %q -> %q leaves the extraction directory", ErrUnsafe, hdr.Name, hdr.Linkname)
-		}
-		info, err := root.Lstat(target)
-		if err != nil || !info.Mode().IsRegular() {
-			return fmt.Errorf("%w: hard link %q -> %q: target is not a file extracted before it", ErrUnsafe, hdr.Name, hdr.Linkname)
-		}
-		if err := replaceable(root, name); err != nil {
-			return err
-		}
-		if err := root.Link(target, name); err != nil {
-			return fmt.Errorf("link %s: %w", name, err)
-		}
-		return nil
+		return x.link(hdr, name)
 	case tar.TypeXGlobalHeader, tar.TypeXHeader:
 		return nil
 	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
@@ -198,10 +194,122 @@ func extractEntry(root *os.Root, tr *tar.Reader, hdr *tar.Header, name string, m
 	}
 }
 
-// replaceable removes an earlier non-directory entry of the same name, so a
-// later entry replaces it as tar does, and refuses to replace a directory.
-func replaceable(root *os.Root, name string) error {
-	info, err := root.Lstat(name)
+// dir makes name a real directory (replacing a file or symlink there, as
+// tar does) and records its mode and time for the end.
+func (x *extractor) dir(name string, mode fs.FileMode, mtime time.Time) error {
+	info, err := x.root.Lstat(name)
+	switch {
+	case err == nil && info.IsDir():
+	case err == nil || errors.Is(err, fs.ErrNotExist):
+		if err == nil {
+			if err := x.root.Remove(name); err != nil {
+				return fmt.Errorf("replacing %s: %w", name, err)
+			}
+		}
+		if err := x.root.Mkdir(name, 0o755); err != nil {
+			return fmt.Errorf("creating %s: %w", name, err)
+		}
+	default:
+		return fmt.Errorf("checking %s: %w", name, err)
+	}
+	x.dirs[name] = dirMeta{mode: mode, mtime: mtime}
+	x.known(name)
+	return nil
+}
+
+func (x *extractor) file(tr *tar.Reader, hdr *tar.Header, name string, mode fs.FileMode) error {
+	if hdr.Size < 0 || x.total+hdr.Size > x.maxBytes {
+		return fmt.Errorf("%w: %q would bring the extracted size over %d bytes", ErrTooLarge, hdr.Name, x.maxBytes)
+	}
+	if err := x.replaceable(name); err != nil {
+		return err
+	}
+	f, err := x.root.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", name, err)
+	}
+	n, err := io.Copy(f, io.LimitReader(tr, x.maxBytes-x.total+1))
+	x.total += n
+	if err == nil {
+		// on the open file: the name cannot have become anything else since
+		err = f.Chmod(mode)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if x.total > x.maxBytes {
+		return fmt.Errorf("%w: over %d bytes", ErrTooLarge, x.maxBytes)
+	}
+	if !hdr.ModTime.IsZero() {
+		_ = x.root.Chtimes(name, hdr.ModTime, hdr.ModTime)
+	}
+	return nil
+}
+
+// link makes name a hard link to a regular file extracted before it, reached
+// through real directories only.
+func (x *extractor) link(hdr *tar.Header, name string) error {
+	target, err := cleanName(hdr.Linkname)
+	if err != nil {
+		return fmt.Errorf("%w: hard link %q -> %q leaves the extraction directory", ErrUnsafe, hdr.Name, hdr.Linkname)
+	}
+	if err := x.parents(target, false); err != nil {
+		return fmt.Errorf("hard link %q -> %q: %w", hdr.Name, hdr.Linkname, err)
+	}
+	info, err := x.root.Lstat(target)
+	if err != nil || !info.Mode().IsRegular() {
+		return fmt.Errorf("%w: hard link %q -> %q: target is not a regular file extracted before it", ErrUnsafe, hdr.Name, hdr.Linkname)
+	}
+	if target == name {
+		return nil
+	}
+	if err := x.replaceable(name); err != nil {
+		return err
+	}
+	if err := x.root.Link(target, name); err != nil {
+		return fmt.Errorf("link %s: %w", name, err)
+	}
+	return nil
+}
+
+// parents checks that every directory above name is a real directory, not
+// a symlink nor a file, so nothing is written through a link; with create,
+// missing ones are made.
+func (x *extractor) parents(name string, create bool) error {
+	for i := 0; i < len(name); i++ {
+		if name[i] != '/' {
+			continue
+		}
+		p := name[:i]
+		if x.real[p] {
+			continue
+		}
+		info, err := x.root.Lstat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && create:
+			if err := x.root.Mkdir(p, 0o755); err != nil {
+				return fmt.Errorf("creating %s: %w", p, err)
+			}
+		case err != nil:
+			return fmt.Errorf("%w: %q: checking %s: %v", ErrUnsafe, name, p, err)
+		case info.Mode()&fs.ModeSymlink != 0:
+			return fmt.Errorf("%w: %q passes through the symlink %q", ErrUnsafe, name, p)
+		case !info.IsDir():
+			return fmt.Errorf("%w: %q: %q is not a directory", ErrUnsafe, name, p)
+		}
+		x.known(p)
+	}
+	return nil
+}
+
+// replaceable removes an earlier non-directory entry of the same name (a
+// file, a link: never written through), so a later entry replaces it as tar
+// does, and refuses to replace a directory.
+func (x *extractor) replaceable(name string) error {
+	info, err := x.root.Lstat(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -211,5 +319,20 @@ func replaceable(root *os.Root, name string) error {
 	if info.IsDir() {
 		return fmt.Errorf("%w: %q replaces a directory", ErrUnsafe, name)
 	}
-	return root.Remove(name)
+	return x.root.Remove(name)
+}
+
+// finishDirs applies the directory entries' modes and times, now that
+// nothing more is written into them. A directory is never replaced once
+// made, so each name is still the directory its entry made.
+func (x *extractor) finishDirs() error {
+	for name, m := range x.dirs {
+		if err := x.root.Chmod(name, m.mode); err != nil {
+			return fmt.Errorf("chmod %s: %w", name, err)
+		}
+		if !m.mtime.IsZero() {
+			_ = x.root.Chtimes(name, m.mtime, m.mtime)
+		}
+	}
+	return nil
 }

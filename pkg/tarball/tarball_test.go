@@ -17,6 +17,7 @@ import (
 type entry struct {
 	name, link, body string
 	typ              byte
+	mode             int64 // 0: 0644 for files, 0755 for directories
 }
 
 func archive(t testing.TB, gz bool, entries ...entry) []byte {
@@ -41,6 +42,9 @@ func archive(t testing.TB, gz bool, entries ...entry) []byte {
 		if typ == tar.TypeDir {
 			hdr.Mode = 0o755
 		}
+		if e.mode != 0 {
+			hdr.Mode = e.mode
+		}
 		require.NoError(t, tw.WriteHeader(hdr))
 		if typ == tar.TypeReg {
 			tw.Write([]byte(e.body))
@@ -53,13 +57,32 @@ func archive(t testing.TB, gz bool, entries ...entry) []byte {
 	return buf.Bytes()
 }
 
-// extractIn extracts into parent/out and returns out and parent.
-func extractIn(t *testing.T, data []byte, limits Limits) (string, string, error) {
+// box is an extraction directory out beside a victim directory holding one
+// file, in a parent holding nothing else: what lands outside out shows.
+type box struct{ parent, out, victim string }
+
+const victimBody = "untouched\n"
+
+func newBox(t testing.TB) box {
 	t.Helper()
 	parent := t.TempDir()
-	out := filepath.Join(parent, "out")
-	require.NoError(t, os.Mkdir(out, 0o755))
-	return out, parent, Extract(bytes.NewReader(data), out, limits)
+	b := box{parent: parent, out: filepath.Join(parent, "out"), victim: filepath.Join(parent, "victim")}
+	require.NoError(t, os.Mkdir(b.out, 0o755))
+	require.NoError(t, os.Mkdir(b.victim, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(b.victim, "keep.txt"), []byte(victimBody), 0o644))
+	t.Cleanup(func() { require.NoError(t, RemoveAll(b.out)) })
+	return b
+}
+
+func (b box) extract(data []byte, limits Limits) error {
+	return Extract(bytes.NewReader(data), b.out, limits)
+}
+
+// extractIn extracts into a fresh box and returns its out directory.
+func extractIn(t *testing.T, data []byte, limits Limits) (string, error) {
+	t.Helper()
+	b := newBox(t)
+	return b.out, b.extract(data, limits)
 }
 
 func TestExtractGood(t *testing.T) {
@@ -73,7 +96,7 @@ func TestExtractGood(t *testing.T) {
 			entry{name: "src/hard", link: "Dockerfile", typ: tar.TypeLink},
 			entry{name: "Dockerfile", body: "FROM debian:bookworm-slim\n"},
 		)
-		out, _, err := extractIn(t, data, Limits{})
+		out, err := extractIn(t, data, Limits{})
 		require.NoError(t, err, "gz=%v", gz)
 		got, err := os.ReadFile(filepath.Join(out, "src/link"))
 		if assert.NoError(t, err, "symlink read") {
@@ -97,11 +120,18 @@ func TestExtractRefusesMalicious(t *testing.T) {
 		{"nested traversal", []entry{{name: "a/b/../../../evil", body: "x"}}, ErrUnsafe, "path traversal"},
 		{"absolute", []entry{{name: "/tmp/evil", body: "x"}}, ErrUnsafe, "absolute path"},
 		{"windows absolute", []entry{{name: `C:\evil`, body: "x"}}, ErrUnsafe, "absolute path"},
-		{"symlink absolute", []entry{{name: "etc", link: "/etc", typ: tar.TypeSymlink}}, ErrUnsafe, "leaves the extraction directory"},
-		{"symlink up", []entry{{name: "up", link: "..", typ: tar.TypeSymlink}}, ErrUnsafe, "leaves the extraction directory"},
-		{"symlink deep up", []entry{{name: "a/b/up", link: "../../../x", typ: tar.TypeSymlink}}, ErrUnsafe, "leaves the extraction directory"},
-		{"symlink then write through", []entry{{name: "d", link: "../", typ: tar.TypeSymlink}, {name: "d/evil", body: "x"}}, ErrUnsafe, "leaves"},
+		{"symlink then write through", []entry{{name: "d", link: "../", typ: tar.TypeSymlink}, {name: "d/evil", body: "x"}}, ErrUnsafe, "passes through the symlink"},
+		{"symlink to /etc then a file under it", []entry{{name: "etc", link: "/etc", typ: tar.TypeSymlink}, {name: "etc/convox-tarball-test", body: "x"}}, ErrUnsafe, "passes through the symlink"},
+		{"symlink to /etc then a directory under it", []entry{{name: "etc", link: "/etc", typ: tar.TypeSymlink}, {name: "etc/convox-tarball-test/", typ: tar.TypeDir}}, ErrUnsafe, "passes through the symlink"},
+		{"symlink inside then write through", []entry{{name: "sub/", typ: tar.TypeDir}, {name: "d", link: "sub", typ: tar.TypeSymlink}, {name: "d/f", body: "x"}}, ErrUnsafe, "passes through the symlink"},
+		{"file then write under it", []entry{{name: "f", body: "x"}, {name: "f/g", body: "y"}}, ErrUnsafe, "is not a directory"},
+		{"hard link to a symlink", []entry{{name: "etc", link: "/etc/passwd", typ: tar.TypeSymlink}, {name: "h", link: "etc", typ: tar.TypeLink}}, ErrUnsafe, "not a regular file"},
+		{"hard link through a symlink", []entry{{name: "sub/f", body: "x"}, {name: "l", link: "sub", typ: tar.TypeSymlink}, {name: "h", link: "l/f", typ: tar.TypeLink}}, ErrUnsafe, "passes through the symlink"},
+		{"hard link to a directory", []entry{{name: "d/", typ: tar.TypeDir}, {name: "h", link: "d", typ: tar.TypeLink}}, ErrUnsafe, "not a regular file"},
+		{"hard link to a later file", []entry{{name: "h", link: "f", typ: tar.TypeLink}, {name: "f", body: "x"}}, ErrUnsafe, "not a regular file"},
 		{"hard link outside", []entry{{name: "h", link: "/etc/passwd", typ: tar.TypeLink}}, ErrUnsafe, "hard link"},
+		{"empty symlink target", []entry{{name: "l", typ: tar.TypeSymlink}}, ErrUnsafe, "empty target"},
+		{"over-long name", []entry{{name: strings.Repeat("a/", 3000) + "f", body: "x"}}, ErrUnsafe, "longer than"},
 		{"hard link up", []entry{{name: "h", link: "../secret", typ: tar.TypeLink}}, ErrUnsafe, "hard link"},
 		{"char device", []entry{{name: "null", typ: tar.TypeChar}}, ErrUnsafe, "device"},
 		{"block device", []entry{{name: "sda", typ: tar.TypeBlock}}, ErrUnsafe, "device"},
@@ -109,10 +139,11 @@ func TestExtractRefusesMalicious(t *testing.T) {
 		{"file replaces dir", []entry{{name: "d/", typ: tar.TypeDir}, {name: "d", body: "x"}}, ErrUnsafe, "replaces a directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, parent, err := extractIn(t, archive(t, true, tc.entries...), Limits{})
+			b := newBox(t)
+			err := b.extract(archive(t, true, tc.entries...), Limits{})
 			require.ErrorIs(t, err, tc.want)
 			require.ErrorContains(t, err, tc.msg)
-			assertNothingOutside(t, parent, out)
+			b.assertNothingOutside(t)
 		})
 	}
 }
@@ -140,28 +171,29 @@ func TestExtractDotDotElements(t *testing.T) {
 		{"symlink a/../f", []entry{{name: "f", body: "x"}, {name: "a/", typ: tar.TypeDir}, {name: "l", link: "a/../f", typ: tar.TypeSymlink}}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, parent, err := extractIn(t, archive(t, false, tc.entries...), Limits{})
+			b := newBox(t)
+			err := b.extract(archive(t, false, tc.entries...), Limits{})
 			if tc.refused {
 				require.ErrorIs(t, err, ErrUnsafe)
 				assert.ErrorContains(t, err, "..")
 			} else {
 				require.NoError(t, err)
 			}
-			assertNothingOutside(t, parent, out)
+			b.assertNothingOutside(t)
 		})
 	}
 }
 
 func TestExtractLimits(t *testing.T) {
 	big := archive(t, true, entry{name: "a", body: strings.Repeat("x", 600)}, entry{name: "b", body: strings.Repeat("y", 600)})
-	_, _, err := extractIn(t, big, Limits{MaxBytes: 1000})
+	_, err := extractIn(t, big, Limits{MaxBytes: 1000})
 	assert.ErrorIs(t, err, ErrTooLarge, "over MaxBytes")
-	_, _, err = extractIn(t, big, Limits{MaxBytes: 1200})
+	_, err = extractIn(t, big, Limits{MaxBytes: 1200})
 	assert.NoError(t, err, "at MaxBytes")
 	many := archive(t, false, entry{name: "a"}, entry{name: "b"}, entry{name: "c"})
-	_, _, err = extractIn(t, many, Limits{MaxEntries: 2})
+	_, err = extractIn(t, many, Limits{MaxEntries: 2})
 	assert.ErrorIs(t, err, ErrTooLarge, "over MaxEntries")
-	_, _, err = extractIn(t, []byte("not a tarball at all, just text padding it out to a block"), Limits{})
+	_, err = extractIn(t, []byte("not a tarball at all, just text padding it out to a block"), Limits{})
 	assert.Error(t, err, "garbage extracted without an error")
 }
 
@@ -173,7 +205,7 @@ func TestCreateRoundTrip(t *testing.T) {
 	os.Symlink("b/f.txt", filepath.Join(src, "a/l"))
 	var buf bytes.Buffer
 	require.NoError(t, Create(src, &buf, func(rel string, _ os.DirEntry) bool { return rel == "skip.me" }))
-	out, _, err := extractIn(t, buf.Bytes(), Limits{})
+	out, err := extractIn(t, buf.Bytes(), Limits{})
 	require.NoError(t, err)
 	got, _ := os.ReadFile(filepath.Join(out, "a/l"))
 	assert.Equal(t, "hello", string(got), "round trip read")
@@ -184,25 +216,24 @@ func TestCreateRoundTrip(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrNotExist, "skipped file extracted")
 }
 
-// assertNothingOutside fails when parent holds anything but out, or out holds
-// a link resolving outside it.
-func assertNothingOutside(t testing.TB, parent, out string) {
+// assertNothingOutside fails when parent holds anything but out and the
+// victim, when the victim changed, or when /etc holds what a test tried to
+// write there.
+func (b box) assertNothingOutside(t testing.TB) {
 	t.Helper()
-	entries, err := os.ReadDir(parent)
+	entries, err := os.ReadDir(b.parent)
 	require.NoError(t, err)
 	for _, e := range entries {
-		require.Equal(t, filepath.Base(out), e.Name(), "written outside the extraction directory")
+		require.Contains(t, []string{"out", "victim"}, e.Name(), "written outside the extraction directory")
 	}
-	filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.Type()&os.ModeSymlink == 0 {
-			return nil
-		}
-		resolved, err := filepath.EvalSymlinks(p)
-		if err == nil {
-			require.True(t, strings.HasPrefix(resolved+"/", out+"/"), "link %s resolves outside: %s", p, resolved)
-		}
-		return nil
-	})
+	entries, err = os.ReadDir(b.victim)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "written into the victim directory")
+	got, err := os.ReadFile(filepath.Join(b.victim, "keep.txt"))
+	require.NoError(t, err)
+	require.Equal(t, victimBody, string(got), "the victim file changed")
+	_, err = os.Lstat("/etc/convox-tarball-test")
+	require.ErrorIs(t, err, os.ErrNotExist, "written into /etc")
 }
 
 // FuzzExtract feeds arbitrary archives: whatever happens, nothing lands outside.
@@ -211,12 +242,13 @@ func FuzzExtract(f *testing.F) {
 	f.Add(archive(f, false, entry{name: "../evil", body: "x"}))
 	f.Add(archive(f, false, entry{name: "d", link: "..", typ: tar.TypeSymlink}, entry{name: "d/x", body: "x"}))
 	f.Add(archive(f, false, entry{name: "a/", typ: tar.TypeDir}, entry{name: "a/h", link: "a", typ: tar.TypeLink}))
+	f.Add(archive(f, false, entry{name: "etc", link: "/etc", typ: tar.TypeSymlink}, entry{name: "etc/convox-tarball-test", body: "x"}))
+	f.Add(archive(f, false, entry{name: "l", link: "/etc/passwd", typ: tar.TypeSymlink}, entry{name: "h", link: "l", typ: tar.TypeLink}, entry{name: "l", body: "x"}))
+	f.Add(archive(f, false, entry{name: "f", body: "x", mode: 0o4755}, entry{name: "h", link: "f", typ: tar.TypeLink}, entry{name: "d/", typ: tar.TypeDir, mode: 0o555}, entry{name: "d/x", body: "y"}))
 	f.Add([]byte{0x1f, 0x8b, 0x08})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		parent := t.TempDir()
-		out := filepath.Join(parent, "out")
-		os.Mkdir(out, 0o755)
-		Extract(bytes.NewReader(data), out, Limits{MaxBytes: 1 << 20, MaxEntries: 1000})
-		assertNothingOutside(t, parent, out)
+		b := newBox(t)
+		b.extract(data, Limits{MaxBytes: 1 << 20, MaxEntries: 1000})
+		b.assertNothingOutside(t)
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/convox/rack/pkg/build/dockerfile"
+	"github.com/convox/rack/pkg/tarball"
 )
 
 // maxHashed bounds the bytes of source files one build hashes for its keys.
@@ -151,6 +152,9 @@ func (k *keyer) hashSource(h hash.Hash, src string) bool {
 	}
 	sort.Strings(matches)
 	for _, m := range matches {
+		if _, err := tarball.Inside(k.dir, m); err != nil {
+			return false // a link out of the context: BuildKit resolves it otherwise
+		}
 		st, err := os.Stat(m)
 		if err != nil || !st.Mode().IsRegular() || k.hashed+st.Size() > maxHashed {
 			return false

@@ -187,3 +187,20 @@ func TestKeysForms(t *testing.T) {
 		assert.Empty(t, app(t, "FROM busybox AS a\nFROM busybox\nRUN --mount=from=a,target=/a x\n", files, ""))
 	})
 }
+
+// TestKeysReadNoLinkOut: a context file linked out of the context (the source
+// keeps such links, as docker's context does) is never read for a key.
+func TestKeysReadNoLinkOut(t *testing.T) {
+	keys := func(body string) []string {
+		outside := filepath.Join(t.TempDir(), "secret.txt")
+		require.NoError(t, os.WriteFile(outside, []byte(body), 0o600))
+		dir := t.TempDir()
+		require.NoError(t, os.Symlink(outside, filepath.Join(dir, "deps.txt")))
+		f, err := dockerfile.Parse([]byte(single))
+		require.NoError(t, err)
+		return Keys(f, dir, "", nil)
+	}
+	assert.Equal(t, keys("one secret"), keys("another secret"), "the linked file's content went into the key")
+	inside := app(t, single, map[string]string{"deps.txt": "one secret"}, "")
+	assert.NotEqual(t, inside, keys("one secret"), "a regular file's content keys the prefix")
+}
