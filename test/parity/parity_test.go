@@ -205,6 +205,12 @@ func check(t *testing.T, r *caseRun, method, step string, want expect, b *struct
 		assert.Fail(t, fmt.Sprintf("%s %s %s: %s", r.name, method, step, msg), tail(logs))
 		return "FAIL " + firstLine(msg)
 	}
+	if want.kind != fails && r.docker[state] == nil {
+		return fail("no docker build reference: %s", firstLine(r.dockerErr[state]))
+	}
+	if method == "fargate" && (want.kind == identical || want.kind == documented) && r.kaniko[state] == nil {
+		return fail("no plain kaniko reference: %s", firstLine(r.kanikoErr[state]))
+	}
 	switch want.kind {
 	case fails:
 		if err == nil {
@@ -328,7 +334,8 @@ func shows(diffs []imagecmp.Diff, id string) bool {
 // the construct, BuildMethod=ec2; and that it came before any kaniko work.
 func refusal(want expect, text string) string {
 	var miss []string
-	if !regexp.MustCompile(fmt.Sprintf(`Dockerfile\D{0,12}\b%d\b`, want.line)).MatchString(text) {
+	at := regexp.MustCompile(fmt.Sprintf(`(?i)Dockerfile\D{0,12}\b%[1]d\b|\bline\s+%[1]d\b[^\n]{0,40}Dockerfile`, want.line))
+	if !at.MatchString(text) {
 		miss = append(miss, fmt.Sprintf("the file and line (Dockerfile, %d)", want.line))
 	}
 	named := false
