@@ -101,7 +101,7 @@ func (h *harness) kanikoBuild(dir, ref string) (*imagecmp.Image, string, error) 
 		_ = exec.Command(h.docker, "rm", "-f", name).Run()
 		return nil, string(out), fmt.Errorf("kaniko: %w", err)
 	}
-	img, err := imagecmp.FromRegistry(ref, h.rack.RegistryAuth())
+	img, err := imagecmp.FromRegistry(ref, h.reg.Auth())
 	return img, string(out), err
 }
 

@@ -33,17 +33,19 @@ func TestRefusal(t *testing.T) {
 // of difference and not the others.
 func TestDifferenceMatchers(t *testing.T) {
 	samples := map[string]imagecmp.Diff{
-		"copy-from-drops-setuid":      {Field: imagecmp.ModeOf, Path: "app/suid", Want: "4755", Got: "0755"},
-		"chown-dir-mode":              {Field: imagecmp.ModeOf, Path: "app/src", Want: "0755", Got: "0700"},
-		"hardlinks-not-kept":          {Field: imagecmp.LinkGroup, Path: "app/a", Want: "app/a,app/b", Got: "none"},
-		"copy-from-user-owner":        {Field: imagecmp.OwnerOf, Path: "app/src.txt", Want: "0:0", Got: "1000:1000"},
-		"symlink-source-not-followed": {Field: imagecmp.TypeOf, Path: "app/sh", Want: "file 0755 0:0 10 bytes", Got: "symlink -> busybox"},
+		"copy-from-drops-setuid":      {Field: imagecmp.ModeOf, Path: "app/suid", Type: imagecmp.File, Want: "4755", Got: "0755"},
+		"chown-parent-owner":          {Field: imagecmp.OwnerOf, Path: "app", Type: imagecmp.Dir, Want: "1000:1000", Got: "0:0"},
+		"copy-dir-owner":              {Field: imagecmp.OwnerOf, Path: "app", Type: imagecmp.Dir, Want: "0:0", Got: "1000:1000"},
+		"user-uid-gid":                {Field: imagecmp.OwnerOf, Path: "app/built", Type: imagecmp.File, Want: "1000:0", Got: "1000:1000"},
+		"hardlinks-not-kept":          {Field: imagecmp.LinkGroup, Path: "app/a", Type: imagecmp.File, Want: "app/a,app/b", Got: "none"},
+		"symlink-source-not-followed": {Field: imagecmp.TypeOf, Path: "app/sh", Type: imagecmp.File, Want: "file 0755 0:0 10 bytes", Got: "symlink -> busybox"},
 		"scratch-workdir":             {Field: imagecmp.WorkingDir, Want: `"/"`, Got: `""`},
+		"run-mountpoints":             {Field: imagecmp.Missing, Path: "proc", Type: imagecmp.Dir, Want: "dir 0755 0:0", Got: "nothing"},
 	}
 	assert.Len(t, samples, len(Differences))
 	for id, d := range samples {
 		for _, doc := range Differences {
-			assert.Equal(t, doc.ID == id, doc.Match(d), "%s on a %s difference", doc.ID, id)
+			assert.Equal(t, doc.ID == id, doc.Match(d, []imagecmp.Diff{d}), "%s on a %s difference", doc.ID, id)
 		}
 	}
 	// near misses stay undocumented
@@ -51,8 +53,15 @@ func TestDifferenceMatchers(t *testing.T) {
 		{Field: imagecmp.ModeOf, Path: "f", Want: "4755", Got: "0644"},
 		{Field: imagecmp.ContentOf, Path: "f", Want: "a", Got: "b"},
 		{Field: imagecmp.Missing, Path: "f", Want: "file", Got: "nothing"},
-		{Field: imagecmp.OwnerOf, Path: "f", Want: "1000:1000", Got: "0:0"},
+		{Field: imagecmp.OwnerOf, Path: "f", Type: imagecmp.File, Want: "1000:1000", Got: "0:0"},
+		{Field: imagecmp.Missing, Path: "etc", Type: imagecmp.Dir, Want: "dir 0755 0:0", Got: "nothing"},
+		{Field: imagecmp.Missing, Path: "app/x", Type: imagecmp.File, Want: "file", Got: "nothing"},
 	} {
-		assert.Len(t, undocumented([]imagecmp.Diff{d}, []string{"copy-from-drops-setuid", "copy-from-user-owner"}), 1, d.String())
+		assert.Len(t, undocumented([]imagecmp.Diff{d}, []string{"copy-from-drops-setuid", "chown-parent-owner", "run-mountpoints", "symlink-source-not-followed"}), 1, d.String())
 	}
+	// a linked directory's files are part of the same difference
+	link := imagecmp.Diff{Field: imagecmp.TypeOf, Path: "app/srclink", Type: imagecmp.Dir, Want: "dir 0755 0:0", Got: "symlink -> src"}
+	child := imagecmp.Diff{Field: imagecmp.Missing, Path: "app/srclink/real.txt", Type: imagecmp.File, Want: "file", Got: "nothing"}
+	assert.Empty(t, undocumented([]imagecmp.Diff{link, child}, []string{"symlink-source-not-followed"}))
+	assert.Len(t, undocumented([]imagecmp.Diff{child}, []string{"symlink-source-not-followed"}), 1)
 }

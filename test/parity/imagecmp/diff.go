@@ -38,8 +38,10 @@ const (
 type Diff struct {
 	Field Field
 	Path  string
-	Want  string
-	Got   string
+	// Type is the path's type in the reference (in the image for Extra).
+	Type Type
+	Want string
+	Got  string
 }
 
 func (d Diff) String() string {
@@ -64,18 +66,18 @@ func compareFS(want, got *FS) []Diff {
 		w, _ := want.Get(p)
 		g, ok := got.Get(p)
 		if !ok {
-			out = append(out, Diff{Field: Missing, Path: p, Want: describe(w), Got: "nothing"})
+			out = append(out, Diff{Field: Missing, Path: p, Type: w.Type, Want: describe(w), Got: "nothing"})
 			continue
 		}
 		out = append(out, compareEntry(p, w, g)...)
 		if wg, gg := strings.Join(wl[p], ","), strings.Join(gl[p], ","); wg != gg {
-			out = append(out, Diff{Field: LinkGroup, Path: p, Want: orNone(wg), Got: orNone(gg)})
+			out = append(out, Diff{Field: LinkGroup, Path: p, Type: w.Type, Want: orNone(wg), Got: orNone(gg)})
 		}
 	}
 	for _, p := range got.Paths() {
 		if !seen[p] {
 			g, _ := got.Get(p)
-			out = append(out, Diff{Field: Extra, Path: p, Want: "nothing", Got: describe(g)})
+			out = append(out, Diff{Field: Extra, Path: p, Type: g.Type, Want: "nothing", Got: describe(g)})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Path < out[j].Path })
@@ -84,12 +86,12 @@ func compareFS(want, got *FS) []Diff {
 
 func compareEntry(p string, w, g *Entry) []Diff {
 	if w.Type != g.Type {
-		return []Diff{{Field: TypeOf, Path: p, Want: describe(w), Got: describe(g)}}
+		return []Diff{{Field: TypeOf, Path: p, Type: w.Type, Want: describe(w), Got: describe(g)}}
 	}
 	var out []Diff
 	add := func(f Field, want, got string) {
 		if want != got {
-			out = append(out, Diff{Field: f, Path: p, Want: want, Got: got})
+			out = append(out, Diff{Field: f, Path: p, Type: w.Type, Want: want, Got: got})
 		}
 	}
 	add(ModeOf, fmt.Sprintf("%04o", w.Mode), fmt.Sprintf("%04o", g.Mode))

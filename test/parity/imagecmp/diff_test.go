@@ -34,20 +34,20 @@ func TestCompare(t *testing.T) {
 		want []Diff
 	}{
 		{"missing and extra", image(t, want.Config, dir("app/"), file("app/a", "1"), symlink("app/l", "a"), file("app/h", "h"), hardlink("app/h2", "app/h"), file("app/x", "")),
-			[]Diff{{Field: Extra, Path: "app/x", Want: "nothing", Got: "file 0644 0:0 0 bytes"}}},
+			[]Diff{{Field: Extra, Path: "app/x", Type: File, Want: "nothing", Got: "file 0644 0:0 0 bytes"}}},
 		{"content, size, mode, target, links", image(t, want.Config, dir("app/"), withMode(file("app/a", "22"), 0o755), symlink("app/l", "b"), file("app/h", "h"), file("app/h2", "h")),
 			[]Diff{
-				{Field: ModeOf, Path: "app/a", Want: "0644", Got: "0755"},
-				{Field: SizeOf, Path: "app/a", Want: "1", Got: "2"},
-				{Field: ContentOf, Path: "app/a", Want: sum("1"), Got: sum("22")},
-				{Field: LinkGroup, Path: "app/h", Want: "app/h,app/h2", Got: "none"},
-				{Field: LinkGroup, Path: "app/h2", Want: "app/h,app/h2", Got: "none"},
-				{Field: TargetOf, Path: "app/l", Want: "a", Got: "b"},
+				{Field: ModeOf, Path: "app/a", Type: File, Want: "0644", Got: "0755"},
+				{Field: SizeOf, Path: "app/a", Type: File, Want: "1", Got: "2"},
+				{Field: ContentOf, Path: "app/a", Type: File, Want: sum("1"), Got: sum("22")},
+				{Field: LinkGroup, Path: "app/h", Type: File, Want: "app/h,app/h2", Got: "none"},
+				{Field: LinkGroup, Path: "app/h2", Type: File, Want: "app/h,app/h2", Got: "none"},
+				{Field: TargetOf, Path: "app/l", Type: Symlink, Want: "a", Got: "b"},
 			}},
 		{"type and owner", image(t, want.Config, withOwner(dir("app/"), 1000), dir("app/a/"), symlink("app/l", "a"), file("app/h", "h"), hardlink("app/h2", "app/h")),
 			[]Diff{
-				{Field: OwnerOf, Path: "app", Want: "0:0", Got: "1000:1000"},
-				{Field: TypeOf, Path: "app/a", Want: "file 0644 0:0 1 bytes", Got: "dir 0755 0:0"},
+				{Field: OwnerOf, Path: "app", Type: Dir, Want: "0:0", Got: "1000:1000"},
+				{Field: TypeOf, Path: "app/a", Type: File, Want: "file 0644 0:0 1 bytes", Got: "dir 0755 0:0"},
 			}},
 		{"config", image(t, Config{Env: []string{"A=1 "}, WorkingDir: "/", User: "1000", ExposedPorts: []string{"80/tcp"}, Labels: map[string]string{"k": "v\n"}, Cmd: []string{"sh"}}, base...),
 			[]Diff{
