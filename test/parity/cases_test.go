@@ -88,6 +88,7 @@ var cases = []parityCase{
 	{name: "symlink-source", change: "src.txt", fargate: expect{kind: refused, line: 5, words: []string{"symlink"}, orIdentical: true, late: true}},
 	// source packaging
 	{name: "context-modes", change: "ctx/plain.txt", setup: contextModes, fargate: doc("hardlinks-not-kept")},
+	{name: "context-abs-symlink", change: "ctx/plain.txt", setup: contextAbsSymlink},
 	{name: "dockerfile-ignored", change: "src.txt"},
 	// stage graphs
 	{name: "chain-stages", change: "src.txt"},
@@ -109,7 +110,7 @@ var cases = []parityCase{
 }
 
 // contextModes gives the context what git cannot hold: setuid, setgid and
-// sticky bits, a 0555 directory, hard links and a symlink to an absolute path.
+// sticky bits, a 0555 directory, hard links.
 func contextModes(t *testing.T, dir string) {
 	ctx := filepath.Join(dir, "ctx")
 	write(t, filepath.Join(ctx, "suid"), "suid\n", 0o4755)
@@ -120,7 +121,12 @@ func contextModes(t *testing.T, dir string) {
 	require.NoError(t, os.Chmod(filepath.Join(ctx, "ro"), 0o555))
 	write(t, filepath.Join(ctx, "linked"), "linked\n", 0o644)
 	require.NoError(t, os.Link(filepath.Join(ctx, "linked"), filepath.Join(ctx, "linked2")))
-	require.NoError(t, os.Symlink("/etc/passwd", filepath.Join(ctx, "abs-link")))
+}
+
+// contextAbsSymlink links to an absolute path, and to a path above the context.
+func contextAbsSymlink(t *testing.T, dir string) {
+	require.NoError(t, os.Symlink("/etc/passwd", filepath.Join(dir, "ctx", "abs-link")))
+	require.NoError(t, os.Symlink("../../outside", filepath.Join(dir, "ctx", "up-link")))
 }
 
 // emptyDirs makes empty directories, at the top and nested.

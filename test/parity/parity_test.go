@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convox/rack/internal/testenv"
 	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/test/parity/imagecmp"
 
@@ -53,9 +54,9 @@ func TestParity(t *testing.T) {
 	start := time.Now()
 	h := startHarness(t)
 	h.params(t, "BuildCache=Yes")
-	runs := make([]*caseRun, len(cases))
-	for i, c := range cases {
-		runs[i] = prepare(t, c)
+	var runs []*caseRun
+	for _, c := range selected(t) {
+		runs = append(runs, prepare(t, c))
 	}
 	t.Logf("rack and contexts ready in %s", time.Since(start).Round(time.Second))
 
@@ -77,6 +78,24 @@ func TestParity(t *testing.T) {
 		}
 	}
 	t.Logf("parity report (%s):\n%s", time.Since(start).Round(time.Second), sb.String())
+}
+
+// selected is the corpus, or the cases PARITY_CASES names (comma-separated),
+// for a quick run while fixing one; under CI every case runs.
+func selected(t *testing.T) []parityCase {
+	names := os.Getenv("PARITY_CASES")
+	if names == "" || testenv.InCI() {
+		return cases
+	}
+	var out []parityCase
+	for _, c := range cases {
+		if strings.Contains(","+names+",", ","+c.name+",") {
+			out = append(out, c)
+		}
+	}
+	require.NotEmpty(t, out, "PARITY_CASES=%s names no case", names)
+	t.Logf("PARITY_CASES: %d of %d cases", len(out), len(cases))
+	return out
 }
 
 // each runs f on every case as a subtest, workers at a time.
