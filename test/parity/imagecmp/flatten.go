@@ -158,7 +158,7 @@ func (fs *FS) Apply(layer io.Reader) error {
 			continue
 		}
 		a := pending{path: p, hdr: hdr}
-		if hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA {
+		if hdr.Typeflag == tar.TypeReg { // the reader reports the old TypeRegA as TypeReg
 			h := sha256.New()
 			n, err := io.Copy(h, tr)
 			if err != nil {
@@ -202,7 +202,7 @@ func (fs *FS) add(a pending) error {
 	switch hdr.Typeflag {
 	case tar.TypeDir:
 		e = &Entry{Type: Dir, Mode: hdr.Mode & 0o7777, UID: hdr.Uid, GID: hdr.Gid}
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg:
 		e = &Entry{Type: File, ino: &inode{mode: hdr.Mode & 0o7777, uid: hdr.Uid, gid: hdr.Gid, size: a.size, sha256: a.sum}}
 	case tar.TypeSymlink:
 		e = &Entry{Type: Symlink, Mode: hdr.Mode & 0o7777, UID: hdr.Uid, GID: hdr.Gid, Target: hdr.Linkname}
