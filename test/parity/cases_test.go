@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -113,14 +114,22 @@ var cases = []parityCase{
 // sticky bits, a 0555 directory, hard links.
 func contextModes(t *testing.T, dir string) {
 	ctx := filepath.Join(dir, "ctx")
-	write(t, filepath.Join(ctx, "suid"), "suid\n", 0o4755)
-	write(t, filepath.Join(ctx, "sgid"), "sgid\n", 0o2755)
+	// os.FileMode has its own bits for setuid, setgid and sticky (not 04000...)
+	write(t, filepath.Join(ctx, "suid"), "suid\n", os.ModeSetuid|0o755)
+	write(t, filepath.Join(ctx, "sgid"), "sgid\n", os.ModeSetgid|0o755)
 	require.NoError(t, os.MkdirAll(filepath.Join(ctx, "sticky"), 0o755))
-	require.NoError(t, os.Chmod(filepath.Join(ctx, "sticky"), 0o1777))
+	require.NoError(t, os.Chmod(filepath.Join(ctx, "sticky"), os.ModeSticky|0o777))
+	require.NoError(t, os.MkdirAll(filepath.Join(ctx, "sgiddir"), 0o755))
+	require.NoError(t, os.Chmod(filepath.Join(ctx, "sgiddir"), os.ModeSetgid|0o775))
 	write(t, filepath.Join(ctx, "ro", "f"), "read only\n", 0o444)
 	require.NoError(t, os.Chmod(filepath.Join(ctx, "ro"), 0o555))
 	write(t, filepath.Join(ctx, "linked"), "linked\n", 0o644)
 	require.NoError(t, os.Link(filepath.Join(ctx, "linked"), filepath.Join(ctx, "linked2")))
+	for name, want := range map[string]uint32{"suid": 0o4755, "sgid": 0o2755, "sticky": 0o1777, "sgiddir": 0o2775, "ro": 0o555} {
+		var st syscall.Stat_t
+		require.NoError(t, syscall.Stat(filepath.Join(ctx, name), &st))
+		require.Equal(t, want, st.Mode&0o7777, "mode of %s in the context", name)
+	}
 }
 
 // contextAbsSymlink links to an absolute path, and to a path above the context.
