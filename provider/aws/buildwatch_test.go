@@ -117,10 +117,7 @@ func TestBuildWatchAfterRestart(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, structs.BuildStatusRunning, stale.Status, "a stopped provider changed the build")
 
-	restarted, err := aws.New(r.ctx, r.cfg, rackName, aws.WithWatchInterval(200*time.Millisecond), aws.WithLog(r.log))
-	require.NoError(t, err)
-	t.Cleanup(func() { restarted.Close() })
-	require.NoError(t, restarted.Watch())
+	restarted := r.restart()
 	got, took := waitFailed(t, restarted, b)
 	t.Logf("failed %s after the restart: %s", took.Round(time.Millisecond), got.Reason)
 	assert.Contains(t, got.Reason, "Essential container in task exited")
@@ -148,32 +145,90 @@ func TestBuildTaskSucceeded(t *testing.T) {
 	assert.NotContains(t, r.log.String(), "at=watch.failed")
 }
 
+// setProcess rewrites the task a build record names, straight in DynamoDB.
+func (r *rack) setProcess(b *structs.Build, from, to string) {
+	r.t.Helper()
+	db := dynamodb.NewFromConfig(r.cfg)
+	table := r.resources().BuildsTable
+	key := map[string]dbtypes.AttributeValue{"id": &dbtypes.AttributeValueMemberS{Value: b.Id}}
+	item, err := db.GetItem(r.ctx, &dynamodb.GetItemInput{TableName: sdkaws.String(table), Key: key})
+	require.NoError(r.t, err)
+	record := item.Item["record"].(*dbtypes.AttributeValueMemberS)
+	require.Contains(r.t, record.Value, `"process":"`+from+`"`)
+	record.Value = strings.ReplaceAll(record.Value, `"process":"`+from+`"`, `"process":"`+to+`"`)
+	_, err = db.PutItem(r.ctx, &dynamodb.PutItemInput{TableName: sdkaws.String(table), Item: item.Item})
+	require.NoError(r.t, err)
+}
+
+// restart is a new provider on the same stack that picks up the watch, as an API task that replaced the last one.
+func (r *rack) restart(opts ...aws.Option) *aws.Provider {
+	r.t.Helper()
+	opts = append([]aws.Option{aws.WithResources(r.resources()), aws.WithWatchInterval(200 * time.Millisecond), aws.WithLog(r.log)}, opts...)
+	restarted, err := aws.New(r.ctx, r.cfg, rackName, opts...)
+	require.NoError(r.t, err)
+	r.t.Cleanup(func() { restarted.Close() })
+	require.NoError(r.t, restarted.Watch())
+	return restarted
+}
+
 // A task ECS no longer knows (it forgets stopped tasks after about an hour, as
-// while a rack API was down) fails its build, found again after a restart.
+// while a rack API was down) fails its build once ECS kept saying MISSING for
+// the missing timeout, found again after a restart.
 func TestBuildTaskGone(t *testing.T) {
 	r := watchedRack(t)
 	b, err := r.p.BuildCreate("web", "object://web/tmp/src.tgz", structs.BuildCreateOptions{})
 	require.NoError(t, err)
 	require.NoError(t, r.p.Close())
 
-	// The build record names a task the cluster has no trace of.
-	db := dynamodb.NewFromConfig(r.cfg)
-	table := r.outputs()["BuildsTable"]
-	key := map[string]dbtypes.AttributeValue{"id": &dbtypes.AttributeValueMemberS{Value: b.Id}}
-	item, err := db.GetItem(r.ctx, &dynamodb.GetItemInput{TableName: sdkaws.String(table), Key: key})
-	require.NoError(t, err)
-	record := item.Item["record"].(*dbtypes.AttributeValueMemberS)
 	gone := b.Process[:strings.LastIndex(b.Process, "/")+1] + "0b2d1d0e6b7b4a4f9d1f5e2c3a4b5c6d"
-	require.Contains(t, record.Value, b.Process)
-	record.Value = strings.ReplaceAll(record.Value, b.Process, gone)
-	_, err = db.PutItem(r.ctx, &dynamodb.PutItemInput{TableName: sdkaws.String(table), Item: item.Item})
-	require.NoError(t, err)
-
-	restarted, err := aws.New(r.ctx, r.cfg, rackName, aws.WithWatchInterval(200*time.Millisecond), aws.WithLog(r.log))
-	require.NoError(t, err)
-	t.Cleanup(func() { restarted.Close() })
-	require.NoError(t, restarted.Watch())
+	r.setProcess(b, b.Process, gone)
+	restarted := r.restart(aws.WithMissingTimeout(2 * time.Second))
 	got, took := waitFailed(t, restarted, b)
 	t.Logf("failed %s after the restart: %s", took.Round(time.Millisecond), got.Reason)
-	assert.Contains(t, got.Reason, "build task "+gone+" is gone")
+	assert.Contains(t, got.Reason, "build task "+gone+" is gone: ECS reports")
+	assert.GreaterOrEqual(t, took, 2*time.Second, "failed before the missing timeout")
+	assert.Contains(t, r.log.String(), "at=watch.missing app=web id="+b.Id)
+}
+
+// ECS may not know a task right after RunTask (it is eventually consistent):
+// a MISSING answer is looked at again with backoff, and the build goes on
+// when the task shows up within the missing timeout.
+func TestBuildTaskMissingThenFound(t *testing.T) {
+	r := watchedRack(t)
+	b, err := r.p.BuildCreate("web", "object://web/tmp/src.tgz", structs.BuildCreateOptions{})
+	require.NoError(t, err)
+	require.NoError(t, r.p.Close())
+
+	late := b.Process[:strings.LastIndex(b.Process, "/")+1] + "0b2d1d0e6b7b4a4f9d1f5e2c3a4b5c6d"
+	r.setProcess(b, b.Process, late)
+	restarted := r.restart(aws.WithMissingTimeout(20 * time.Second))
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(r.log.String(), "at=watch.missing app=web id="+b.Id) {
+		require.True(t, time.Now().Before(deadline), "the watch never saw the task missing:\n%s", r.log)
+		time.Sleep(50 * time.Millisecond)
+	}
+	r.setProcess(b, late, b.Process) // ECS knows the task now
+	time.Sleep(3 * time.Second)
+	got, err := restarted.BuildGet("web", b.Id)
+	require.NoError(t, err)
+	assert.Equal(t, structs.BuildStatusRunning, got.Status, "a task ECS found again failed its build: %s", got.Reason)
+	r.stopTask(b, "Essential container in task exited")
+	got, _ = waitFailed(t, restarted, b)
+	assert.Contains(t, got.Reason, "Essential container in task exited", "the build is watched again")
+}
+
+// A build whose task was never recorded (the API died between recording the
+// build and RunTask) is watched too, and fails after the start timeout.
+func TestBuildWithoutTaskIsWatched(t *testing.T) {
+	r := watchedRack(t)
+	b, err := r.p.BuildCreate("web", "object://web/tmp/src.tgz", structs.BuildCreateOptions{})
+	require.NoError(t, err)
+	require.NoError(t, r.p.Close())
+	r.setProcess(b, b.Process, "")
+
+	restarted := r.restart(aws.WithStartTimeout(time.Second))
+	got, took := waitFailed(t, restarted, b)
+	t.Logf("failed %s after the restart: %s", took.Round(time.Millisecond), got.Reason)
+	assert.Contains(t, got.Reason, "no build task was started within 1s")
+	assert.Contains(t, r.log.String(), "at=watch.resume builds=1")
 }

@@ -38,6 +38,10 @@ type rack struct {
 	p        *aws.Provider
 	log      *testenv.SyncBuffer
 	recorded string
+	// params are the stack's parameter values, defaults included.
+	params map[string]string
+	// physicalIDs are the stack's resources by logical id, read once.
+	physicalIDs map[string]string
 }
 
 // newRack starts moto (recording every request it gets), creates the rack
@@ -75,6 +79,7 @@ func newRack(t *testing.T, params map[string]string, opts ...aws.Option) *rack {
 	for _, k := range keys {
 		in.Parameters = append(in.Parameters, cfntypes.Parameter{ParameterKey: sdkaws.String(k), ParameterValue: sdkaws.String(params[k])})
 	}
+	r.params = params
 	cfn := cloudformation.NewFromConfig(r.cfg)
 	_, err := cfn.CreateStack(ctx, in)
 	require.NoError(t, err, "CreateStack: %v\n%s", err, m.Logs())
@@ -83,7 +88,9 @@ func newRack(t *testing.T, params map[string]string, opts ...aws.Option) *rack {
 	})
 	err = waiter.Wait(ctx, &cloudformation.DescribeStacksInput{StackName: sdkaws.String(rackName)}, 2*time.Minute)
 	require.NoError(t, err, "stack create: %v\n%s", err, m.Logs())
-	opts = append([]aws.Option{aws.WithLog(r.log), aws.WithPollInterval(50 * time.Millisecond), aws.WithRackURL("http://convox:rack-secret@127.0.0.1:5443")}, opts...)
+	// The provider names the stack's resources as the API task's environment does, never through outputs.
+	opts = append([]aws.Option{aws.WithResources(r.resources()), aws.WithLog(r.log), aws.WithPollInterval(50 * time.Millisecond),
+		aws.WithRackURL("http://convox:rack-secret@127.0.0.1:5443")}, opts...)
 	p, err := aws.New(ctx, r.cfg, rackName, opts...)
 	require.NoError(t, err)
 	r.p = p

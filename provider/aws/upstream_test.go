@@ -153,7 +153,7 @@ func TestUpstreamCLIPaths(t *testing.T) {
 	assert.Equal(t, "object://src/tmp/0123456789abcdef.tgz", obj.Url)
 	b, err := c.BuildCreate("src", obj.Url, structs.BuildCreateOptions{Description: ptr("first")})
 	require.NoError(t, err)
-	assert.Equal(t, structs.BuildStatusCreated, b.Status)
+	assert.Equal(t, structs.BuildStatusRunning, b.Status, "a build runs from the moment its task is launched")
 	assert.NotEmpty(t, b.Process, "the build names its ECS task")
 
 	stream := follow(t, c, "src", b.Id)
