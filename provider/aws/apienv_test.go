@@ -50,7 +50,8 @@ func (r *rack) apiEnvironment() map[string]string {
 // resources are the stack's resource names as the API reads them from its environment.
 func (r *rack) resources() aws.Resources {
 	r.t.Helper()
-	res, err := aws.ResourcesFromEnv(func(k string) string { return r.apiEnvironment()[k] })
+	env := r.apiEnvironment()
+	res, err := aws.ResourcesFromEnv(func(k string) string { return env[k] })
 	require.NoError(r.t, err)
 	return res
 }

@@ -34,7 +34,7 @@ func watchedRack(t *testing.T, opts ...aws.Option) *rack {
 func (r *rack) stopTask(b *structs.Build, reason string) {
 	r.t.Helper()
 	_, err := ecs.NewFromConfig(r.cfg).StopTask(r.ctx, &ecs.StopTaskInput{
-		Cluster: sdkaws.String(r.outputs()["BuildCluster"]), Task: sdkaws.String(b.Process), Reason: sdkaws.String(reason),
+		Cluster: sdkaws.String(r.resources().BuildCluster), Task: sdkaws.String(b.Process), Reason: sdkaws.String(reason),
 	})
 	require.NoError(r.t, err)
 }

@@ -48,6 +48,12 @@ type rack struct {
 // stack with params and returns a provider for it.
 func newRack(t *testing.T, params map[string]string, opts ...aws.Option) *rack {
 	t.Helper()
+	return newRackFrom(t, formation.Template(), params, opts...)
+}
+
+// newRackFrom is newRack with the template body given, e.g. rack.json without its outputs.
+func newRackFrom(t *testing.T, body []byte, params map[string]string, opts ...aws.Option) *rack {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("moto integration test: skipped under -short")
 	}
@@ -57,7 +63,6 @@ func newRack(t *testing.T, params map[string]string, opts ...aws.Option) *rack {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
 	r := &rack{t: t, moto: m, cfg: m.AWSConfig(t), ctx: ctx, log: &testenv.SyncBuffer{}, recorded: recording}
-	body := formation.Template()
 	// moto resolves UsePreviousValue only for values given at create, so give
 	// every parameter, defaults included, the way an installer would.
 	params = withDefaults(t, body, maps.Clone(params))
