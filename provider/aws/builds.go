@@ -292,11 +292,5 @@ func deref(s *string) string {
 	return *s
 }
 
-func setString(dst *string, v *string) {
-	if v != nil {
-		*dst = *v
-	}
-}
-
 // ptr is a pointer to v, for option structs.
 func ptr[T any](v T) *T { return &v }
