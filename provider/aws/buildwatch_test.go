@@ -1,6 +1,7 @@
 package aws_test
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -231,4 +232,57 @@ func TestBuildWithoutTaskIsWatched(t *testing.T) {
 	t.Logf("failed %s after the restart: %s", took.Round(time.Millisecond), got.Reason)
 	assert.Contains(t, got.Reason, "no build task was started within 1s")
 	assert.Contains(t, r.log.String(), "at=watch.resume builds=1")
+}
+
+// Reports that race (the task's own and the watch's) are conditional writes:
+// the first end wins, every later one leaves the build as it ended, and no
+// report is lost to another (each one's logs field lands).
+func TestBuildUpdatesRace(t *testing.T) {
+	r := watchedRack(t)
+	b, err := r.p.BuildCreate("web", "object://web/tmp/src.tgz", structs.BuildCreateOptions{})
+	require.NoError(t, err)
+	ends := []string{structs.BuildStatusComplete, structs.BuildStatusFailed}
+	errs := make(chan error, 16)
+	for i := range 16 {
+		go func() {
+			_, err := r.p.BuildUpdate("web", b.Id, structs.BuildUpdateOptions{Status: ptr(ends[i%2]), Reason: ptr(fmt.Sprint("report ", i)), Entrypoint: ptr(fmt.Sprint("e", i))})
+			errs <- err
+		}()
+	}
+	for range 16 {
+		require.NoError(t, <-errs)
+	}
+	got, err := r.p.BuildGet("web", b.Id)
+	require.NoError(t, err)
+	require.True(t, got.Terminal(), "build %s after 16 end reports", got.Status)
+
+	// Reports of different fields at once: none is lost (a plain read-modify-write loses some).
+	for round := range 5 {
+		b, err := r.p.BuildCreate("web", "object://web/tmp/src.tgz", structs.BuildCreateOptions{})
+		require.NoError(t, err)
+		updates := []structs.BuildUpdateOptions{{Entrypoint: ptr("e")}, {Logs: ptr("object://web/l")}, {Manifest: ptr("m")}, {Cache: ptr(`[{"service":"web"}]`)}}
+		for _, u := range updates {
+			go func() {
+				_, err := r.p.BuildUpdate("web", b.Id, u)
+				errs <- err
+			}()
+		}
+		for range updates {
+			require.NoError(t, <-errs)
+		}
+		all, err := r.p.BuildGet("web", b.Id)
+		require.NoError(t, err)
+		lost := all.Entrypoint == "" || all.Logs == "" || all.Manifest == "" || len(all.Cache) == 0
+		assert.False(t, lost, "round %d: a concurrent report was lost: %+v", round, all)
+	}
+	var first int
+	_, err = fmt.Sscanf(got.Reason, "report %d", &first)
+	require.NoError(t, err, "reason %q", got.Reason)
+	assert.Equal(t, ends[first%2], got.Status, "the reason and the status come from different reports: %+v", got)
+	_, err = r.p.BuildUpdate("web", b.Id, structs.BuildUpdateOptions{Status: ptr(structs.BuildStatusRunning), Reason: ptr("late")})
+	require.NoError(t, err)
+	again, err := r.p.BuildGet("web", b.Id)
+	require.NoError(t, err)
+	assert.Equal(t, got.Status, again.Status, "a finished build changed state")
+	assert.Equal(t, got.Reason, again.Reason, "a finished build changed its reason")
 }
