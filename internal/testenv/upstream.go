@@ -3,7 +3,9 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
@@ -96,13 +98,17 @@ func (u *Upstream) Run(t testing.TB, dir string, limit time.Duration, args ...st
 
 // TLSFront serves target (an http:// URL) over TLS on a loopback port with a
 // generated certificate, as a rack's load balancer or TLS listener does, and
-// returns its host:port: `convox login HOST` always speaks https.
+// returns its host:port: `convox login HOST` always speaks https. target may
+// itself be https (an API with its own certificate).
 func TLSFront(t testing.TB, target string) string {
 	t.Helper()
 	u, err := url.Parse(target)
 	require.NoError(t, err)
 	u.User = nil
-	ts := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(u))
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	// A rack API that serves TLS itself does so with a certificate it generated.
+	proxy.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // the rack's own certificate
+	ts := httptest.NewTLSServer(proxy)
 	t.Cleanup(ts.Close)
 	return strings.TrimPrefix(ts.URL, "https://")
 }

@@ -2,6 +2,7 @@ package aws_test
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -89,7 +90,11 @@ func (r *rack) startAPI() *apiProcess {
 		vars = append(vars, k+"="+v)
 	}
 	sort.Strings(vars)
-	p := &apiProcess{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Env: env, log: &testenv.SyncBuffer{}}
+	scheme := "http"
+	if env["RACK_TLS"] != "" {
+		scheme = "https" // the API serves TLS itself (a certificate it generates)
+	}
+	p := &apiProcess{URL: fmt.Sprintf("%s://127.0.0.1:%d", scheme, port), Env: env, log: &testenv.SyncBuffer{}}
 	cmd := exec.Command(rackBinary(r.t))
 	cmd.Env, cmd.Stdout, cmd.Stderr = vars, p.log, p.log
 	require.NoError(r.t, cmd.Start())
@@ -114,7 +119,7 @@ func (r *rack) startAPI() *apiProcess {
 			require.Failf(r.t, "cmd/rack exited", "%v\n%s", err, p.log)
 		default:
 		}
-		if res, err := http.Get(p.URL + "/check"); err == nil {
+		if res, err := insecureClient.Get(p.URL + "/check"); err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
 				return p
@@ -125,10 +130,13 @@ func (r *rack) startAPI() *apiProcess {
 	}
 }
 
+// insecureClient talks to an API whose certificate it generated itself, as the convox CLI does.
+var insecureClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // a rack's own certificate
+
 // client is an SDK client of the API with password.
 func (p *apiProcess) client(t *testing.T, password string) *sdk.Client {
 	t.Helper()
-	c, err := sdk.New(strings.Replace(p.URL, "http://", "http://convox:"+password+"@", 1))
+	c, err := sdk.New(strings.Replace(p.URL, "://", "://convox:"+password+"@", 1))
 	require.NoError(t, err)
 	return c
 }

@@ -243,7 +243,8 @@ func (p *Provider) table(name, key string) (records.Table, error) {
 // repositoryName is the ECR repository of an app: the stack's app repository
 // prefix (else "{rack}/", lowercase as ECR wants) and the app name.
 func (p *Provider) repositoryName(app string) string {
-	prefix := p.res.AppRepositoryPrefix
+	// ECR wants lower case: a stack named with capitals still names valid repositories.
+	prefix := strings.ToLower(p.res.AppRepositoryPrefix)
 	if prefix == "" {
 		prefix = strings.ToLower(p.rack) + "/"
 	}

@@ -38,7 +38,7 @@ func withoutOutputs(t *testing.T) []byte {
 // status is the HTTP status and body of GET url.
 func status(t *testing.T, url string) (int, string) {
 	t.Helper()
-	res, err := http.Get(url)
+	res, err := insecureClient.Get(url)
 	require.NoError(t, err)
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
