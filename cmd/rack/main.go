@@ -11,7 +11,8 @@
 // `rack version` prints the version stamped into the binary (pkg/version) and exits.
 //
 // It speaks plain http: a local rack is reached as http://convox:PASSWORD@127.0.0.1:5443,
-// a cloud rack sits behind a load balancer that terminates TLS.
+// a cloud rack sits behind a load balancer that terminates TLS. GET /check
+// answers "ok" without a password (the load balancer's health check).
 package main
 
 import (
@@ -82,6 +83,11 @@ func serve(ctx context.Context, getenv func(string) string, log io.Writer, ready
 		return fmt.Errorf("listen: %w", err)
 	}
 	opts := []api.Option{api.WithLog(log)}
+	// A provider that follows the rack password where it is kept (the aws one:
+	// its secret) makes a changed password work at once, without a restart.
+	if pw, ok := p.(interface{ CurrentPassword() string }); ok && pw.CurrentPassword() != "" {
+		opts = append(opts, api.WithPasswordFunc(pw.CurrentPassword))
+	}
 	if v := getenv("RACK_MAX_UPLOAD"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 {

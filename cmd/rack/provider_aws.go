@@ -8,8 +8,9 @@ import (
 	"github.com/convox/rack/provider/aws"
 )
 
-// PROVIDER=aws: the CloudFormation rack, configured by RACK_NAME, RACK_URL and the AWS SDK's variables.
-// It watches the ECS task of every build that has not ended, those it finds at start included.
+// PROVIDER=aws: the CloudFormation rack, configured by the environment its
+// task definition in rack.json gives it (aws.FromEnv) and the AWS SDK's
+// variables. It watches every build that has not ended, those it finds at start included.
 func init() {
 	providers["aws"] = func(ctx context.Context) (structs.Provider, error) {
 		p, err := aws.FromEnv(ctx)

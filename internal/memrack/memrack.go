@@ -5,7 +5,6 @@ package memrack
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sync"
@@ -45,7 +44,7 @@ func (m *Rack) BuildGet(app, id string) (*structs.Build, error) {
 	return &c, nil
 }
 
-// BuildUpdate applies the set fields of o.
+// BuildUpdate applies o under the build state rules (structs.Build.Apply).
 func (m *Rack) BuildUpdate(app, id string, o structs.BuildUpdateOptions) (*structs.Build, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -53,22 +52,8 @@ func (m *Rack) BuildUpdate(app, id string, o structs.BuildUpdateOptions) (*struc
 	if !ok {
 		return nil, fmt.Errorf("build %s: %w", id, structs.ErrNotFound)
 	}
-	for dst, src := range map[*string]*string{&b.Entrypoint: o.Entrypoint, &b.Logs: o.Logs, &b.Manifest: o.Manifest,
-		&b.Reason: o.Reason, &b.Release: o.Release, &b.Status: o.Status} {
-		if src != nil {
-			*dst = *src
-		}
-	}
-	if o.Started != nil {
-		b.Started = *o.Started
-	}
-	if o.Ended != nil {
-		b.Ended = *o.Ended
-	}
-	if o.Cache != nil {
-		if err := json.Unmarshal([]byte(*o.Cache), &b.Cache); err != nil {
-			return nil, fmt.Errorf("decoding cache summary: %w", err)
-		}
+	if err := b.Apply(o); err != nil {
+		return nil, err
 	}
 	c := *b
 	return &c, nil

@@ -3,7 +3,9 @@
 // build task can talk to every rack backend the same way.
 //
 // Every route, websocket upgrades and unknown paths included, requires HTTP
-// Basic auth whose password is the rack password (any user name, as Convox).
+// Basic auth whose password is the rack password (any user name, as Convox),
+// except GET /check, the health check that answers "ok" to anyone, as
+// upstream racks do. GET /auth answers an authenticated client (convox login).
 package api
 
 import (
@@ -13,6 +15,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"sync"
 
 	"github.com/convox/logger"
 	"github.com/convox/rack/pkg/structs"
@@ -22,9 +25,13 @@ import (
 // Server is the rack API: an http.Handler that authenticates, then routes.
 type Server struct {
 	provider  structs.Provider
-	password  [sha256.Size]byte
+	password  func() string
 	maxUpload int64
 	std       *stdapi.Server
+
+	hashMu sync.Mutex
+	hashOf string            // the password hash was taken of
+	hash   [sha256.Size]byte // its SHA-256
 }
 
 // DefaultMaxUpload bounds an uploaded object or imported build (5 GiB).
@@ -44,14 +51,18 @@ func WithMaxUpload(bytes int64) Option {
 	return func(s *Server) { s.maxUpload = bytes }
 }
 
+// WithPasswordFunc makes the rack password whatever current returns at each
+// request, so a changed password takes effect without a restart.
+func WithPasswordFunc(current func() string) Option {
+	return func(s *Server) { s.password = current }
+}
+
 // New returns the API of provider p guarded by password. An empty password
-// locks every route: a rack without a password is never open.
+// locks every route but /check: a rack without a password is never open.
 func New(p structs.Provider, password string, opts ...Option) *Server {
 	s := &Server{provider: p, maxUpload: DefaultMaxUpload, std: stdapi.New("rack", "rack")}
 	s.std.Logger = logger.NewWriter("ns=rack", os.Stdout)
-	if password != "" {
-		s.password = sha256.Sum256([]byte(password))
-	}
+	s.password = func() string { return password }
 	for _, o := range opts {
 		o(s)
 	}
@@ -70,6 +81,11 @@ func New(p structs.Provider, password string, opts ...Option) *Server {
 // ServeHTTP authenticates the request before any routing, so an unauthorized
 // client never reaches a handler or a websocket upgrade.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// stdapi answers GET /check with "ok": the load balancer's health check.
+	if r.URL.Path == "/check" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		s.std.ServeHTTP(w, r)
+		return
+	}
 	if !s.authorized(r) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="convox"`)
 		http.Error(w, "invalid authentication", http.StatusUnauthorized)
@@ -81,8 +97,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // authorized compares the Basic auth password with the rack password in
 // constant time (both hashed first so lengths leak nothing either).
 func (s *Server) authorized(r *http.Request) bool {
-	var zero [sha256.Size]byte
-	if s.password == zero {
+	want, ok := s.passwordHash()
+	if !ok {
 		return false
 	}
 	_, pass, ok := r.BasicAuth()
@@ -90,7 +106,22 @@ func (s *Server) authorized(r *http.Request) bool {
 		return false
 	}
 	got := sha256.Sum256([]byte(pass))
-	return subtle.ConstantTimeCompare(got[:], s.password[:]) == 1
+	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
+}
+
+// passwordHash is the SHA-256 of the current password, taken again only when
+// the password changes; false when there is no password.
+func (s *Server) passwordHash() ([sha256.Size]byte, bool) {
+	pw := s.password()
+	if pw == "" {
+		return [sha256.Size]byte{}, false
+	}
+	s.hashMu.Lock()
+	defer s.hashMu.Unlock()
+	if pw != s.hashOf || s.hash == [sha256.Size]byte{} {
+		s.hashOf, s.hash = pw, sha256.Sum256([]byte(pw))
+	}
+	return s.hash, true
 }
 
 // mapErrors turns provider and validation errors into HTTP status codes.

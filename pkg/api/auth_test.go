@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,7 +43,7 @@ func TestAuthEveryRoute(t *testing.T) {
 	p, ts := newRack(t)
 	routes := api.Routes()
 	require.False(t, len(routes) < 20, "route table has %d routes, expected the full rack API", len(routes))
-	routes = append(routes, api.Route{Method: "GET", Path: "/check"}, api.Route{Method: "GET", Path: "/no/such/route"})
+	routes = append(routes, api.Route{Method: "GET", Path: "/no/such/route"})
 
 	cases := []struct {
 		name     string
@@ -122,4 +123,60 @@ func TestEmptyRackPasswordLocksEverything(t *testing.T) {
 	require.NoError(t, err)
 	res.Body.Close()
 	require.Equal(t, http.StatusUnauthorized, res.StatusCode, "status %d with an empty rack password, want 401", res.StatusCode)
+}
+
+// get requests path with the given password ("" sends no credentials) and returns the status and body.
+func get(t *testing.T, url, pass string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	require.NoError(t, err)
+	if pass != "" {
+		req.SetBasicAuth("convox", pass)
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
+}
+
+// /check answers anyone, as upstream's does (the load balancer's health
+// check), without asking the provider; /auth answers only the right password,
+// which is what `convox login` checks.
+func TestCheckAndAuth(t *testing.T) {
+	p, ts := newRack(t)
+	before := len(p.Calls(""))
+	code, body := get(t, ts.URL+"/check", "")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "ok", body)
+	assert.Equal(t, before, len(p.Calls("")), "/check reached the provider")
+
+	code, _ = get(t, ts.URL+"/auth", "")
+	assert.Equal(t, http.StatusUnauthorized, code)
+	code, _ = get(t, ts.URL+"/auth", "wrong")
+	assert.Equal(t, http.StatusUnauthorized, code)
+	code, _ = get(t, ts.URL+"/auth", password)
+	assert.Equal(t, http.StatusOK, code)
+}
+
+// With WithPasswordFunc a new password works at once and the old one stops working.
+func TestPasswordChangesWithoutRestart(t *testing.T) {
+	p := apitest.New("test", nil)
+	var mu sync.Mutex
+	current := "first-password"
+	ts := httptest.NewServer(api.New(p, "", api.WithLog(io.Discard), api.WithPasswordFunc(func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return current
+	})))
+	defer ts.Close()
+	code, _ := get(t, ts.URL+"/system", "first-password")
+	require.Equal(t, http.StatusOK, code)
+	mu.Lock()
+	current = "second-password"
+	mu.Unlock()
+	code, _ = get(t, ts.URL+"/system", "first-password")
+	assert.Equal(t, http.StatusUnauthorized, code, "the old password still works")
+	code, _ = get(t, ts.URL+"/system", "second-password")
+	assert.Equal(t, http.StatusOK, code, "the new password is refused")
 }

@@ -32,6 +32,7 @@ func (s *Server) routes() []route {
 		return route{Route{method, path}, h}
 	}
 	return []route{
+		r("GET", "/auth", s.Auth),
 		r("GET", "/system", s.SystemGet),
 		r("PUT", "/system", s.SystemUpdate),
 

@@ -140,8 +140,11 @@ func TestBuildLifecycle(t *testing.T) {
 		Cache: ptr(`[{"service":"web","steps":5,"cached":4,"seconds":1.5,"persistent-cache":true}]`),
 	})
 	require.NoError(t, err)
-	require.True(t, u.Started.Equal(start), "BuildUpdate %+v", u)
-	require.True(t, u.Ended.Equal(end), "BuildUpdate %+v", u)
+	// The build has finished: its times are its outcome and stay (structs.Build.Apply); the summary goes through.
+	require.True(t, u.Started.Equal(got.Started), "BuildUpdate %+v", u)
+	require.True(t, u.Ended.Equal(got.Ended), "BuildUpdate %+v", u)
+	require.Equal(t, start, p.Calls("BuildUpdate")[0].Args[2].(structs.BuildUpdateOptions).Started.UTC(), "the times crossed the wire")
+	require.Equal(t, end, p.Calls("BuildUpdate")[0].Args[2].(structs.BuildUpdateOptions).Ended.UTC(), "the times crossed the wire")
 	require.Len(t, u.Cache, 1, "BuildUpdate %+v", u)
 	require.EqualValues(t, 4, u.Cache[0].Cached, "BuildUpdate %+v", u)
 	require.True(t, u.Cache[0].PersistentCache, "BuildUpdate %+v", u)

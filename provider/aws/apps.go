@@ -15,7 +15,7 @@ import (
 
 // apps is the stack's apps table.
 func (p *Provider) apps() (records.Table, error) {
-	return p.tableOf("AppsTable", "name")
+	return p.table(p.res.AppsTable, "name")
 }
 
 // AppCreate records an app and creates its ECR repository.
@@ -30,11 +30,7 @@ func (p *Provider) AppCreate(name string, opts structs.AppCreateOptions) (*struc
 	if gen != "1" && gen != "2" {
 		return nil, invalid(fmt.Errorf("generation %q: 1 or 2 expected", gen))
 	}
-	st, err := p.stack()
-	if err != nil {
-		return nil, err
-	}
-	t, err := p.table(st, "AppsTable", "name")
+	t, err := p.apps()
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +41,7 @@ func (p *Provider) AppCreate(name string, opts structs.AppCreateOptions) (*struc
 		return nil, err
 	}
 	_, err = p.ecr.CreateRepository(p.ctx, &ecr.CreateRepositoryInput{
-		RepositoryName:     sdkaws.String(p.repositoryName(st, name)),
+		RepositoryName:     sdkaws.String(p.repositoryName(name)),
 		ImageTagMutability: ecrtypes.ImageTagMutabilityMutable,
 	})
 	var exists *ecrtypes.RepositoryAlreadyExistsException
@@ -103,19 +99,15 @@ func (p *Provider) AppDelete(name string) error {
 	if _, err := p.AppGet(name); err != nil {
 		return err
 	}
-	st, err := p.stack()
-	if err != nil {
-		return err
-	}
-	_, err = p.ecr.DeleteRepository(p.ctx, &ecr.DeleteRepositoryInput{
-		RepositoryName: sdkaws.String(p.repositoryName(st, name)),
+	_, err := p.ecr.DeleteRepository(p.ctx, &ecr.DeleteRepositoryInput{
+		RepositoryName: sdkaws.String(p.repositoryName(name)),
 		Force:          true,
 	})
 	var gone *ecrtypes.RepositoryNotFoundException
 	if err != nil && !errors.As(err, &gone) {
 		return fmt.Errorf("deleting repository of app %s: %w", name, err)
 	}
-	t, err := p.table(st, "AppsTable", "name")
+	t, err := p.apps()
 	if err != nil {
 		return err
 	}

@@ -19,15 +19,11 @@ func (p *Provider) BuildExport(app, id string, w io.Writer) error {
 	if b.Status != structs.BuildStatusComplete {
 		return invalid(fmt.Errorf("build %s is %s: only complete builds can be exported", id, b.Status))
 	}
-	st, err := p.stack()
-	if err != nil {
-		return err
-	}
 	login, err := p.registry.Login(p.ctx)
 	if err != nil {
 		return err
 	}
-	repo := p.repositoryName(st, app)
+	repo := p.repositoryName(app)
 	imgs, err := images.Find(p.ctx, login, login.Repository(repo), id)
 	if err != nil {
 		return err
@@ -55,11 +51,7 @@ func (p *Provider) BuildImport(app string, r io.Reader) (*structs.Build, error) 
 		return nil, err
 	}
 	defer a.Close()
-	st, err := p.stack()
-	if err != nil {
-		return nil, err
-	}
-	t, err := p.builds(st)
+	t, err := p.buildTable()
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +68,7 @@ func (p *Provider) BuildImport(app string, r io.Reader) (*structs.Build, error) 
 		Entrypoint:     src.Entrypoint,
 		GitSha:         src.GitSha,
 		Manifest:       src.Manifest,
-		Repository:     login.Repository(p.repositoryName(st, app)),
+		Repository:     login.Repository(p.repositoryName(app)),
 		Status:         structs.BuildStatusCreated,
 		Started:        now,
 		WildcardDomain: src.WildcardDomain,

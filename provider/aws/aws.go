@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/convox/rack/pkg/buildarchive"
 	"github.com/convox/rack/pkg/structs"
@@ -67,15 +68,19 @@ type Provider struct {
 	ddb  *dynamodb.Client
 	logs *cloudwatchlogs.Client
 
-	registry      Registry
-	rackURL       string
-	waitUpdate    bool
-	pollEvery     time.Duration
-	archiveLimits buildarchive.Limits
-	now           func() time.Time
-	watchEvery    time.Duration
-	startTimeout  time.Duration
-	watcher       watcher
+	res            Resources
+	registry       Registry
+	rackURL        string
+	endpoint       string
+	password       *passwordWatch
+	waitUpdate     bool
+	pollEvery      time.Duration
+	archiveLimits  buildarchive.Limits
+	now            func() time.Time
+	watchEvery     time.Duration
+	startTimeout   time.Duration
+	missingTimeout time.Duration
+	watcher        watcher
 
 	logMu sync.Mutex
 	log   io.Writer
@@ -87,8 +92,45 @@ type Option func(*Provider)
 // WithRegistry replaces ECR as the image registry for build pushes, exports and imports.
 func WithRegistry(r Registry) Option { return func(p *Provider) { p.registry = r } }
 
+// WithResources names the stack's resources (ResourcesFromEnv reads them from the API task's environment).
+func WithResources(r Resources) Option { return func(p *Provider) { p.res = r } }
+
 // WithRackURL is the RACK_URL build tasks call back on (it may carry the rack password).
 func WithRackURL(u string) Option { return func(p *Provider) { p.rackURL = u } }
+
+// WithEndpoint is the rack's URL without credentials: build tasks call back on
+// it with the rack password as it is when each build starts (unless WithRackURL is given).
+func WithEndpoint(u string) Option { return func(p *Provider) { p.endpoint = u } }
+
+// WithPassword is the rack password; with a secret ("" for none) it is read
+// again from Secrets Manager every refresh, so a changed password takes effect
+// without a restart.
+func WithPassword(initial string, secrets SecretsAPI, secret string, refresh time.Duration) Option {
+	return func(p *Provider) {
+		if secret == "" || secrets == nil {
+			p.password = &passwordWatch{current: initial}
+			return
+		}
+		p.password = watchPassword(p.ctx, secrets, secret, initial, refresh, p.logf)
+	}
+}
+
+// CurrentPassword is the rack password now (the API checks clients against it); "" when none was given.
+func (p *Provider) CurrentPassword() string {
+	if p.password == nil {
+		return ""
+	}
+	return p.password.get()
+}
+
+// callback is the URL a build task reports to: WithRackURL's, else the
+// endpoint with the current password.
+func (p *Provider) callback() (string, error) {
+	if p.rackURL != "" || p.endpoint == "" {
+		return p.rackURL, nil
+	}
+	return callbackURL("", p.endpoint, p.CurrentPassword())
+}
 
 // WithLog sends the provider's log lines to w; secrets never go there.
 func WithLog(w io.Writer) Option { return func(p *Provider) { p.log = w } }
@@ -111,19 +153,20 @@ func New(ctx context.Context, cfg sdkaws.Config, rack string, opts ...Option) (*
 		return nil, errors.New("rack name (the stack name) is required")
 	}
 	p := &Provider{
-		ctx:          ctx,
-		rack:         rack,
-		region:       cfg.Region,
-		cfn:          cloudformation.NewFromConfig(cfg),
-		ecs:          ecs.NewFromConfig(cfg),
-		ecr:          ecr.NewFromConfig(cfg),
-		ddb:          dynamodb.NewFromConfig(cfg),
-		logs:         cloudwatchlogs.NewFromConfig(cfg),
-		pollEvery:    5 * time.Second,
-		watchEvery:   defaultWatchInterval,
-		startTimeout: defaultStartTimeout,
-		now:          time.Now,
-		log:          io.Discard,
+		ctx:            ctx,
+		rack:           rack,
+		region:         cfg.Region,
+		cfn:            cloudformation.NewFromConfig(cfg),
+		ecs:            ecs.NewFromConfig(cfg),
+		ecr:            ecr.NewFromConfig(cfg),
+		ddb:            dynamodb.NewFromConfig(cfg),
+		logs:           cloudwatchlogs.NewFromConfig(cfg),
+		pollEvery:      5 * time.Second,
+		watchEvery:     defaultWatchInterval,
+		startTimeout:   defaultStartTimeout,
+		missingTimeout: defaultMissingTimeout,
+		now:            time.Now,
+		log:            io.Discard,
 		// A custom endpoint (moto, a VPC endpoint) does not serve bucket subdomains.
 		s3: s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil }),
 	}
@@ -134,25 +177,33 @@ func New(ctx context.Context, cfg sdkaws.Config, rack string, opts ...Option) (*
 	return p, nil
 }
 
-// FromEnv is the provider cmd/rack runs with PROVIDER=aws: RACK_NAME names the
-// stack, RACK_URL is what build tasks call back on (or RACK_ENDPOINT, the
-// rack's URL without credentials, with RACK_PASSWORD: the stack's API service
-// sets those), and the AWS SDK reads its usual variables (AWS_REGION,
-// AWS_ENDPOINT_URL, credentials).
+// FromEnv is the provider cmd/rack runs with PROVIDER=aws, from the
+// environment rack.json's API task definition gives it: RACK_NAME names the
+// stack, the RACK_* resource variables (ResourcesFromEnv) name its tables,
+// bucket, cluster and the rest, RACK_URL is what build tasks call back on (or
+// RACK_ENDPOINT, the rack's URL without credentials, with the rack password),
+// RACK_PASSWORD is the password ECS put there at start and RACK_PASSWORD_SECRET
+// the secret it is read from again. The AWS SDK reads its usual variables
+// (AWS_REGION, AWS_ENDPOINT_URL, credentials).
 func FromEnv(ctx context.Context) (*Provider, error) {
 	rack := os.Getenv("RACK_NAME")
 	if rack == "" {
 		return nil, errors.New("RACK_NAME is required")
 	}
-	rackURL, err := callbackURL(os.Getenv("RACK_URL"), os.Getenv("RACK_ENDPOINT"), os.Getenv("RACK_PASSWORD"))
+	res, err := ResourcesFromEnv(os.Getenv)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := callbackURL("", os.Getenv("RACK_ENDPOINT"), ""); err != nil {
 		return nil, err
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading aws config: %w", err)
 	}
-	return New(ctx, cfg, rack, WithRackURL(rackURL), WithLog(os.Stdout))
+	return New(ctx, cfg, rack, WithResources(res), WithRackURL(os.Getenv("RACK_URL")), WithEndpoint(os.Getenv("RACK_ENDPOINT")),
+		WithPassword(os.Getenv("RACK_PASSWORD"), secretsmanager.NewFromConfig(cfg), res.PasswordSecret, DefaultPasswordRefresh),
+		WithLog(os.Stdout))
 }
 
 // callbackURL is the URL build tasks report to: rackURL as given, else endpoint
@@ -181,28 +232,19 @@ func (p *Provider) stack() (*stack.Stack, error) {
 	return stack.Describe(p.ctx, p.cfn, p.rack)
 }
 
-// table is one of the stack's DynamoDB tables, named by its output.
-func (p *Provider) table(st *stack.Stack, output, key string) (records.Table, error) {
-	name, err := st.Output(output)
-	if err != nil {
-		return records.Table{}, err
+// table is one of the stack's DynamoDB tables, by name, with its hash key.
+func (p *Provider) table(name, key string) (records.Table, error) {
+	if name == "" {
+		return records.Table{}, errNoResources
 	}
 	return records.Table{API: p.ddb, Name: name, Key: key}, nil
 }
 
-// tableOf reads the stack and returns the table behind output.
-func (p *Provider) tableOf(output, key string) (records.Table, error) {
-	st, err := p.stack()
-	if err != nil {
-		return records.Table{}, err
-	}
-	return p.table(st, output, key)
-}
-
-// repositoryName is the ECR repository of an app: the stack's AppRepositoryPrefix
-// (else "{rack}/", lowercase as ECR wants) and the app name.
-func (p *Provider) repositoryName(st *stack.Stack, app string) string {
-	prefix := st.Outputs["AppRepositoryPrefix"]
+// repositoryName is the ECR repository of an app: the stack's app repository
+// prefix (else "{rack}/", lowercase as ECR wants) and the app name.
+func (p *Provider) repositoryName(app string) string {
+	// ECR wants lower case: a stack named with capitals still names valid repositories.
+	prefix := strings.ToLower(p.res.AppRepositoryPrefix)
 	if prefix == "" {
 		prefix = strings.ToLower(p.rack) + "/"
 	}

@@ -2,7 +2,6 @@ package aws
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -24,20 +23,39 @@ const defaultListLimit = 10
 type buildItem struct {
 	Build   structs.Build `json:"build"`
 	Created time.Time     `json:"created"`
+	// Launched says BuildCreate marked the build running when its task was
+	// launched; Reported that the build task has reported since (records
+	// written before both fields say neither).
+	Launched bool `json:"launched,omitempty"`
+	Reported bool `json:"reported,omitempty"`
 }
 
-// builds is the stack's builds table.
-func (p *Provider) builds(st *stack.Stack) (records.Table, error) {
-	return p.table(st, "BuildsTable", "id")
-}
-
-// buildTable is the builds table of the rack's stack.
-func (p *Provider) buildTable() (records.Table, error) {
-	st, err := p.stack()
-	if err != nil {
-		return records.Table{}, err
+// reported says whether the build task has been heard from.
+func (it buildItem) reported() bool {
+	if it.Launched {
+		return it.Reported
 	}
-	return p.builds(st)
+	return it.Build.Status != structs.BuildStatusCreated
+}
+
+// buildTable is the stack's builds table.
+func (p *Provider) buildTable() (records.Table, error) {
+	return p.table(p.res.BuildsTable, "id")
+}
+
+// updateBuild changes a build record of app with a conditional write (records.Table.Update).
+func (p *Provider) updateBuild(t records.Table, app, id string, change func(*buildItem) error) (*buildItem, error) {
+	var it buildItem
+	err := t.Update(p.ctx, id, &it, func() error {
+		if it.Build.App != app {
+			return notFound(fmt.Errorf("build %s not found", id))
+		}
+		return change(&it)
+	})
+	if err != nil {
+		return nil, missing(err, "build", id)
+	}
+	return &it, nil
 }
 
 // putBuild writes a build record.
@@ -58,7 +76,10 @@ func (p *Provider) getBuild(t records.Table, app, id string) (*buildItem, error)
 }
 
 // BuildCreate records a build and starts cmd/build for it as an ECS task on the
-// build cluster, with the build task contract in the container overrides.
+// build cluster, with the build task contract in the container overrides. The
+// build is running from the moment its task is launched (as upstream racks
+// have it: the convox CLI follows a build only while it runs), and watched
+// from the moment it is recorded.
 func (p *Provider) BuildCreate(app, url string, opts structs.BuildCreateOptions) (*structs.Build, error) {
 	a, err := p.AppGet(app)
 	if err != nil {
@@ -68,11 +89,11 @@ func (p *Provider) BuildCreate(app, url string, opts structs.BuildCreateOptions)
 	if err != nil {
 		return nil, err
 	}
-	task, err := buildTaskOf(st)
+	task, err := p.buildTask(st.Parameters["BuildMethod"])
 	if err != nil {
 		return nil, err
 	}
-	t, err := p.builds(st)
+	t, err := p.buildTable()
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +107,7 @@ func (p *Provider) BuildCreate(app, url string, opts structs.BuildCreateOptions)
 		App:            app,
 		Description:    deref(opts.Description),
 		GitSha:         deref(opts.GitSha),
-		Repository:     login.Repository(p.repositoryName(st, app)),
+		Repository:     login.Repository(p.repositoryName(app)),
 		Status:         structs.BuildStatusCreated,
 		Started:        now,
 		WildcardDomain: opts.WildcardDomain != nil && *opts.WildcardDomain,
@@ -95,16 +116,20 @@ func (p *Provider) BuildCreate(app, url string, opts structs.BuildCreateOptions)
 	if err != nil {
 		return nil, err
 	}
+	if env.RackURL, err = p.callback(); err != nil {
+		return nil, err
+	}
 	env.Auth = login.AuthJSON()
-	task.StartedBy = b.Id
+	// The build id tags the task and makes RunTask idempotent: a retried call never starts a second task.
+	task.StartedBy, task.ClientToken = b.Id, b.Id
 	in, err := ecsbuild.RunTaskInput(task, env)
 	if err != nil {
 		return nil, err
 	}
-	it := buildItem{Build: b, Created: now}
-	if err := p.putBuild(t, it); err != nil {
+	if err := t.Create(p.ctx, b.Id, map[string]string{"app": b.App, "created": records.Created(now)}, buildItem{Build: b, Created: now}); err != nil {
 		return nil, err
 	}
+	p.watch(&taskWatch{app: app, build: b.Id, table: t})
 	out, err := p.ecs.RunTask(p.ctx, in)
 	if err == nil && len(out.Tasks) == 0 {
 		err = fmt.Errorf("no task started: %s", failures(out.Failures))
@@ -112,55 +137,48 @@ func (p *Provider) BuildCreate(app, url string, opts structs.BuildCreateOptions)
 	if err != nil {
 		// The error text could echo the request: keep the secrets out of the record and the caller.
 		msg := redact(err.Error(), env.Auth, env.RackURL, login.Password)
-		it.Build.Status, it.Build.Reason, it.Build.Ended = structs.BuildStatusFailed, "starting build task: "+msg, p.now().UTC()
-		if perr := p.putBuild(t, it); perr != nil {
-			return nil, perr
+		reason, ended := "starting build task: "+msg, p.now().UTC()
+		if _, uerr := p.updateBuild(t, app, b.Id, func(it *buildItem) error {
+			return it.Build.Apply(structs.BuildUpdateOptions{Status: ptr(structs.BuildStatusFailed), Reason: &reason, Ended: &ended})
+		}); uerr != nil {
+			return nil, uerr
 		}
-		return nil, fmt.Errorf("build %s: starting build task: %s", b.Id, msg)
+		p.unwatch(b.Id)
+		return nil, fmt.Errorf("build %s: %s", b.Id, reason)
 	}
-	it.Build.Process = sdkaws.ToString(out.Tasks[0].TaskArn)
-	if err := p.putBuild(t, it); err != nil {
+	process := sdkaws.ToString(out.Tasks[0].TaskArn)
+	it, err := p.updateBuild(t, app, b.Id, func(it *buildItem) error {
+		it.Build.Process, it.Launched = process, true
+		return it.Build.Apply(structs.BuildUpdateOptions{Status: ptr(structs.BuildStatusRunning)})
+	})
+	if err != nil {
 		return nil, err
 	}
-	p.logf("at=build.create app=%s id=%s method=%s cache=%t task=%s", app, b.Id, task.Method, env.Cache, it.Build.Process)
-	p.watch(&taskWatch{app: app, build: b.Id, cluster: task.Cluster, task: it.Build.Process, container: task.Container, table: t})
+	p.logf("at=build.create app=%s id=%s method=%s cache=%t task=%s", app, b.Id, task.Method, env.Cache, process)
 	return &it.Build, nil
 }
 
-// buildTaskOf is where builds run, from the stack's BuildMethod and outputs.
-func buildTaskOf(st *stack.Stack) (ecsbuild.Task, error) {
-	method, err := buildtask.ParseMethod(st.Parameters["BuildMethod"])
+// buildTask is where builds of method run: the stack's cluster, the method's
+// task definition and, on Fargate, the network.
+func (p *Provider) buildTask(method string) (ecsbuild.Task, error) {
+	m, err := buildtask.ParseMethod(method)
 	if err != nil {
 		return ecsbuild.Task{}, fmt.Errorf("BuildMethod: %w", err)
 	}
-	def := "BuildTaskDefinitionEc2"
-	if method == buildtask.Fargate {
-		def = "BuildTaskDefinitionFargate"
+	t := ecsbuild.Task{Method: m, Cluster: p.res.BuildCluster, TaskDefinition: p.res.BuildTaskDefinitionEc2, Container: p.res.BuildContainer}
+	if m == buildtask.Fargate {
+		t.TaskDefinition = p.res.BuildTaskDefinitionFargate
+		t.Subnets, t.SecurityGroup = p.res.Subnets, p.res.BuildSecurityGroup
 	}
-	t := ecsbuild.Task{Method: method}
-	for _, o := range []struct {
-		name string
-		dst  *string
-	}{{"BuildCluster", &t.Cluster}, {def, &t.TaskDefinition}, {"BuildContainerName", &t.Container}} {
-		v, err := st.Output(o.name)
-		if err != nil {
-			return t, err
-		}
-		*o.dst = v
-	}
-	if method == buildtask.Fargate {
-		for _, s := range strings.Split(st.Outputs["Subnets"], ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				t.Subnets = append(t.Subnets, s)
-			}
-		}
-		t.SecurityGroup = st.Outputs["BuildSecurityGroup"]
+	if t.Cluster == "" || t.TaskDefinition == "" {
+		return t, errNoResources
 	}
 	return t, nil
 }
 
 // buildSpec is the build-task contract of b (without BUILD_AUTH): the
-// persistent cache as the stack's parameters and outputs have it.
+// persistent cache as the stack's parameters have it, in the repository the
+// API task's environment names.
 func (p *Provider) buildSpec(st *stack.Stack, a *structs.App, b structs.Build, url string, opts structs.BuildCreateOptions) (buildtask.Spec, error) {
 	gen := 2
 	if a.Generation == "1" {
@@ -175,11 +193,10 @@ func (p *Provider) buildSpec(st *stack.Stack, a *structs.App, b structs.Build, u
 		Manifest:    deref(opts.Manifest),
 		Development: opts.Development != nil && *opts.Development,
 		Rack:        p.rack,
-		RackURL:     p.rackURL,
 		NoCache:     opts.NoCache != nil && *opts.NoCache,
 		BuildArgs:   opts.BuildArgs,
 	}
-	if err := s.FromRack(st.Parameters, st.Outputs["BuildCacheRepositoryUri"]); err != nil {
+	if err := s.FromRack(st.Parameters, p.res.BuildCacheRepositoryURI); err != nil {
 		return buildtask.Spec{}, err
 	}
 	return s.WithDefaults(), nil
@@ -219,47 +236,22 @@ func (p *Provider) BuildList(app string, opts structs.BuildListOptions) (structs
 	return bs, err
 }
 
-// BuildUpdate applies what the build task reports.
+// BuildUpdate applies what the build task reports under the build state rules
+// (structs.Build.Apply), with a conditional write: a report racing the task
+// watch never undoes the other's change, and a finished build stays finished.
 func (p *Provider) BuildUpdate(app, id string, opts structs.BuildUpdateOptions) (*structs.Build, error) {
 	t, err := p.buildTable()
 	if err != nil {
 		return nil, err
 	}
-	it, err := p.getBuild(t, app, id)
+	it, err := p.updateBuild(t, app, id, func(it *buildItem) error {
+		it.Reported = true
+		return it.Build.Apply(opts)
+	})
 	if err != nil {
 		return nil, err
 	}
-	b := &it.Build
-	if opts.Cache != nil {
-		var cache []structs.BuildServiceSummary
-		if err := json.Unmarshal([]byte(*opts.Cache), &cache); err != nil {
-			return nil, invalid(fmt.Errorf("build cache summary: %w", err))
-		}
-		b.Cache = cache
-	}
-	if opts.Status != nil {
-		switch *opts.Status {
-		case structs.BuildStatusCreated, structs.BuildStatusRunning, structs.BuildStatusComplete, structs.BuildStatusFailed:
-		default:
-			return nil, invalid(fmt.Errorf("build status %q: created, running, complete or failed expected", *opts.Status))
-		}
-	}
-	setString(&b.Entrypoint, opts.Entrypoint)
-	setString(&b.Logs, opts.Logs)
-	setString(&b.Manifest, opts.Manifest)
-	setString(&b.Reason, opts.Reason)
-	setString(&b.Release, opts.Release)
-	setString(&b.Status, opts.Status)
-	if opts.Started != nil {
-		b.Started = *opts.Started
-	}
-	if opts.Ended != nil {
-		b.Ended = *opts.Ended
-	}
-	if err := p.putBuild(t, *it); err != nil {
-		return nil, err
-	}
-	return b, nil
+	return &it.Build, nil
 }
 
 // failures summarizes RunTask's failure list.
@@ -300,8 +292,5 @@ func deref(s *string) string {
 	return *s
 }
 
-func setString(dst *string, v *string) {
-	if v != nil {
-		*dst = *v
-	}
-}
+// ptr is a pointer to v, for option structs.
+func ptr[T any](v T) *T { return &v }

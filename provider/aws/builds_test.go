@@ -49,7 +49,7 @@ func (r *rack) registerInstance() {
 	require.Len(r.t, out.Stacks[0].Outputs, 1, "build host stack: %v", err)
 	doc, _ := json.Marshal(map[string]string{"instanceId": sdkaws.ToString(out.Stacks[0].Outputs[0].OutputValue), "region": r.cfg.Region})
 	_, err = ecs.NewFromConfig(r.cfg).RegisterContainerInstance(r.ctx, &ecs.RegisterContainerInstanceInput{
-		Cluster:                  sdkaws.String(r.outputs()["BuildCluster"]),
+		Cluster:                  sdkaws.String(r.resources().BuildCluster),
 		InstanceIdentityDocument: sdkaws.String(string(doc)),
 	})
 	require.NoError(r.t, err, "RegisterContainerInstance")
@@ -70,7 +70,7 @@ func (r *rack) ecrPassword() string {
 func (r *rack) task(b *structs.Build) ecstypes.Task {
 	r.t.Helper()
 	out, err := ecs.NewFromConfig(r.cfg).DescribeTasks(r.ctx, &ecs.DescribeTasksInput{
-		Cluster: sdkaws.String(r.outputs()["BuildCluster"]), Tasks: []string{b.Process},
+		Cluster: sdkaws.String(r.resources().BuildCluster), Tasks: []string{b.Process},
 	})
 	require.NoError(r.t, err)
 	require.Len(r.t, out.Tasks, 1, "DescribeTasks(%s) = %d tasks", b.Process, len(out.Tasks))
@@ -100,7 +100,7 @@ func (r *rack) leaks(app, secret string) {
 	require.NoError(r.t, err)
 	data, _ := json.Marshal(bs)
 	assert.NotContains(r.t, string(data), secret, "build records hold the registry password: %s", data)
-	scan, err := dynamodb.NewFromConfig(r.cfg).Scan(r.ctx, &dynamodb.ScanInput{TableName: sdkaws.String(r.outputs()["BuildsTable"])})
+	scan, err := dynamodb.NewFromConfig(r.cfg).Scan(r.ctx, &dynamodb.ScanInput{TableName: sdkaws.String(r.resources().BuildsTable)})
 	require.NoError(r.t, err)
 	require.NotEmpty(r.t, scan.Items, "builds table is empty")
 	raw, _ := json.Marshal(scan.Items)

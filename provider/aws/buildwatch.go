@@ -22,10 +22,16 @@ const (
 	// defaultWatchInterval is how often running build tasks are checked; a
 	// task that dies fails its build within about this long.
 	defaultWatchInterval = 10 * time.Second
-	// defaultStartTimeout is how long a build may stay "created" (cmd/build has
-	// not reported) before its task is stopped: no capacity, an image that
-	// cannot be pulled, a build binary that dies at once.
+	// defaultStartTimeout is how long a build may go without a report from
+	// cmd/build (or without a task) before its task is stopped: no capacity,
+	// an image that cannot be pulled, a build binary that dies at once.
 	defaultStartTimeout = 10 * time.Minute
+	// defaultMissingTimeout is how long DescribeTasks may answer MISSING for
+	// a build's task before the build fails: ECS is eventually consistent, and
+	// right after RunTask it may not know the task yet.
+	defaultMissingTimeout = time.Minute
+	// maxMissingBackoff bounds the wait between two looks at a MISSING task.
+	maxMissingBackoff = 15 * time.Second
 	// describeBatch is the most tasks one DescribeTasks call takes.
 	describeBatch = 100
 )
@@ -36,12 +42,22 @@ func WithWatchInterval(d time.Duration) Option { return func(p *Provider) { p.wa
 // WithStartTimeout sets how long a build may wait for cmd/build to report before its task is stopped.
 func WithStartTimeout(d time.Duration) Option { return func(p *Provider) { p.startTimeout = d } }
 
-// taskWatch is one build whose ECS task is watched until the build ends.
+// WithMissingTimeout sets how long ECS may not know a build's task before the build fails.
+func WithMissingTimeout(d time.Duration) Option { return func(p *Provider) { p.missingTimeout = d } }
+
+// taskWatch is one build watched until it ends. Its task is read from the
+// build's record at every round, so a build whose task is not recorded yet is
+// watched too.
 type taskWatch struct {
-	app, build    string
-	cluster, task string
-	container     string
-	table         records.Table
+	app, build string
+	table      records.Table
+	// task is the build's task as last read from its record.
+	task string
+	// missingSince is when ECS first answered MISSING for task; zero while it knows it.
+	missingSince time.Time
+	// backoff is the wait after the last MISSING answer; next is when to look again.
+	backoff time.Duration
+	next    time.Time
 }
 
 // watcher tracks the build tasks the provider started (or found running on
@@ -54,34 +70,25 @@ type watcher struct {
 	done    chan struct{}
 }
 
-// Watch picks up every build of the rack that has not ended and watches its
-// task, so a rack API that restarts mid-build still ends every build.
-// BuildCreate watches the builds it starts without it.
+// Watch picks up every build of the rack that has not ended, whatever its
+// state, and watches it, so a rack API that restarts mid-build still ends
+// every build. BuildCreate watches the builds it starts without it.
 func (p *Provider) Watch() error {
-	st, err := p.stack()
+	t, err := p.buildTable()
 	if err != nil {
 		return err
 	}
-	t, err := p.builds(st)
-	if err != nil {
-		return err
-	}
-	cluster, err := st.Output("BuildCluster")
-	if err != nil {
-		return err
-	}
-	container := st.Outputs["BuildContainerName"]
 	n := 0
 	err = t.All(p.ctx, func(decode func(any) error) error {
 		var it buildItem
 		if err := decode(&it); err != nil {
 			return err
 		}
-		if it.Build.Terminal() || it.Build.Process == "" {
+		if it.Build.Terminal() {
 			return nil
 		}
 		n++
-		p.watch(&taskWatch{app: it.Build.App, build: it.Build.Id, cluster: cluster, task: it.Build.Process, container: container, table: t})
+		p.watch(&taskWatch{app: it.Build.App, build: it.Build.Id, table: t})
 		return nil
 	})
 	if err != nil {
@@ -142,13 +149,13 @@ func (p *Provider) startWatch() {
 	}(w.done)
 }
 
-// watched is a snapshot of the watched builds, grouped by cluster.
-func (p *Provider) watched() map[string][]*taskWatch {
+// watched is a snapshot of the watched builds.
+func (p *Provider) watched() []*taskWatch {
 	p.watcher.mu.Lock()
 	defer p.watcher.mu.Unlock()
-	out := map[string][]*taskWatch{}
+	out := make([]*taskWatch, 0, len(p.watcher.builds))
 	for _, tw := range p.watcher.builds {
-		out[tw.cluster] = append(out[tw.cluster], tw)
+		out = append(out, tw)
 	}
 	return out
 }
@@ -160,75 +167,115 @@ func (p *Provider) unwatch(id string) {
 	delete(p.watcher.builds, id)
 }
 
-// checkTasks looks at every watched task once; errors are logged and the next round tries again.
+// watchedTask is a watched build with its record, read this round.
+type watchedTask struct {
+	tw *taskWatch
+	it buildItem
+}
+
+// checkTasks looks at every watched build once; errors are logged and the next round tries again.
 func (p *Provider) checkTasks(ctx context.Context) {
-	for cluster, tws := range p.watched() {
-		for start := 0; start < len(tws); start += describeBatch {
-			batch := tws[start:min(start+describeBatch, len(tws))]
-			arns := make([]string, len(batch))
-			for i, tw := range batch {
-				arns[i] = tw.task
+	var due []watchedTask
+	for _, tw := range p.watched() {
+		var it buildItem
+		err := tw.table.Get(ctx, tw.build, &it)
+		switch {
+		case errors.Is(err, records.ErrNotFound), err == nil && it.Build.Terminal():
+			p.unwatch(tw.build) // deleted with its app, or ended
+		case err != nil:
+			if ctx.Err() == nil {
+				p.logf("at=watch.read app=%s id=%s error=%q", tw.app, tw.build, err)
 			}
-			out, err := p.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: sdkaws.String(cluster), Tasks: arns})
-			if err != nil {
-				if ctx.Err() == nil {
-					p.logf("at=watch.describe cluster=%s error=%q", cluster, err)
-				}
+		case it.Build.Process == "":
+			// No task recorded yet: RunTask is under way, or the API died before it recorded the task.
+			if p.now().Sub(it.Created) > p.startTimeout {
+				p.report(ctx, tw, p.failBuild(ctx, tw, &it, fmt.Sprintf("no build task was started within %s", p.startTimeout), time.Time{}))
+			}
+		default:
+			if tw.task != it.Build.Process {
+				tw.task, tw.missingSince, tw.backoff = it.Build.Process, time.Time{}, 0
+			}
+			if p.now().Before(tw.next) {
 				continue
 			}
-			// By task id: an ARN may come back in the other (short or long) format.
-			tasks := map[string]ecstypes.Task{}
-			for _, t := range out.Tasks {
-				tasks[taskID(sdkaws.ToString(t.TaskArn))] = t
+			due = append(due, watchedTask{tw, it})
+		}
+	}
+	for start := 0; start < len(due); start += describeBatch {
+		batch := due[start:min(start+describeBatch, len(due))]
+		arns := make([]string, len(batch))
+		for i, w := range batch {
+			arns[i] = w.tw.task
+		}
+		out, err := p.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: sdkaws.String(p.res.BuildCluster), Tasks: arns})
+		if err != nil {
+			if ctx.Err() == nil {
+				p.logf("at=watch.describe cluster=%s error=%q", p.res.BuildCluster, err)
 			}
-			missing := map[string]string{}
-			for _, f := range out.Failures {
-				missing[taskID(sdkaws.ToString(f.Arn))] = sdkaws.ToString(f.Reason)
-			}
-			for _, tw := range batch {
-				task, found := tasks[taskID(tw.task)]
-				if err := p.checkTask(ctx, tw, task, found, missing[taskID(tw.task)]); err != nil && ctx.Err() == nil {
-					p.logf("at=watch.check app=%s id=%s error=%q", tw.app, tw.build, err)
-				}
-			}
+			continue
+		}
+		// By task id: an ARN may come back in the other (short or long) format.
+		tasks := map[string]ecstypes.Task{}
+		for _, t := range out.Tasks {
+			tasks[taskID(sdkaws.ToString(t.TaskArn))] = t
+		}
+		missing := map[string]string{}
+		for _, f := range out.Failures {
+			missing[taskID(sdkaws.ToString(f.Arn))] = sdkaws.ToString(f.Reason)
+		}
+		for _, w := range batch {
+			task, found := tasks[taskID(w.tw.task)]
+			p.report(ctx, w.tw, p.checkTask(ctx, w.tw, &w.it, task, found, missing[taskID(w.tw.task)]))
 		}
 	}
 }
 
-// checkTask decides one build: ended builds leave the watch untouched; a build
-// whose task stopped or vanished fails with the reason ECS gives; a build that
-// never reported within the start timeout has its task stopped and fails.
-func (p *Provider) checkTask(ctx context.Context, tw *taskWatch, task ecstypes.Task, found bool, failure string) error {
-	var it buildItem
-	err := tw.table.Get(ctx, tw.build, &it)
-	if errors.Is(err, records.ErrNotFound) || err == nil && it.Build.Terminal() {
-		p.unwatch(tw.build) // deleted with its app, or ended
+// report logs what went wrong checking one build, unless the watch is stopping.
+func (p *Provider) report(ctx context.Context, tw *taskWatch, err error) {
+	if err != nil && ctx.Err() == nil {
+		p.logf("at=watch.check app=%s id=%s error=%q", tw.app, tw.build, err)
+	}
+}
+
+// checkTask decides one build from its task: a task ECS does not know is
+// looked at again with backoff, and fails its build once it stayed unknown for
+// the missing timeout; a stopped task fails its build with the reason ECS
+// gives; a build that never reported within the start timeout has its task
+// stopped and fails.
+func (p *Provider) checkTask(ctx context.Context, tw *taskWatch, it *buildItem, task ecstypes.Task, found bool, failure string) error {
+	if !found {
+		now := p.now()
+		if tw.missingSince.IsZero() {
+			tw.missingSince = now
+		}
+		if gone := now.Sub(tw.missingSince); gone >= p.missingTimeout {
+			return p.failBuild(ctx, tw, it, fmt.Sprintf("build task %s is gone: ECS reports %s for %s", tw.task, firstOf(failure, "no such task"), gone.Round(time.Second)), time.Time{})
+		}
+		tw.backoff = min(max(2*tw.backoff, p.watchEvery), maxMissingBackoff)
+		tw.next = now.Add(tw.backoff)
+		p.logf("at=watch.missing app=%s id=%s task=%s retry=%s", tw.app, tw.build, tw.task, tw.backoff)
 		return nil
 	}
-	if err != nil {
-		return err
-	}
+	tw.missingSince, tw.backoff, tw.next = time.Time{}, 0, time.Time{}
 	switch {
-	case !found:
-		return p.failBuild(ctx, tw, &it, fmt.Sprintf("build task %s is gone: ECS reports %s", tw.task, firstOf(failure, "no such task")), time.Time{})
 	case sdkaws.ToString(task.LastStatus) == string(ecstypes.DesiredStatusStopped):
 		// Read the build again: cmd/build reports its end before its task stops.
-		if err := tw.table.Get(ctx, tw.build, &it); err != nil {
+		if err := tw.table.Get(ctx, tw.build, it); err != nil {
 			return err
 		}
 		if it.Build.Terminal() {
 			p.unwatch(tw.build)
 			return nil
 		}
-		return p.failBuild(ctx, tw, &it, stoppedReason(task, tw.container), sdkaws.ToTime(task.StoppedAt))
-	case it.Build.Status == structs.BuildStatusCreated && p.now().Sub(it.Created) > p.startTimeout:
+		return p.failBuild(ctx, tw, it, stoppedReason(task, p.res.BuildContainer), sdkaws.ToTime(task.StoppedAt))
+	case !it.reported() && p.now().Sub(it.Created) > p.startTimeout:
 		reason := fmt.Sprintf("build did not start within %s (task %s)", p.startTimeout, strings.ToLower(sdkaws.ToString(task.LastStatus)))
-		_, err := p.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: sdkaws.String(tw.cluster), Task: sdkaws.String(tw.task), Reason: sdkaws.String(reason)})
+		_, err := p.ecs.StopTask(ctx, &ecs.StopTaskInput{Cluster: sdkaws.String(p.res.BuildCluster), Task: sdkaws.String(tw.task), Reason: sdkaws.String(reason)})
 		if err != nil {
 			return fmt.Errorf("stopping build task %s: %w", tw.task, err)
 		}
 		p.logf("at=watch.timeout app=%s id=%s task=%s", tw.app, tw.build, tw.task)
-		return p.failBuild(ctx, tw, &it, reason, time.Time{})
+		return p.failBuild(ctx, tw, it, reason, time.Time{})
 	}
 	return nil
 }
@@ -263,6 +310,14 @@ func (p *Provider) failBuild(ctx context.Context, tw *taskWatch, it *buildItem, 
 	if ended.IsZero() {
 		ended = p.now()
 	}
+	// The build may have reported its end since this round read it: keep its logs then.
+	if err := tw.table.Get(ctx, tw.build, it); err != nil {
+		return err
+	}
+	if it.Build.Terminal() {
+		p.unwatch(tw.build)
+		return nil
+	}
 	var buf bytes.Buffer
 	if group, stream, err := p.logStream(tw.task); err == nil {
 		if err := p.copyLogs(&buf, tw.app, tw.build, group, stream, false); err != nil {
@@ -272,17 +327,27 @@ func (p *Provider) failBuild(ctx context.Context, tw *taskWatch, it *buildItem, 
 		p.logf("at=watch.logs app=%s id=%s error=%q", tw.app, tw.build, err)
 	}
 	fmt.Fprintf(&buf, "ERROR: %s\n", reason)
-	b := &it.Build
+	upd := structs.BuildUpdateOptions{Status: ptr(structs.BuildStatusFailed), Reason: &reason, Ended: ptr(ended.UTC())}
 	if obj, err := p.ObjectStore(tw.app, fmt.Sprintf("build/%s/logs", tw.build), &buf, structs.ObjectStoreOptions{}); err == nil {
-		b.Logs = obj.Url
+		upd.Logs = &obj.Url
 	} else {
 		p.logf("at=watch.logs app=%s id=%s error=%q", tw.app, tw.build, err)
 	}
-	b.Status, b.Reason, b.Ended = structs.BuildStatusFailed, reason, ended.UTC()
-	if err := tw.table.Put(ctx, b.Id, map[string]string{"app": b.App, "created": records.Created(it.Created)}, it); err != nil {
+	// A conditional write: a build that reported its end meanwhile keeps it.
+	final, err := p.updateBuild(tw.table, tw.app, tw.build, func(it *buildItem) error {
+		if it.Build.Terminal() {
+			upd.Logs = nil
+		}
+		return it.Build.Apply(upd)
+	})
+	if err != nil {
 		return err
 	}
+	*it = *final
 	p.unwatch(tw.build)
+	if it.Build.Reason != reason {
+		return nil
+	}
 	p.logf("at=watch.failed app=%s id=%s reason=%q", tw.app, tw.build, reason)
 	return nil
 }

@@ -1,6 +1,7 @@
 package aws_test
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -34,7 +35,7 @@ func watchedRack(t *testing.T, opts ...aws.Option) *rack {
 func (r *rack) stopTask(b *structs.Build, reason string) {
 	r.t.Helper()
 	_, err := ecs.NewFromConfig(r.cfg).StopTask(r.ctx, &ecs.StopTaskInput{
-		Cluster: sdkaws.String(r.outputs()["BuildCluster"]), Task: sdkaws.String(b.Process), Reason: sdkaws.String(reason),
+		Cluster: sdkaws.String(r.resources().BuildCluster), Task: sdkaws.String(b.Process), Reason: sdkaws.String(reason),
 	})
 	require.NoError(r.t, err)
 }
@@ -117,10 +118,7 @@ func TestBuildWatchAfterRestart(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, structs.BuildStatusRunning, stale.Status, "a stopped provider changed the build")
 
-	restarted, err := aws.New(r.ctx, r.cfg, rackName, aws.WithWatchInterval(200*time.Millisecond), aws.WithLog(r.log))
-	require.NoError(t, err)
-	t.Cleanup(func() { restarted.Close() })
-	require.NoError(t, restarted.Watch())
+	restarted := r.restart()
 	got, took := waitFailed(t, restarted, b)
 	t.Logf("failed %s after the restart: %s", took.Round(time.Millisecond), got.Reason)
 	assert.Contains(t, got.Reason, "Essential container in task exited")
@@ -148,32 +146,143 @@ func TestBuildTaskSucceeded(t *testing.T) {
 	assert.NotContains(t, r.log.String(), "at=watch.failed")
 }
 
+// setProcess rewrites the task a build record names, straight in DynamoDB.
+func (r *rack) setProcess(b *structs.Build, from, to string) {
+	r.t.Helper()
+	db := dynamodb.NewFromConfig(r.cfg)
+	table := r.resources().BuildsTable
+	key := map[string]dbtypes.AttributeValue{"id": &dbtypes.AttributeValueMemberS{Value: b.Id}}
+	item, err := db.GetItem(r.ctx, &dynamodb.GetItemInput{TableName: sdkaws.String(table), Key: key})
+	require.NoError(r.t, err)
+	record := item.Item["record"].(*dbtypes.AttributeValueMemberS)
+	require.Contains(r.t, record.Value, `"process":"`+from+`"`)
+	record.Value = strings.ReplaceAll(record.Value, `"process":"`+from+`"`, `"process":"`+to+`"`)
+	_, err = db.PutItem(r.ctx, &dynamodb.PutItemInput{TableName: sdkaws.String(table), Item: item.Item})
+	require.NoError(r.t, err)
+}
+
+// restart is a new provider on the same stack that picks up the watch, as an API task that replaced the last one.
+func (r *rack) restart(opts ...aws.Option) *aws.Provider {
+	r.t.Helper()
+	opts = append([]aws.Option{aws.WithResources(r.resources()), aws.WithWatchInterval(200 * time.Millisecond), aws.WithLog(r.log)}, opts...)
+	restarted, err := aws.New(r.ctx, r.cfg, rackName, opts...)
+	require.NoError(r.t, err)
+	r.t.Cleanup(func() { restarted.Close() })
+	require.NoError(r.t, restarted.Watch())
+	return restarted
+}
+
 // A task ECS no longer knows (it forgets stopped tasks after about an hour, as
-// while a rack API was down) fails its build, found again after a restart.
+// while a rack API was down) fails its build once ECS kept saying MISSING for
+// the missing timeout, found again after a restart.
 func TestBuildTaskGone(t *testing.T) {
 	r := watchedRack(t)
 	b, err := r.p.BuildCreate("web", "object://web/tmp/src.tgz", structs.BuildCreateOptions{})
 	require.NoError(t, err)
 	require.NoError(t, r.p.Close())
 
-	// The build record names a task the cluster has no trace of.
-	db := dynamodb.NewFromConfig(r.cfg)
-	table := r.outputs()["BuildsTable"]
-	key := map[string]dbtypes.AttributeValue{"id": &dbtypes.AttributeValueMemberS{Value: b.Id}}
-	item, err := db.GetItem(r.ctx, &dynamodb.GetItemInput{TableName: sdkaws.String(table), Key: key})
-	require.NoError(t, err)
-	record := item.Item["record"].(*dbtypes.AttributeValueMemberS)
 	gone := b.Process[:strings.LastIndex(b.Process, "/")+1] + "0b2d1d0e6b7b4a4f9d1f5e2c3a4b5c6d"
-	require.Contains(t, record.Value, b.Process)
-	record.Value = strings.ReplaceAll(record.Value, b.Process, gone)
-	_, err = db.PutItem(r.ctx, &dynamodb.PutItemInput{TableName: sdkaws.String(table), Item: item.Item})
-	require.NoError(t, err)
-
-	restarted, err := aws.New(r.ctx, r.cfg, rackName, aws.WithWatchInterval(200*time.Millisecond), aws.WithLog(r.log))
-	require.NoError(t, err)
-	t.Cleanup(func() { restarted.Close() })
-	require.NoError(t, restarted.Watch())
+	r.setProcess(b, b.Process, gone)
+	restarted := r.restart(aws.WithMissingTimeout(2 * time.Second))
 	got, took := waitFailed(t, restarted, b)
 	t.Logf("failed %s after the restart: %s", took.Round(time.Millisecond), got.Reason)
-	assert.Contains(t, got.Reason, "build task "+gone+" is gone")
+	assert.Contains(t, got.Reason, "build task "+gone+" is gone: ECS reports")
+	assert.GreaterOrEqual(t, took, 2*time.Second, "failed before the missing timeout")
+	assert.Contains(t, r.log.String(), "at=watch.missing app=web id="+b.Id)
+}
+
+// ECS may not know a task right after RunTask (it is eventually consistent):
+// a MISSING answer is looked at again with backoff, and the build goes on
+// when the task shows up within the missing timeout.
+func TestBuildTaskMissingThenFound(t *testing.T) {
+	r := watchedRack(t)
+	b, err := r.p.BuildCreate("web", "object://web/tmp/src.tgz", structs.BuildCreateOptions{})
+	require.NoError(t, err)
+	require.NoError(t, r.p.Close())
+
+	late := b.Process[:strings.LastIndex(b.Process, "/")+1] + "0b2d1d0e6b7b4a4f9d1f5e2c3a4b5c6d"
+	r.setProcess(b, b.Process, late)
+	restarted := r.restart(aws.WithMissingTimeout(20 * time.Second))
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(r.log.String(), "at=watch.missing app=web id="+b.Id) {
+		require.True(t, time.Now().Before(deadline), "the watch never saw the task missing:\n%s", r.log)
+		time.Sleep(50 * time.Millisecond)
+	}
+	r.setProcess(b, late, b.Process) // ECS knows the task now
+	time.Sleep(3 * time.Second)
+	got, err := restarted.BuildGet("web", b.Id)
+	require.NoError(t, err)
+	assert.Equal(t, structs.BuildStatusRunning, got.Status, "a task ECS found again failed its build: %s", got.Reason)
+	r.stopTask(b, "Essential container in task exited")
+	got, _ = waitFailed(t, restarted, b)
+	assert.Contains(t, got.Reason, "Essential container in task exited", "the build is watched again")
+}
+
+// A build whose task was never recorded (the API died between recording the
+// build and RunTask) is watched too, and fails after the start timeout.
+func TestBuildWithoutTaskIsWatched(t *testing.T) {
+	r := watchedRack(t)
+	b, err := r.p.BuildCreate("web", "object://web/tmp/src.tgz", structs.BuildCreateOptions{})
+	require.NoError(t, err)
+	require.NoError(t, r.p.Close())
+	r.setProcess(b, b.Process, "")
+
+	restarted := r.restart(aws.WithStartTimeout(time.Second))
+	got, took := waitFailed(t, restarted, b)
+	t.Logf("failed %s after the restart: %s", took.Round(time.Millisecond), got.Reason)
+	assert.Contains(t, got.Reason, "no build task was started within 1s")
+	assert.Contains(t, r.log.String(), "at=watch.resume builds=1")
+}
+
+// Reports that race (the task's own and the watch's) are conditional writes:
+// the first end wins, every later one leaves the build as it ended, and no
+// report is lost to another (each one's logs field lands).
+func TestBuildUpdatesRace(t *testing.T) {
+	r := watchedRack(t)
+	b, err := r.p.BuildCreate("web", "object://web/tmp/src.tgz", structs.BuildCreateOptions{})
+	require.NoError(t, err)
+	ends := []string{structs.BuildStatusComplete, structs.BuildStatusFailed}
+	errs := make(chan error, 16)
+	for i := range 16 {
+		go func() {
+			_, err := r.p.BuildUpdate("web", b.Id, structs.BuildUpdateOptions{Status: ptr(ends[i%2]), Reason: ptr(fmt.Sprint("report ", i)), Entrypoint: ptr(fmt.Sprint("e", i))})
+			errs <- err
+		}()
+	}
+	for range 16 {
+		require.NoError(t, <-errs)
+	}
+	got, err := r.p.BuildGet("web", b.Id)
+	require.NoError(t, err)
+	require.True(t, got.Terminal(), "build %s after 16 end reports", got.Status)
+
+	// Reports of different fields at once: none is lost (a plain read-modify-write loses some).
+	for round := range 5 {
+		b, err := r.p.BuildCreate("web", "object://web/tmp/src.tgz", structs.BuildCreateOptions{})
+		require.NoError(t, err)
+		updates := []structs.BuildUpdateOptions{{Entrypoint: ptr("e")}, {Logs: ptr("object://web/l")}, {Manifest: ptr("m")}, {Cache: ptr(`[{"service":"web"}]`)}}
+		for _, u := range updates {
+			go func() {
+				_, err := r.p.BuildUpdate("web", b.Id, u)
+				errs <- err
+			}()
+		}
+		for range updates {
+			require.NoError(t, <-errs)
+		}
+		all, err := r.p.BuildGet("web", b.Id)
+		require.NoError(t, err)
+		lost := all.Entrypoint == "" || all.Logs == "" || all.Manifest == "" || len(all.Cache) == 0
+		assert.False(t, lost, "round %d: a concurrent report was lost: %+v", round, all)
+	}
+	var first int
+	_, err = fmt.Sscanf(got.Reason, "report %d", &first)
+	require.NoError(t, err, "reason %q", got.Reason)
+	assert.Equal(t, ends[first%2], got.Status, "the reason and the status come from different reports: %+v", got)
+	_, err = r.p.BuildUpdate("web", b.Id, structs.BuildUpdateOptions{Status: ptr(structs.BuildStatusRunning), Reason: ptr("late")})
+	require.NoError(t, err)
+	again, err := r.p.BuildGet("web", b.Id)
+	require.NoError(t, err)
+	assert.Equal(t, got.Status, again.Status, "a finished build changed state")
+	assert.Equal(t, got.Reason, again.Reason, "a finished build changed its reason")
 }

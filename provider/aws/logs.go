@@ -44,17 +44,9 @@ func (p *Provider) BuildLogs(app, id string, opts structs.LogsOptions) (io.ReadC
 // logStream finds the CloudWatch group and stream of a build task from its
 // task definition's awslogs settings: {prefix}/{container}/{task id}.
 func (p *Provider) logStream(taskArn string) (group, stream string, err error) {
-	st, err := p.stack()
-	if err != nil {
-		return "", "", err
-	}
-	cluster, err := st.Output("BuildCluster")
-	if err != nil {
-		return "", "", err
-	}
-	container, err := st.Output("BuildContainerName")
-	if err != nil {
-		return "", "", err
+	cluster, container := p.res.BuildCluster, p.res.BuildContainer
+	if cluster == "" || container == "" {
+		return "", "", errNoResources
 	}
 	tasks, err := p.ecs.DescribeTasks(p.ctx, &ecs.DescribeTasksInput{Cluster: sdkaws.String(cluster), Tasks: []string{taskArn}})
 	if err != nil {
@@ -67,7 +59,7 @@ func (p *Provider) logStream(taskArn string) (group, stream string, err error) {
 	if err != nil {
 		return "", "", fmt.Errorf("describing build task definition: %w", err)
 	}
-	group = firstOf(st.Outputs["BuildLogGroup"])
+	group = p.res.BuildLogGroup
 	prefix := ""
 	for _, c := range def.TaskDefinition.ContainerDefinitions {
 		if sdkaws.ToString(c.Name) == container && c.LogConfiguration != nil {

@@ -46,15 +46,10 @@ func (p *Provider) object(app, key string) (bucket, s3key string, err error) {
 	if _, err := p.AppGet(app); err != nil {
 		return "", "", err
 	}
-	st, err := p.stack()
-	if err != nil {
-		return "", "", err
+	if p.res.ObjectBucket == "" {
+		return "", "", errNoResources
 	}
-	bucket, err = st.Output("ObjectBucket")
-	if err != nil {
-		return "", "", err
-	}
-	return bucket, app + "/" + key, nil
+	return p.res.ObjectBucket, app + "/" + key, nil
 }
 
 // ObjectStore writes r to the app's key; it spools to a file first because a

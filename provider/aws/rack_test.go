@@ -38,11 +38,21 @@ type rack struct {
 	p        *aws.Provider
 	log      *testenv.SyncBuffer
 	recorded string
+	// params are the stack's parameter values, defaults included.
+	params map[string]string
+	// physicalIDs are the stack's resources by logical id, read once.
+	physicalIDs map[string]string
 }
 
 // newRack starts moto (recording every request it gets), creates the rack
 // stack with params and returns a provider for it.
 func newRack(t *testing.T, params map[string]string, opts ...aws.Option) *rack {
+	t.Helper()
+	return newRackFrom(t, formation.Template(), params, opts...)
+}
+
+// newRackFrom is newRack with the template body given, e.g. rack.json without its outputs.
+func newRackFrom(t *testing.T, body []byte, params map[string]string, opts ...aws.Option) *rack {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("moto integration test: skipped under -short")
@@ -53,7 +63,6 @@ func newRack(t *testing.T, params map[string]string, opts ...aws.Option) *rack {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
 	r := &rack{t: t, moto: m, cfg: m.AWSConfig(t), ctx: ctx, log: &testenv.SyncBuffer{}, recorded: recording}
-	body := formation.Template()
 	// moto resolves UsePreviousValue only for values given at create, so give
 	// every parameter, defaults included, the way an installer would.
 	params = withDefaults(t, body, maps.Clone(params))
@@ -75,6 +84,7 @@ func newRack(t *testing.T, params map[string]string, opts ...aws.Option) *rack {
 	for _, k := range keys {
 		in.Parameters = append(in.Parameters, cfntypes.Parameter{ParameterKey: sdkaws.String(k), ParameterValue: sdkaws.String(params[k])})
 	}
+	r.params = params
 	cfn := cloudformation.NewFromConfig(r.cfg)
 	_, err := cfn.CreateStack(ctx, in)
 	require.NoError(t, err, "CreateStack: %v\n%s", err, m.Logs())
@@ -83,7 +93,9 @@ func newRack(t *testing.T, params map[string]string, opts ...aws.Option) *rack {
 	})
 	err = waiter.Wait(ctx, &cloudformation.DescribeStacksInput{StackName: sdkaws.String(rackName)}, 2*time.Minute)
 	require.NoError(t, err, "stack create: %v\n%s", err, m.Logs())
-	opts = append([]aws.Option{aws.WithLog(r.log), aws.WithPollInterval(50 * time.Millisecond), aws.WithRackURL("http://convox:rack-secret@127.0.0.1:5443")}, opts...)
+	// The provider names the stack's resources as the API task's environment does, never through outputs.
+	opts = append([]aws.Option{aws.WithResources(r.resources()), aws.WithLog(r.log), aws.WithPollInterval(50 * time.Millisecond),
+		aws.WithRackURL("http://convox:rack-secret@127.0.0.1:5443")}, opts...)
 	p, err := aws.New(ctx, r.cfg, rackName, opts...)
 	require.NoError(t, err)
 	r.p = p

@@ -158,7 +158,7 @@ func TestAppsBuildsReleasesObjects(t *testing.T) {
 	t.Run("logs from CloudWatch while running, from the object after", func(t *testing.T) {
 		b, err := r.p.BuildGet("web", ids[2])
 		require.NoError(t, err)
-		group, stream := r.outputs()["BuildLogGroup"], "build/build/"+b.Process[strings.LastIndex(b.Process, "/")+1:]
+		group, stream := r.resources().BuildLogGroup, "build/build/"+b.Process[strings.LastIndex(b.Process, "/")+1:]
 		logs := cloudwatchlogs.NewFromConfig(r.cfg)
 		_, err = logs.CreateLogStream(r.ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: &group, LogStreamName: &stream})
 		require.NoError(t, err)

@@ -9,7 +9,7 @@ import (
 
 // releases is the stack's releases table.
 func (p *Provider) releases() (records.Table, error) {
-	return p.tableOf("ReleasesTable", "id")
+	return p.table(p.res.ReleasesTable, "id")
 }
 
 // putRelease writes a release record.

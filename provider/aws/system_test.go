@@ -152,8 +152,16 @@ func TestSystemParameters(t *testing.T) {
 		} {
 			t.Setenv(k, v)
 		}
+		_, err = aws.FromEnv(r.ctx)
+		require.ErrorContains(t, err, "RACK_BUILDS_TABLE", "FromEnv without the task definition's resource names: %v", err)
+		for k, v := range r.apiEnvironment() {
+			if strings.HasPrefix(k, "RACK_") && k != "RACK_URL" {
+				t.Setenv(k, v)
+			}
+		}
 		p, err := aws.FromEnv(r.ctx)
 		require.NoError(t, err)
+		t.Cleanup(func() { p.Close() })
 		s, err := p.SystemGet()
 		require.NoError(t, err)
 		require.Equal(t, rackName, s.Name, "SystemGet through FromEnv = %+v", s)

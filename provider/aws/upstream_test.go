@@ -51,7 +51,7 @@ func apiClient(t *testing.T, p *aws.Provider) *sdk.Client {
 func (r *rack) logLine(b *structs.Build, line string) {
 	r.t.Helper()
 	logs := cloudwatchlogs.NewFromConfig(r.cfg)
-	group := r.outputs()["BuildLogGroup"]
+	group := r.resources().BuildLogGroup
 	stream := "build/build/" + b.Process[strings.LastIndex(b.Process, "/")+1:]
 	_, err := logs.CreateLogStream(r.ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: sdkaws.String(group), LogStreamName: sdkaws.String(stream)})
 	var exists *logtypes.ResourceAlreadyExistsException
@@ -153,7 +153,7 @@ func TestUpstreamCLIPaths(t *testing.T) {
 	assert.Equal(t, "object://src/tmp/0123456789abcdef.tgz", obj.Url)
 	b, err := c.BuildCreate("src", obj.Url, structs.BuildCreateOptions{Description: ptr("first")})
 	require.NoError(t, err)
-	assert.Equal(t, structs.BuildStatusCreated, b.Status)
+	assert.Equal(t, structs.BuildStatusRunning, b.Status, "a build runs from the moment its task is launched")
 	assert.NotEmpty(t, b.Process, "the build names its ECS task")
 
 	stream := follow(t, c, "src", b.Id)
@@ -222,7 +222,7 @@ func TestConvoxBuildEndsWhenTheTaskDies(t *testing.T) {
 			bs, err := r.p.BuildList("web", structs.BuildListOptions{})
 			if err == nil && len(bs) == 1 && bs[0].Process != "" {
 				_, err = ecs.NewFromConfig(r.cfg).StopTask(r.ctx, &ecs.StopTaskInput{
-					Cluster: sdkaws.String(r.outputs()["BuildCluster"]), Task: sdkaws.String(bs[0].Process),
+					Cluster: sdkaws.String(r.resources().BuildCluster), Task: sdkaws.String(bs[0].Process),
 					Reason: sdkaws.String("OutOfMemoryError: Container killed due to memory usage"),
 				})
 				killed <- err

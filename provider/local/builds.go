@@ -126,42 +126,11 @@ func (p *Provider) BuildList(app string, opts structs.BuildListOptions) (structs
 	return p.store.BuildList(app, limit)
 }
 
-// BuildUpdate applies what the build task reports. A build that already
-// ended keeps its status: a task the rack gave up on cannot revive it.
+// BuildUpdate applies what the build task reports under the build state
+// rules (structs.Build.Apply): a build that already ended keeps its outcome,
+// so a task the rack gave up on cannot revive it.
 func (p *Provider) BuildUpdate(app, id string, opts structs.BuildUpdateOptions) (*structs.Build, error) {
-	var cache []structs.BuildServiceSummary
-	if opts.Cache != nil {
-		if err := json.Unmarshal([]byte(*opts.Cache), &cache); err != nil {
-			return nil, fmt.Errorf("cache summary: %v: %w", err, structs.ErrInvalid)
-		}
-	}
-	return p.store.BuildUpdate(app, id, func(b *structs.Build) error {
-		terminal := b.Terminal()
-		set := func(dst *string, v *string) {
-			if v != nil {
-				*dst = *v
-			}
-		}
-		set(&b.Entrypoint, opts.Entrypoint)
-		set(&b.Logs, opts.Logs)
-		set(&b.Manifest, opts.Manifest)
-		set(&b.Release, opts.Release)
-		if opts.Cache != nil {
-			b.Cache = cache
-		}
-		if terminal {
-			return nil
-		}
-		set(&b.Reason, opts.Reason)
-		set(&b.Status, opts.Status)
-		if opts.Started != nil {
-			b.Started = *opts.Started
-		}
-		if opts.Ended != nil {
-			b.Ended = *opts.Ended
-		}
-		return nil
-	})
+	return p.store.BuildUpdate(app, id, func(b *structs.Build) error { return b.Apply(opts) })
 }
 
 // BuildLogs returns a build's output: followed live while it runs (unless

@@ -138,11 +138,11 @@ func TestPackagingAsDockerBuild(t *testing.T) {
 
 // TestPackagingThroughTheDockerEngine: the same context from our CLI on a
 // rack with a Docker engine, as on an EC2 host (docker build with the cache
-// off, a docker-container buildx builder with it on) and with kaniko in a
-// fresh `docker run` for fargate.
+// off, a docker-container buildx builder with it on) and fargate in the
+// strict runc runner.
 func TestPackagingThroughTheDockerEngine(t *testing.T) {
 	docker := testenv.RequireDockerEngine(t)
-	r := startLive(t, t.TempDir(), Options{Docker: docker, BuildKitImage: testenv.BuildKitImage(t), RunnerImage: testenv.KanikoImage(t)})
+	r := startLive(t, t.TempDir(), Options{Docker: docker, BuildKitImage: testenv.BuildKitImage(t)})
 	t.Cleanup(func() { _ = r.builds.engineHost(false).RemoveBuilders(context.Background(), io.Discard) })
 	t.Setenv("RACK_URL", r.url)
 	ours := packagingSource(t, true)

@@ -57,14 +57,16 @@ func (p *Provider) finish(b *structs.Build, res BuildResult) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	b.Status, b.Reason, b.Cache, b.Ended = res.Status, res.Reason, res.Cache, now()
-	if b.Status == "" {
-		b.Status = structs.BuildStatusComplete
+	status, ended, logs := res.Status, now(), string(p.logs[key])
+	if status == "" {
+		status = structs.BuildStatusComplete
 	}
-	if b.Status == structs.BuildStatusComplete {
-		b.Release = p.newRelease(b.App, b.Id, b.Description).Id
+	upd := structs.BuildUpdateOptions{Status: &status, Reason: &res.Reason, Ended: &ended, Logs: &logs}
+	if status == structs.BuildStatusComplete && !b.Terminal() {
+		upd.Release = &p.newRelease(b.App, b.Id, b.Description).Id
 	}
-	b.Logs = string(p.logs[key])
+	_ = b.Apply(upd) // the status is one of the four: Apply cannot refuse it
+	b.Cache = res.Cache
 	p.cond.Broadcast()
 }
 
@@ -117,27 +119,8 @@ func (p *Provider) BuildUpdate(app, id string, opts structs.BuildUpdateOptions) 
 	if err != nil {
 		return nil, err
 	}
-	set := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	set(&b.Entrypoint, opts.Entrypoint)
-	set(&b.Logs, opts.Logs)
-	set(&b.Manifest, opts.Manifest)
-	set(&b.Reason, opts.Reason)
-	set(&b.Release, opts.Release)
-	set(&b.Status, opts.Status)
-	if opts.Started != nil {
-		b.Started = *opts.Started
-	}
-	if opts.Ended != nil {
-		b.Ended = *opts.Ended
-	}
-	if opts.Cache != nil {
-		if err := json.Unmarshal([]byte(*opts.Cache), &b.Cache); err != nil {
-			return nil, fmt.Errorf("cache summary: %v: %w", err, structs.ErrInvalid)
-		}
+	if err := b.Apply(opts); err != nil {
+		return nil, err
 	}
 	p.cond.Broadcast()
 	c := *b

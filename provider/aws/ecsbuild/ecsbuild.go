@@ -27,6 +27,9 @@ type Task struct {
 	SecurityGroup  string
 	// StartedBy tags the task so it can be traced back to its build.
 	StartedBy string
+	// ClientToken makes RunTask idempotent (at most 64 characters): a retried
+	// call with the same token starts no second task.
+	ClientToken string
 }
 
 // RunTaskInput is the RunTask request for one build: the same overrides on both
@@ -34,6 +37,9 @@ type Task struct {
 func RunTaskInput(t Task, spec buildtask.Spec) (*ecs.RunTaskInput, error) {
 	if t.Cluster == "" || t.TaskDefinition == "" || t.Container == "" {
 		return nil, fmt.Errorf("build task needs a cluster, task definition and container (got %q, %q, %q)", t.Cluster, t.TaskDefinition, t.Container)
+	}
+	if t.ClientToken == "" || len(t.ClientToken) > 64 {
+		return nil, fmt.Errorf("build task needs a client token of 1 to 64 characters, got %q", t.ClientToken)
 	}
 	vars, args := spec.Vars(), spec.Args()
 	names := make([]string, 0, len(vars))
@@ -53,6 +59,7 @@ func RunTaskInput(t Task, spec buildtask.Spec) (*ecs.RunTaskInput, error) {
 		TaskDefinition: aws.String(t.TaskDefinition),
 		Count:          aws.Int32(1),
 		StartedBy:      aws.String(t.StartedBy),
+		ClientToken:    aws.String(t.ClientToken),
 		Overrides:      &types.TaskOverride{ContainerOverrides: []types.ContainerOverride{override}},
 	}
 	switch t.Method {

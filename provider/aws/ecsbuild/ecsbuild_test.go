@@ -13,7 +13,7 @@ import (
 )
 
 func TestRunTaskInput(t *testing.T) {
-	base := Task{Cluster: "c", TaskDefinition: "td", Container: "build", StartedBy: "B1"}
+	base := Task{Cluster: "c", TaskDefinition: "td", Container: "build", StartedBy: "B1", ClientToken: "B1"}
 	spec := buildtask.Spec{App: "web", ID: "B1", Cache: true, CacheRepo: "repo", Auth: `{"h":{}}`, NoCache: true, BuildArgs: []string{"A=1"}}
 	for _, c := range []struct {
 		method  buildtask.Method
@@ -39,6 +39,7 @@ func TestRunTaskInput(t *testing.T) {
 		assert.Equal(t, c.launch, in.LaunchType)
 		assert.Equal(t, "td", aws.ToString(in.TaskDefinition))
 		assert.Equal(t, "B1", aws.ToString(in.StartedBy))
+		assert.Equal(t, "B1", aws.ToString(in.ClientToken), "the build id makes RunTask idempotent")
 		fargate := c.method == buildtask.Fargate
 		assert.Equal(t, fargate, in.NetworkConfiguration != nil, "network %+v", in.NetworkConfiguration)
 		assert.Equal(t, fargate, aws.ToString(in.PlatformVersion) == FargatePlatform)
@@ -59,4 +60,7 @@ func TestRunTaskInputNeedsTheTaskDefinition(t *testing.T) {
 	_, err := RunTaskInput(Task{Method: buildtask.EC2, Cluster: "c"}, buildtask.Spec{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "task definition")
+	_, err = RunTaskInput(Task{Method: buildtask.EC2, Cluster: "c", TaskDefinition: "td", Container: "build"}, buildtask.Spec{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "client token")
 }

@@ -55,6 +55,17 @@ func TestRackService(t *testing.T) {
 
 			service := r.Resources["RackService"].Properties
 			assert.Equal(t, "FARGATE", service["LaunchType"])
+			deployment := service["DeploymentConfiguration"].(map[string]any)
+			assert.Equal(t, map[string]any{"Enable": true, "Rollback": true}, deployment["DeploymentCircuitBreaker"], "an API that cannot start rolls back")
+			group := r.Resources["RackTargetGroup"].Properties
+			assert.Equal(t, "/check", group["HealthCheckPath"])
+			assert.Equal(t, map[string]any{"HttpCode": "200"}, group["Matcher"], "the health check wants /check's 200, not a 401")
+			// The API reads its password again from the secret the stack makes.
+			assert.Equal(t, r.Resources["RackPassword"].Properties["Name"], env["RACK_PASSWORD_SECRET"])
+			for _, name := range []string{"RACK_APPS_TABLE", "RACK_BUILDS_TABLE", "RACK_RELEASES_TABLE", "RACK_OBJECT_BUCKET", "RACK_BUILD_CLUSTER",
+				"RACK_BUILD_TASK_DEFINITION_EC2", "RACK_BUILD_TASK_DEFINITION_FARGATE", "RACK_BUILD_LOG_GROUP", "RACK_SUBNETS"} {
+				assert.NotEmpty(t, env[name], "the API task is not told %s", name)
+			}
 			lb := service["LoadBalancers"].([]any)[0].(map[string]any)
 			assert.Equal(t, "api", lb["ContainerName"])
 			assert.Equal(t, map[string]any{"Ref": "RackTargetGroup"}, lb["TargetGroupArn"])

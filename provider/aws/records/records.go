@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"reflect"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -99,6 +101,68 @@ func (t Table) Create(ctx context.Context, key string, attrs map[string]string, 
 		return fmt.Errorf("writing %s record %s: %w", t.Name, key, err)
 	}
 	return nil
+}
+
+// ErrConflict marks an Update that kept losing to other writers.
+var ErrConflict = errors.New("record changed by another writer")
+
+// updateAttempts bounds how often Update re-reads a record others keep changing.
+const updateAttempts = 10
+
+// Update reads the record under key into record (a pointer), lets change
+// modify it, and writes it back only if the stored record is still the one it
+// read: a conditional write on the stored JSON, so two writers never lose each
+// other's changes. When another writer came first it reads again and calls
+// change again. The item's other attributes (the index keys) stay as they are.
+// ErrNotFound when there is no record; change's error stops it.
+func (t Table) Update(ctx context.Context, key string, record any, change func() error) error {
+	target := reflect.ValueOf(record)
+	if target.Kind() != reflect.Pointer || target.IsNil() {
+		return fmt.Errorf("updating %s record %s: a pointer to a record is needed", t.Name, key)
+	}
+	for range updateAttempts {
+		out, err := t.API.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName:      aws.String(t.Name),
+			Key:            map[string]types.AttributeValue{t.Key: &types.AttributeValueMemberS{Value: key}},
+			ConsistentRead: aws.Bool(true),
+		})
+		if err != nil {
+			return fmt.Errorf("reading %s record %s: %w", t.Name, key, err)
+		}
+		old, ok := out.Item[attrData].(*types.AttributeValueMemberS)
+		if out.Item == nil || !ok {
+			return fmt.Errorf("%s record %s: %w", t.Name, key, ErrNotFound)
+		}
+		target.Elem().SetZero()
+		if err := t.decode(out.Item, record); err != nil {
+			return err
+		}
+		if err := change(); err != nil {
+			return err
+		}
+		data, err := json.Marshal(record)
+		if err != nil {
+			return fmt.Errorf("encoding %s record %s: %w", t.Name, key, err)
+		}
+		item := maps.Clone(out.Item)
+		item[attrData] = &types.AttributeValueMemberS{Value: string(data)}
+		_, err = t.API.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName:                 aws.String(t.Name),
+			Item:                      item,
+			ConditionExpression:       aws.String("#r = :old"),
+			ExpressionAttributeNames:  map[string]string{"#r": attrData},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":old": &types.AttributeValueMemberS{Value: old.Value}},
+		})
+		var failed *types.ConditionalCheckFailedException
+		if errors.As(err, &failed) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("writing %s record %s: %w", t.Name, key, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("%s record %s: %w", t.Name, key, ErrConflict)
 }
 
 // Get reads the record under key into record; ErrNotFound when there is none.
