@@ -290,3 +290,13 @@ func withParams(values map[string]string) map[string]string {
 	maps.Copy(all, values)
 	return all
 }
+
+// Build tasks know their region: cmd/build asks ECR for its login there (an
+// EC2-launched task is not told its region by ECS).
+func TestBuildTasksKnowTheirRegion(t *testing.T) {
+	r, err := Resolve(Stack{Name: "convox", Region: "eu-west-1", Params: required})
+	require.NoError(t, err)
+	for _, def := range []string{"BuildTaskDefinitionEc2", "BuildTaskDefinitionFargate"} {
+		assert.Equal(t, "eu-west-1", environment(t, r, def)["AWS_REGION"], def)
+	}
+}
