@@ -2,6 +2,8 @@ package buildtask_test
 
 import (
 	"bytes"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -133,4 +135,29 @@ func TestPasswordAndRegistryLoginOutOfBand(t *testing.T) {
 	assert.ErrorContains(t, err, "registry login")
 	_, err = buildtask.Parse([]string{"-rack-password", "x"}, env(base))
 	assert.ErrorContains(t, err, "not defined", "the password is never a flag")
+}
+
+// docs/ARCHITECTURE.md's contract table names every variable of the contract, and no other.
+func TestArchitectureDocListsTheContract(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/ARCHITECTURE.md")
+	require.NoError(t, err)
+	_, table, ok := strings.Cut(string(doc), "## The build-task contract")
+	require.True(t, ok, "no contract section")
+	table, _, _ = strings.Cut(table, "\nEvery variable is also a flag")
+	listed := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([A-Z_]+)`(?:, `([A-Z_]+)`)?").FindAllStringSubmatch(table, -1) {
+		for _, name := range m[1:] {
+			if name != "" {
+				listed[name] = true
+			}
+		}
+	}
+	vars := buildtask.Spec{Mirror: "m", RegistryLogin: buildtask.LoginECR, RackPassword: "p"}.Vars()
+	for k := range vars {
+		assert.True(t, listed[k], "%s is not in the contract table", k)
+	}
+	for k := range listed {
+		_, ok := vars[k]
+		assert.True(t, ok, "the contract table lists %s, which no Spec sends", k)
+	}
 }
