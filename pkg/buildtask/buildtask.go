@@ -5,6 +5,7 @@ package buildtask
 
 import (
 	"fmt"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -218,6 +219,19 @@ func (s Spec) Vars() map[string]string {
 		v[EnvRackPassword] = s.RackPassword
 	}
 	return v
+}
+
+// WithoutSecrets is the spec for an environment others can read (ECS task
+// overrides): no registry logins, no password, RackURL without its user info.
+func (s Spec) WithoutSecrets() Spec {
+	s.Auth, s.RackPassword = "", ""
+	if u, err := url.Parse(s.RackURL); err == nil {
+		u.User = nil
+		s.RackURL = u.String()
+	} else {
+		s.RackURL = ""
+	}
+	return s
 }
 
 // Environ is Vars as sorted KEY=value lines, for a child process.

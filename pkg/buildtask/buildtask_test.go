@@ -161,3 +161,10 @@ func TestArchitectureDocListsTheContract(t *testing.T) {
 		assert.True(t, ok, "the contract table lists %s, which no Spec sends", k)
 	}
 }
+
+func TestWithoutSecrets(t *testing.T) {
+	s := buildtask.Spec{App: "a", Auth: `{"h":{}}`, RackURL: "https://convox:pw@rack.example/x", RackPassword: "pw", CacheRepo: "r"}
+	got := s.WithoutSecrets()
+	assert.Equal(t, buildtask.Spec{App: "a", RackURL: "https://rack.example/x", CacheRepo: "r"}, got)
+	assert.Equal(t, "", buildtask.Spec{RackURL: "://bad"}.WithoutSecrets().RackURL, "an unparsable URL is dropped, not sent")
+}

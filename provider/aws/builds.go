@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -59,10 +58,7 @@ func (p *Provider) getBuild(t records.Table, app, id string) (*buildItem, error)
 }
 
 // BuildCreate records a build and starts cmd/build for it as an ECS task on the
-// build cluster, with the build task contract in the container overrides. The
-// overrides carry no secret (anyone with ecs:DescribeTasks reads them): the task
-// gets the rack password from the stack's secret (its task definition's
-// Secrets) and asks ECR for its own registry login with its task role.
+// build cluster, with the build task contract in the container overrides.
 func (p *Provider) BuildCreate(app, url string, opts structs.BuildCreateOptions) (*structs.Build, error) {
 	a, err := p.AppGet(app)
 	if err != nil {
@@ -99,6 +95,7 @@ func (p *Provider) BuildCreate(app, url string, opts structs.BuildCreateOptions)
 	if err != nil {
 		return nil, err
 	}
+	env.Auth = login.AuthJSON()
 	task.StartedBy = b.Id
 	in, err := ecsbuild.RunTaskInput(task, env)
 	if err != nil {
@@ -114,7 +111,7 @@ func (p *Provider) BuildCreate(app, url string, opts structs.BuildCreateOptions)
 	}
 	if err != nil {
 		// The error text could echo the request: keep the secrets out of the record and the caller.
-		msg := redact(err.Error(), p.rackURL, login.Password)
+		msg := redact(err.Error(), env.Auth, env.RackURL, login.Password)
 		it.Build.Status, it.Build.Reason, it.Build.Ended = structs.BuildStatusFailed, "starting build task: "+msg, p.now().UTC()
 		if perr := p.putBuild(t, it); perr != nil {
 			return nil, perr
@@ -162,9 +159,8 @@ func buildTaskOf(st *stack.Stack) (ecsbuild.Task, error) {
 	return t, nil
 }
 
-// buildSpec is the build-task contract of b: the persistent cache as the
-// stack's parameters and outputs have it, the rack URL without its password,
-// and an ECR login the task asks for itself (never BUILD_AUTH).
+// buildSpec is the build-task contract of b (without BUILD_AUTH): the
+// persistent cache as the stack's parameters and outputs have it.
 func (p *Provider) buildSpec(st *stack.Stack, a *structs.App, b structs.Build, url string, opts structs.BuildCreateOptions) (buildtask.Spec, error) {
 	gen := 2
 	if a.Generation == "1" {
@@ -183,8 +179,6 @@ func (p *Provider) buildSpec(st *stack.Stack, a *structs.App, b structs.Build, u
 		NoCache:     opts.NoCache != nil && *opts.NoCache,
 		BuildArgs:   opts.BuildArgs,
 	}
-	// An ECS task's overrides are public: no password in the URL, and the task's own ECR login.
-	s.RackURL, s.RegistryLogin = withoutPassword(s.RackURL), buildtask.LoginECR
 	if err := s.FromRack(st.Parameters, st.Outputs["BuildCacheRepositoryUri"]); err != nil {
 		return buildtask.Spec{}, err
 	}
@@ -266,16 +260,6 @@ func (p *Provider) BuildUpdate(app, id string, opts structs.BuildUpdateOptions) 
 		return nil, err
 	}
 	return b, nil
-}
-
-// withoutPassword is a URL with its user info removed: what a build task may be told.
-func withoutPassword(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
-	}
-	u.User = nil
-	return u.String()
 }
 
 // failures summarizes RunTask's failure list.
