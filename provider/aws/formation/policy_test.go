@@ -253,6 +253,32 @@ func TestRepositoryNamesAreLowerCase(t *testing.T) {
 	valid := regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$`)
 	assert.Regexp(t, valid, r.Resources["BuildCacheRepository"].Properties["RepositoryName"])
 	assert.Regexp(t, valid, strings.TrimSuffix(r.Outputs["AppRepositoryPrefix"].(string), "/")+"/web")
+	// Every repository the template names, in a policy ARN or in a task's environment, is lower-case too.
+	var walk func(where string, v any)
+	walk = func(where string, v any) {
+		switch x := v.(type) {
+		case string:
+			if _, repo, ok := strings.Cut(x, ":repository/"); ok {
+				assert.Equal(t, strings.ToLower(repo), repo, "%s names repository %s", where, x)
+			}
+		case []any:
+			for _, item := range x {
+				walk(where, item)
+			}
+		case map[string]any:
+			if name, ok := x["Name"].(string); ok && strings.Contains(name, "REPOSITORY") {
+				if value, ok := x["Value"].(string); ok {
+					assert.Equal(t, strings.ToLower(value), value, "%s: %s = %s", where, name, value)
+				}
+			}
+			for _, item := range x {
+				walk(where, item)
+			}
+		}
+	}
+	for name, res := range r.Resources {
+		walk(name, res.Properties)
+	}
 }
 
 // Every stateful resource says what happens to its data on delete and on replacement,
