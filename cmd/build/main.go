@@ -1,6 +1,7 @@
 // Command build is the build task a rack provider starts: it reads BUILD_*
 // settings from flags or the environment and runs pkg/build against the rack
-// API at RACK_URL.
+// API at RACK_URL (with RACK_PASSWORD when the URL has none). With
+// BUILD_REGISTRY_LOGIN=ecr it asks ECR for its own registry login.
 package main
 
 import (
@@ -15,7 +16,6 @@ import (
 	"github.com/convox/rack/pkg/build"
 	"github.com/convox/rack/pkg/build/engine"
 	"github.com/convox/rack/pkg/buildtask"
-	"github.com/convox/rack/pkg/sdk"
 )
 
 func main() {
@@ -44,7 +44,8 @@ func parse(args []string, getenv func(string) string) (build.Options, error) {
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: build [flags]
 
-Builds an app's services and pushes {push}:{service}.{build}, reporting to RACK_URL.
+Builds an app's services and pushes {push}:{service}.{build}, reporting to RACK_URL
+(its password in the URL, or RACK_PASSWORD: an ECS build task gets it from the stack's secret).
 Every flag defaults to its environment variable (the build-task contract):
 `)
 	buildtask.Usage(w)
@@ -64,11 +65,14 @@ func run(args []string, getenv func(string) string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rack, err := sdk.NewFromEnv()
+	rack, err := rackClient(opts.Spec)
 	if err != nil {
 		return fmt.Errorf("rack api: %w", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if opts.Spec, err = withRegistryLogin(ctx, opts.Spec); err != nil {
+		return err
+	}
 	return build.Run(ctx, rack, opts, stdout)
 }

@@ -7,12 +7,14 @@
 //	PORT           port to listen on (default 5443)
 //	BIND           address to listen on (default 127.0.0.1; 0.0.0.0 inside a container)
 //	RACK_MAX_UPLOAD  largest object upload or build import in bytes (default 5 GiB)
+//	RACK_TLS       self-signed: serve TLS with a certificate generated at start (the AWS stack sets it)
 //
 // `rack version` prints the version stamped into the binary (pkg/version) and exits.
 //
-// It speaks plain http: a local rack is reached as http://convox:PASSWORD@127.0.0.1:5443,
-// a cloud rack sits behind a load balancer that terminates TLS. GET /check
-// answers "ok" without a password (the load balancer's health check).
+// A local rack speaks plain http on loopback (http://convox:PASSWORD@127.0.0.1:5443);
+// on AWS it serves TLS itself (RACK_TLS=self-signed) behind a TCP pass-through
+// network load balancer, or behind an HTTPS load balancer with CertificateArn.
+// GET /check answers "ok" without a password (the load balancer's health check).
 package main
 
 import (
@@ -82,6 +84,10 @@ func serve(ctx context.Context, getenv func(string) string, log io.Writer, ready
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	l, secure, err := listenTLS(l, getenv("RACK_TLS"), getenv("RACK_ENDPOINT"))
+	if err != nil {
+		return err
+	}
 	opts := []api.Option{api.WithLog(log)}
 	// A provider that follows the rack password where it is kept (the aws one:
 	// its secret) makes a changed password work at once, without a restart.
@@ -99,7 +105,7 @@ func serve(ctx context.Context, getenv func(string) string, log io.Writer, ready
 	fmt.Fprintf(log, "ns=rack at=listen provider=%s version=%s addr=%s\n", name, version.Current(), l.Addr())
 	// A provider whose builds call the API back learns the real address (PORT=0 picks one).
 	if u, ok := p.(interface{ SetURL(string) }); ok && getenv("RACK_URL") == "" {
-		u.SetURL((&url.URL{Scheme: "http", User: url.UserPassword("convox", password), Host: l.Addr().String()}).String())
+		u.SetURL((&url.URL{Scheme: map[bool]string{false: "http", true: "https"}[secure], User: url.UserPassword("convox", password), Host: l.Addr().String()}).String())
 	}
 	if ready != nil {
 		ready(l.Addr().String())

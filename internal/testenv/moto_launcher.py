@@ -18,6 +18,9 @@ Six patches, all narrow:
 5. (added for provider/aws, issue 5) RunTask places a task whose container has
    no memory of its own, as a Fargate task with task-level memory has: moto
    added None to its memory sum and answered 500.
+6. (added for issue 20) AWS::ElasticLoadBalancingV2::LoadBalancer in CloudFormation
+   keeps its Type: moto made every stack load balancer an application one, and
+   then refused the TCP listener of a network load balancer.
 """
 
 import copy
@@ -30,6 +33,7 @@ from moto.core.utils import pascal_to_camelcase, remap_nested_keys
 from moto.ec2.models.elastic_network_interfaces import NetworkInterface
 from moto.ec2.models.route_tables import RouteTable
 from moto.ecs import models as ecs
+from moto.elbv2 import models as elbv2
 
 
 def _serialize_string(self, serialized, value, shape, key):
@@ -98,6 +102,18 @@ def _task_requirements_without_container_memory(task_definition):
     return _task_requirements(view)
 
 
+def _load_balancer_from_cfn(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    """Create a stack's load balancer of the type the stack gives (application or network)."""
+    props = cloudformation_json["Properties"]
+    return elbv2.elbv2_backends[account_id][region_name].create_load_balancer(
+        resource_name,
+        props.get("SecurityGroups"),
+        props.get("Subnets"),
+        scheme=props.get("Scheme", "internet-facing"),
+        loadbalancer_type=props.get("Type", "application"),
+    )
+
+
 def main(argv):
     if len(argv) != 2 or not argv[1].isdigit():
         sys.exit("usage: moto_launcher.py PORT")
@@ -107,6 +123,7 @@ def main(argv):
     # moto's clean_json recurses through the module global, so nested nodes reach this too.
     parsing.clean_json = _clean_json_select
     RouteTable.delete = _delete_route_table
+    elbv2.FakeLoadBalancer.create_from_cloudformation_json = classmethod(_load_balancer_from_cfn)
     ecs.EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(
         _task_requirements_without_container_memory
     )

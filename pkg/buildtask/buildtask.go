@@ -5,6 +5,7 @@ package buildtask
 
 import (
 	"fmt"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,8 +49,13 @@ type Spec struct {
 	URL string
 	// Push is the app's image repository; images are tagged {Push}:{service}.{ID}.
 	Push string
-	// Auth is the registry logins as JSON; a secret.
+	// Auth is the registry logins as JSON; a secret, so only for a child
+	// process (the local rack): an ECS task asks for its own (RegistryLogin).
 	Auth string
+	// RegistryLogin is how cmd/build logs in to the registries it pushes to
+	// besides Auth: "" none, LoginECR an ECR token asked for with the task's own
+	// credentials (its task role on AWS), for the hosts of Push and CacheRepo.
+	RegistryLogin string
 	// Generation is 1 (docker-compose.yml) or 2 (convox.yml).
 	Generation int
 	// Manifest is the manifest file inside the source.
@@ -64,8 +70,12 @@ type Spec struct {
 	// CacheTTL is how long a cached layer stays usable: a Go duration, or whole days.
 	CacheTTL string
 	Rack     string
-	// RackURL is where cmd/build reports; it may hold the rack password, a secret.
+	// RackURL is where cmd/build reports; it may hold the rack password (a
+	// child process on the local rack) or not (an ECS task, which gets RackPassword
+	// from the stack's secret, never from its overrides).
 	RackURL string
+	// RackPassword is the rack password when RackURL has none; a secret.
+	RackPassword string
 	// Mirror is a registry serving docker.io images (a rack without Docker Hub access).
 	Mirror string
 	// NoCache is `convox build --no-cache`.
@@ -91,10 +101,18 @@ const (
 	EnvRack        = "BUILD_RACK"
 	EnvMirror      = "BUILD_REGISTRY_MIRROR"
 	EnvRackURL     = "RACK_URL"
+	// EnvRegistryLogin is how cmd/build logs in to its registries (LoginECR).
+	EnvRegistryLogin = "BUILD_REGISTRY_LOGIN"
+	// EnvRackPassword is the rack password; on AWS an ECS secret of the task
+	// definition, never a RunTask override.
+	EnvRackPassword = "RACK_PASSWORD"
 )
 
+// LoginECR is the RegistryLogin of a build that asks ECR for its own token.
+const LoginECR = "ecr"
+
 // Secrets are the variables whose values are never logged or stored.
-var Secrets = []string{EnvAuth, EnvRackURL}
+var Secrets = []string{EnvAuth, EnvRackURL, EnvRackPassword}
 
 // FromRack sets the rack-wide settings from the rack's parameters (BuildMethod,
 // BuildCache, BuildCacheCleanup, BuildCacheRetentionDays) and the cache
@@ -162,6 +180,9 @@ func (s Spec) Validate() error {
 	if _, err := NormalizeTTL(s.CacheTTL); err != nil {
 		return err
 	}
+	if s.RegistryLogin != "" && s.RegistryLogin != LoginECR {
+		return fmt.Errorf("registry login must be empty or %s, got %q", LoginECR, s.RegistryLogin)
+	}
 	return nil
 }
 
@@ -190,7 +211,27 @@ func (s Spec) Vars() map[string]string {
 	if s.Mirror != "" {
 		v[EnvMirror] = s.Mirror
 	}
+	if s.RegistryLogin != "" {
+		v[EnvRegistryLogin] = s.RegistryLogin
+	}
+	// Sent only by a provider that has no safer channel for it (a child process).
+	if s.RackPassword != "" {
+		v[EnvRackPassword] = s.RackPassword
+	}
 	return v
+}
+
+// WithoutSecrets is the spec for an environment others can read (ECS task
+// overrides): no registry logins, no password, RackURL without its user info.
+func (s Spec) WithoutSecrets() Spec {
+	s.Auth, s.RackPassword = "", ""
+	if u, err := url.Parse(s.RackURL); err == nil {
+		u.User = nil
+		s.RackURL = u.String()
+	} else {
+		s.RackURL = ""
+	}
+	return s
 }
 
 // Environ is Vars as sorted KEY=value lines, for a child process.

@@ -2,6 +2,8 @@ package buildtask_test
 
 import (
 	"bytes"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -55,8 +57,8 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestEnvironCoversTheContract(t *testing.T) {
-	vars := buildtask.Spec{Mirror: "m"}.Vars()
-	for _, k := range strings.Fields("BUILD_APP BUILD_ID BUILD_URL BUILD_PUSH BUILD_AUTH BUILD_GENERATION BUILD_MANIFEST BUILD_DEVELOPMENT BUILD_METHOD BUILD_CACHE BUILD_CACHE_REPO BUILD_CACHE_TTL BUILD_RACK BUILD_REGISTRY_MIRROR RACK_URL") {
+	vars := buildtask.Spec{Mirror: "m", RegistryLogin: buildtask.LoginECR, RackPassword: "p"}.Vars()
+	for _, k := range strings.Fields("BUILD_APP BUILD_ID BUILD_URL BUILD_PUSH BUILD_AUTH BUILD_GENERATION BUILD_MANIFEST BUILD_DEVELOPMENT BUILD_METHOD BUILD_CACHE BUILD_CACHE_REPO BUILD_CACHE_TTL BUILD_RACK BUILD_REGISTRY_MIRROR BUILD_REGISTRY_LOGIN RACK_URL RACK_PASSWORD") {
 		assert.Contains(t, vars, k)
 	}
 	for _, s := range buildtask.Secrets {
@@ -66,6 +68,8 @@ func TestEnvironCoversTheContract(t *testing.T) {
 	assert.IsNonDecreasing(t, environ)
 	assert.Contains(t, environ, "BUILD_APP=a")
 	assert.NotContains(t, strings.Join(environ, "\n"), "BUILD_REGISTRY_MIRROR", "no mirror: not sent")
+	assert.NotContains(t, strings.Join(environ, "\n"), "RACK_PASSWORD", "no password: not sent (ECS tasks get it as a secret)")
+	assert.NotContains(t, strings.Join(environ, "\n"), "BUILD_REGISTRY_LOGIN", "no registry login: not sent")
 }
 
 func TestArgs(t *testing.T) {
@@ -113,4 +117,54 @@ func TestUsageNamesEveryVariable(t *testing.T) {
 	for _, k := range []string{"BUILD_APP", "BUILD_CACHE_REPO", "BUILD_REGISTRY_MIRROR", "-cache"} {
 		assert.Contains(t, buf.String(), k)
 	}
+}
+
+// An ECS task's contract: no password in RACK_URL, RACK_PASSWORD from the task's secrets, the ECR login its own.
+func TestPasswordAndRegistryLoginOutOfBand(t *testing.T) {
+	e := map[string]string{"RACK_URL": "https://rack.example", "RACK_PASSWORD": "pw", "BUILD_REGISTRY_LOGIN": "ecr"}
+	for k, v := range base {
+		e[k] = v
+	}
+	s, err := buildtask.Parse(nil, env(e))
+	require.NoError(t, err)
+	assert.Equal(t, "https://rack.example", s.RackURL)
+	assert.Equal(t, "pw", s.RackPassword)
+	assert.Equal(t, buildtask.LoginECR, s.RegistryLogin)
+	e["BUILD_REGISTRY_LOGIN"] = "gcr"
+	_, err = buildtask.Parse(nil, env(e))
+	assert.ErrorContains(t, err, "registry login")
+	_, err = buildtask.Parse([]string{"-rack-password", "x"}, env(base))
+	assert.ErrorContains(t, err, "not defined", "the password is never a flag")
+}
+
+// docs/ARCHITECTURE.md's contract table names every variable of the contract, and no other.
+func TestArchitectureDocListsTheContract(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/ARCHITECTURE.md")
+	require.NoError(t, err)
+	_, table, ok := strings.Cut(string(doc), "## The build-task contract")
+	require.True(t, ok, "no contract section")
+	table, _, _ = strings.Cut(table, "\nEvery variable is also a flag")
+	listed := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([A-Z_]+)`(?:, `([A-Z_]+)`)?").FindAllStringSubmatch(table, -1) {
+		for _, name := range m[1:] {
+			if name != "" {
+				listed[name] = true
+			}
+		}
+	}
+	vars := buildtask.Spec{Mirror: "m", RegistryLogin: buildtask.LoginECR, RackPassword: "p"}.Vars()
+	for k := range vars {
+		assert.True(t, listed[k], "%s is not in the contract table", k)
+	}
+	for k := range listed {
+		_, ok := vars[k]
+		assert.True(t, ok, "the contract table lists %s, which no Spec sends", k)
+	}
+}
+
+func TestWithoutSecrets(t *testing.T) {
+	s := buildtask.Spec{App: "a", Auth: `{"h":{}}`, RackURL: "https://convox:pw@rack.example/x", RackPassword: "pw", CacheRepo: "r"}
+	got := s.WithoutSecrets()
+	assert.Equal(t, buildtask.Spec{App: "a", RackURL: "https://rack.example/x", CacheRepo: "r"}, got)
+	assert.Equal(t, "", buildtask.Spec{RackURL: "://bad"}.WithoutSecrets().RackURL, "an unparsable URL is dropped, not sent")
 }

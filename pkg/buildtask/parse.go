@@ -35,6 +35,7 @@ func flags(s *Spec, raw *rawFlags, getenv func(string) string) *flag.FlagSet {
 	str(&s.CacheTTL, "cache-ttl", EnvCacheTTL, "cache ttl: days or a duration")
 	str(&s.Rack, "rack", EnvRack, "rack name")
 	str(&s.Mirror, "registry-mirror", EnvMirror, "registry serving docker.io images")
+	str(&s.RegistryLogin, "registry-login", EnvRegistryLogin, "ecr: log in to the push and cache registries with an ECR token of the task's own credentials")
 	str(&raw.generation, "generation", EnvGeneration, "manifest generation: 1 or 2")
 	str(&raw.development, "development", EnvDevelopment, "development build")
 	str(&raw.persistent, "build-cache", EnvCache, "rack BuildCache is on")
@@ -49,7 +50,8 @@ type rawFlags struct {
 }
 
 // Parse reads cmd/build's arguments over its environment: the Spec with
-// defaults filled in and validated. RackURL comes from RACK_URL only.
+// defaults filled in and validated. RackURL and RackPassword come from
+// RACK_URL and RACK_PASSWORD only (never flags: a process's arguments are public).
 func Parse(args []string, getenv func(string) string) (Spec, error) {
 	var s Spec
 	var raw rawFlags
@@ -64,6 +66,7 @@ func Parse(args []string, getenv func(string) string) (Spec, error) {
 		return s, fmt.Errorf("unexpected argument %q (see build -h)", fs.Arg(0))
 	}
 	s.RackURL = getenv(EnvRackURL)
+	s.RackPassword = getenv(EnvRackPassword)
 	var err error
 	if s.Method, err = ParseMethod(raw.method); err != nil {
 		return s, err

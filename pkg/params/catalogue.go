@@ -78,7 +78,7 @@ var catalogue = []Param{
 	},
 	{
 		Name: "CertificateArn", Kind: KindString, Default: "", Group: GroupRack,
-		Description: "ACM certificate of the rack API's HTTPS listener; empty serves plain HTTP",
+		Description: "ACM certificate of the rack API's HTTPS listener (an application load balancer); empty: the API serves TLS itself with a generated certificate behind a TCP pass-through network load balancer",
 		Template:    true,
 	},
 	{

@@ -154,7 +154,7 @@ func TestBuildCreate(t *testing.T) {
 				"BUILD_GENERATION": "2", "BUILD_MANIFEST": "convox.yml", "BUILD_DEVELOPMENT": "false",
 				"BUILD_METHOD": c.params["BuildMethod"], "BUILD_CACHE": wantCache, "BUILD_CACHE_REPO": wantRepo,
 				"BUILD_CACHE_TTL": c.ttl, "BUILD_RACK": rackName, "BUILD_PUSH": b.Repository,
-				"RACK_URL": "http://convox:rack-secret@127.0.0.1:5443",
+				"RACK_URL": "http://127.0.0.1:5443", "BUILD_REGISTRY_LOGIN": "ecr", "BUILD_AUTH": "",
 			} {
 				assert.Equal(t, want, env[k], "%s = %q, want %q", k, env[k], want)
 			}
@@ -170,11 +170,8 @@ func TestBuildCreate(t *testing.T) {
 			}
 			assert.EqualValues(t, 3, compared, "task definition has %d BUILD_CACHE* variables, want 3", compared)
 			assert.True(t, strings.HasSuffix(b.Repository, ".amazonaws.com/convox/web"), "push repository = %q", b.Repository)
-			var auth map[string]map[string]string
-			require.NoError(t, json.Unmarshal([]byte(env["BUILD_AUTH"]), &auth), "BUILD_AUTH is not JSON")
-			host, _, _ := strings.Cut(b.Repository, "/")
-			assert.EqualValues(t, "AWS", auth[host]["username"], "BUILD_AUTH has no login for %s", host)
-			assert.Equal(t, password, auth[host]["password"], "BUILD_AUTH has no login for %s", host)
+			_, hasPassword := env["RACK_PASSWORD"]
+			assert.False(t, hasPassword, "the rack password is the task definition's secret, not an override")
 			assert.Nil(t, cmd, "command = %q, want the image's default", cmd)
 
 			t.Run("launch request", func(t *testing.T) {
@@ -237,9 +234,9 @@ func TestBuildCreate(t *testing.T) {
 			t.Run("cmd/build parses the overrides back", func(t *testing.T) {
 				spec, err := buildtask.Parse(cmd, func(k string) string { return env[k] })
 				require.NoError(t, err)
-				assert.Equal(t, buildtask.Spec{App: "web", ID: b.Id, URL: "object://web/tmp/src.tgz", Push: b.Repository, Auth: env["BUILD_AUTH"],
+				assert.Equal(t, buildtask.Spec{App: "web", ID: b.Id, URL: "object://web/tmp/src.tgz", Push: b.Repository, RegistryLogin: buildtask.LoginECR,
 					Generation: 2, Manifest: "convox.yml", Method: buildtask.Method(c.params["BuildMethod"]), Cache: c.cache, CacheRepo: wantRepo,
-					CacheTTL: c.ttl, Rack: rackName, RackURL: "http://convox:rack-secret@127.0.0.1:5443"}, spec)
+					CacheTTL: c.ttl, Rack: rackName, RackURL: "http://127.0.0.1:5443"}, spec)
 			})
 
 			t.Run("the registry login stays out of logs and records", func(t *testing.T) {

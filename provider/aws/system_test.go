@@ -92,6 +92,9 @@ func TestSystemParameters(t *testing.T) {
 		assert.Equal(t, rackName, form.Get("StackName"), "UpdateStack stack/template = %q/%q/%d bytes of body", form.Get("StackName"), form.Get("UsePreviousTemplate"), len(form.Get("TemplateBody")))
 		assert.EqualValues(t, "true", form.Get("UsePreviousTemplate"), "UpdateStack stack/template = %q/%q/%d bytes of body", form.Get("StackName"), form.Get("UsePreviousTemplate"), len(form.Get("TemplateBody")))
 		assert.Empty(t, form.Get("TemplateBody"), "UpdateStack stack/template = %q/%q/%d bytes of body", form.Get("StackName"), form.Get("UsePreviousTemplate"), len(form.Get("TemplateBody")))
+		role := r.outputs()["StackUpdateRole"]
+		require.NotEmpty(t, role, "the stack has no StackUpdateRole output")
+		assert.Equal(t, role, form.Get("RoleARN"), "UpdateStack goes through the stack's update role, the only one the API may pass")
 		sent := map[string]string{}
 		for i := 1; form.Get(member(i, "ParameterKey")) != ""; i++ {
 			k := form.Get(member(i, "ParameterKey"))

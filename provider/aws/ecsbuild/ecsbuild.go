@@ -34,7 +34,14 @@ type Task struct {
 
 // RunTaskInput is the RunTask request for one build: the same overrides on both
 // methods, with Fargate adding awsvpc networking and its platform version.
+//
+// Overrides are readable by anyone with ecs:DescribeTasks (and in CloudTrail),
+// so none of the contract's secrets goes there: no BUILD_AUTH, no password in
+// RACK_URL or RACK_PASSWORD. The task gets the password as an ECS secret of its
+// task definition and asks ECR for its own login with its task role.
 func RunTaskInput(t Task, spec buildtask.Spec) (*ecs.RunTaskInput, error) {
+	spec = spec.WithoutSecrets()
+	spec.RegistryLogin = buildtask.LoginECR
 	if t.Cluster == "" || t.TaskDefinition == "" || t.Container == "" {
 		return nil, fmt.Errorf("build task needs a cluster, task definition and container (got %q, %q, %q)", t.Cluster, t.TaskDefinition, t.Container)
 	}

@@ -52,8 +52,29 @@ func TestRunTaskInput(t *testing.T) {
 			env[aws.ToString(kv.Name)] = aws.ToString(kv.Value)
 		}
 		assert.True(t, slices.IsSorted(names), "environment names %v", names)
-		assert.Equal(t, spec.Vars(), env)
+		public := spec.WithoutSecrets()
+		public.RegistryLogin = buildtask.LoginECR
+		assert.Equal(t, public.Vars(), env)
 	}
+}
+
+// Overrides are public: whatever the provider fills in, no registry login,
+// password or credentialed URL reaches them; the task logs in to ECR itself.
+func TestRunTaskInputCarriesNoSecret(t *testing.T) {
+	spec := buildtask.Spec{App: "web", ID: "B1", Auth: `{"1.dkr.ecr.us-east-1.amazonaws.com":{"username":"AWS","password":"ecr-token"}}`,
+		RackURL: "https://convox:rack-pw@rack.example:443/", RackPassword: "rack-pw"}
+	in, err := RunTaskInput(Task{Method: buildtask.EC2, Cluster: "c", TaskDefinition: "td", Container: "build", StartedBy: "B1"}, spec)
+	require.NoError(t, err)
+	env := map[string]string{}
+	for _, kv := range in.Overrides.ContainerOverrides[0].Environment {
+		env[aws.ToString(kv.Name)] = aws.ToString(kv.Value)
+		for _, secret := range []string{"ecr-token", "rack-pw"} {
+			assert.NotContains(t, aws.ToString(kv.Value), secret, "%s carries a secret", aws.ToString(kv.Name))
+		}
+	}
+	assert.Equal(t, "https://rack.example:443/", env["RACK_URL"])
+	assert.Equal(t, "ecr", env["BUILD_REGISTRY_LOGIN"])
+	assert.NotContains(t, env, "RACK_PASSWORD")
 }
 
 func TestRunTaskInputNeedsTheTaskDefinition(t *testing.T) {

@@ -19,36 +19,49 @@ func TestRulesWantImagesAndPassword(t *testing.T) {
 
 // The rack API runs as a Fargate service behind the load balancer, from the
 // pushed image, with the password from the stack's secret; builds get the
-// BuildKit image from the same registry.
+// BuildKit image from the same registry. It is reached over TLS only: with a
+// certificate an application load balancer terminates HTTPS and speaks HTTPS
+// to the API; without one a network load balancer passes TCP through to the
+// API, which serves TLS itself with a generated certificate.
 func TestRackService(t *testing.T) {
 	lbName := map[string]any{"Fn::GetAtt": []any{"RackLoadBalancer", "DNSName"}}
 	cases := []struct {
 		name     string
 		params   map[string]string
-		port     any
+		lbType   string
 		protocol string
+		target   string
 		url      any
 	}{
-		{"http", nil, "80", "HTTP", map[string]any{"Fn::Join": []any{"", []any{"http://", lbName}}}},
-		{"https on the load balancer's name", map[string]string{"CertificateArn": listeners[1]["CertificateArn"]}, "443", "HTTPS",
+		{"tls pass-through", nil, "network", "TCP", "TCP", map[string]any{"Fn::Join": []any{"", []any{"https://", lbName}}}},
+		{"https on the load balancer's name", map[string]string{"CertificateArn": listeners[1]["CertificateArn"]}, "application", "HTTPS", "HTTPS",
 			map[string]any{"Fn::Join": []any{"", []any{"https://", lbName}}}},
-		{"https on a hostname", listeners[2], "443", "HTTPS", "https://rack.example.com"},
+		{"https on a hostname", listeners[2], "application", "HTTPS", "HTTPS", "https://rack.example.com"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := resolve(t, c.params)
+			assert.Equal(t, c.lbType, r.Resources["RackLoadBalancer"].Properties["Type"])
 			listener := r.Resources["RackListener"].Properties
-			assert.Equal(t, c.port, jsonText(listener["Port"]))
+			assert.Equal(t, "443", jsonText(listener["Port"]))
 			assert.Equal(t, c.protocol, listener["Protocol"])
 			_, certs := listener["Certificates"]
 			assert.Equal(t, c.protocol == "HTTPS", certs, "certificates only on HTTPS")
 			assert.Equal(t, c.url, r.Outputs["RackUrl"])
+			tg := r.Resources["RackTargetGroup"].Properties
+			assert.Equal(t, c.target, tg["Protocol"], "the load balancer reaches the API over TLS")
+			assert.Equal(t, "HTTPS", tg["HealthCheckProtocol"])
+			assert.Equal(t, "/check", tg["HealthCheckPath"])
+			for _, rule := range r.Resources["RackLoadBalancerSecurityGroup"].Properties["SecurityGroupIngress"].([]any) {
+				assert.Equal(t, "443", jsonText(rule.(map[string]any)["FromPort"]), "the load balancer listens on 443 only: %v", rule)
+			}
 
 			env := environment(t, r, "RackTaskDefinition")
 			assert.Equal(t, c.url, env["RACK_ENDPOINT"], "builds call back on RackUrl")
 			assert.Equal(t, "aws", env["PROVIDER"])
 			assert.Equal(t, "convox", env["RACK_NAME"])
 			assert.Equal(t, "0.0.0.0", env["BIND"])
+			assert.Equal(t, "self-signed", env["RACK_TLS"], "the API serves TLS on every listener setting")
 			container := r.Resources["RackTaskDefinition"].Properties["ContainerDefinitions"].([]any)[0].(map[string]any)
 			assert.Equal(t, required["ImageRegistry"]+"/convox-build:api", container["Image"])
 			assert.Equal(t, []any{map[string]any{"Name": "RACK_PASSWORD", "ValueFrom": map[string]any{"Ref": "RackPassword"}}}, container["Secrets"])

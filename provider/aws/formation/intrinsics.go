@@ -67,6 +67,8 @@ func (e *evaluator) call(fn string, arg any) (any, error) {
 		return e.sub(arg)
 	case "Fn::Join":
 		return e.join(args)
+	case "Fn::Split":
+		return e.split(args)
 	case "Fn::Select":
 		return e.selectItem(args)
 	case "Fn::FindInMap":
@@ -174,7 +176,10 @@ func (e *evaluator) join(args []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	items, _ := list.([]any)
+	items, ok := list.([]any)
+	if !ok {
+		return map[string]any{"Fn::Join": []any{sep, list}}, nil
+	}
 	texts := make([]string, 0, len(items))
 	for _, item := range items {
 		s, ok := scalar(item)
@@ -184,6 +189,28 @@ func (e *evaluator) join(args []any) (any, error) {
 		texts = append(texts, s)
 	}
 	return strings.Join(texts, sep), nil
+}
+
+// split cuts a known string at a delimiter (how the template lower-cases the stack name).
+func (e *evaluator) split(args []any) (any, error) {
+	if len(args) != 2 {
+		return nil, fmt.Errorf("Fn::Split takes a delimiter and a string, got %v", args)
+	}
+	sep, _ := args[0].(string)
+	v, err := e.value(args[1])
+	if err != nil {
+		return nil, err
+	}
+	text, ok := scalar(v)
+	if !ok || sep == "" {
+		return map[string]any{"Fn::Split": []any{sep, v}}, nil
+	}
+	parts := strings.Split(text, sep)
+	out := make([]any, len(parts))
+	for i, p := range parts {
+		out[i] = p
+	}
+	return out, nil
 }
 
 // selectItem picks an item of a known list by an index that may be a Ref.

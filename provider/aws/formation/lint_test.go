@@ -180,3 +180,13 @@ func joinMatches(ms []lintMatch) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// cfn-lint with no parameter values at all (the template's defaults) finds nothing either.
+func TestLintWithoutParameters(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs cfn-lint")
+	}
+	matches, err := newLinter(t).lint(nil)
+	require.NoError(t, err)
+	assert.Empty(t, matches, "cfn-lint with the defaults:\n%s", joinMatches(matches))
+}

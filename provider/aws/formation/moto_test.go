@@ -18,6 +18,7 @@ import (
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -223,21 +224,24 @@ func checkOutputs(ctx context.Context, t *testing.T, cfg aws.Config, outputs map
 // stack's cluster behind the load balancer RackUrl names.
 func checkRackService(ctx context.Context, t *testing.T, cfg aws.Config, outputs map[string]string) {
 	t.Helper()
-	require.True(t, strings.HasPrefix(outputs[OutputRackURL], "http://"), "RackUrl = %q", outputs[OutputRackURL])
-	host := strings.TrimPrefix(outputs[OutputRackURL], "http://")
+	require.True(t, strings.HasPrefix(outputs[OutputRackURL], "https://"), "RackUrl = %q", outputs[OutputRackURL])
+	host := strings.TrimPrefix(outputs[OutputRackURL], "https://")
 	lbs, err := elasticloadbalancingv2.NewFromConfig(cfg).DescribeLoadBalancers(ctx, &elasticloadbalancingv2.DescribeLoadBalancersInput{})
 	require.NoError(t, err)
 	var lbArn string
 	for _, lb := range lbs.LoadBalancers {
 		if aws.ToString(lb.DNSName) == host {
 			lbArn = aws.ToString(lb.LoadBalancerArn)
+			// Without a certificate: TCP pass-through to the API's own TLS.
+			assert.Equal(t, elbtypes.LoadBalancerTypeEnumNetwork, lb.Type)
 		}
 	}
 	require.NotEmpty(t, lbArn, "no load balancer named %s", host)
 	listeners, err := elasticloadbalancingv2.NewFromConfig(cfg).DescribeListeners(ctx, &elasticloadbalancingv2.DescribeListenersInput{LoadBalancerArn: aws.String(lbArn)})
 	require.NoError(t, err)
 	require.Len(t, listeners.Listeners, 1)
-	assert.EqualValues(t, 80, aws.ToInt32(listeners.Listeners[0].Port))
+	assert.EqualValues(t, 443, aws.ToInt32(listeners.Listeners[0].Port))
+	assert.Equal(t, elbtypes.ProtocolEnumTcp, listeners.Listeners[0].Protocol, "nothing listens in clear")
 
 	client := ecs.NewFromConfig(cfg)
 	services, err := client.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(outputs[OutputBuildCluster]), Services: []string{outputs[OutputRackService]}})

@@ -52,7 +52,9 @@ func environment(t *testing.T, r *Resolved, taskDef string) map[string]any {
 
 var cacheRepoURI = map[string]any{"Fn::GetAtt": []any{"BuildCacheRepository", "RepositoryUri"}}
 
-// BuildCache No -> Yes -> No adds the cache repository and its policy, on either method, and takes them away again.
+// BuildCache No -> Yes -> No adds the cache repository, on either method, and takes it away again. No IAM
+// resource changes: the build task role always names the cache repository, so the stack's update role
+// never creates or edits a policy.
 func TestBuildCacheTransition(t *testing.T) {
 	for _, method := range []string{"ec2", "fargate"} {
 		t.Run(method, func(t *testing.T) {
@@ -61,7 +63,7 @@ func TestBuildCacheTransition(t *testing.T) {
 			offAgain := resolve(t, map[string]string{"BuildMethod": method, "BuildCache": "No"})
 
 			added := difference(on.names(), off.names())
-			want := []string{"BuildCachePolicy", "BuildCacheRepository"}
+			want := []string{"BuildCacheRepository"}
 			assert.True(t, slices.Equal(added, want), "BuildCache=Yes adds %v, want %v", added, want)
 			removed := difference(off.names(), on.names())
 			assert.Empty(t, removed, "BuildCache=Yes removes %v", removed)
@@ -241,9 +243,10 @@ func difference(a, b []string) []string {
 	return out
 }
 
-// The ec2 build host group exists only for the ec2 method, registered into the build cluster.
+// The ec2 build host group exists only for the ec2 method, registered into the build cluster. Its
+// instance role and profile exist on both methods, so a BuildMethod switch creates no IAM resource.
 func TestEc2BuildHosts(t *testing.T) {
-	hosts := []string{"BuildInstanceProfile", "BuildInstanceRole", "BuildInstances", "BuildLaunchTemplate"}
+	hosts := []string{"BuildInstances", "BuildLaunchTemplate"}
 	ec2 := resolve(t, map[string]string{"BuildMethod": "ec2"})
 	fargate := resolve(t, map[string]string{"BuildMethod": "fargate"})
 	got := difference(ec2.names(), fargate.names())

@@ -82,8 +82,13 @@ func (s *Stack) Busy() bool {
 // ErrUnknownParameter marks a change to a parameter the stack does not have.
 var ErrUnknownParameter = errors.New("not a parameter of this stack")
 
+// OutputUpdateRole is the stack output naming the role CloudFormation applies
+// updates with: the rack API may only pass it (iam:PassRole), never act with its rights.
+const OutputUpdateRole = "StackUpdateRole"
+
 // UpdateInput is the UpdateStack request that sets changes and keeps the template
-// and every other parameter of current as it is (UsePreviousValue).
+// and every other parameter of current as it is (UsePreviousValue), through the
+// stack's update role when it has one.
 func UpdateInput(current *Stack, changes map[string]string) (*cloudformation.UpdateStackInput, error) {
 	var unknown []string
 	for k := range changes {
@@ -104,6 +109,9 @@ func UpdateInput(current *Stack, changes map[string]string) (*cloudformation.Upd
 		StackName:           aws.String(current.Name),
 		UsePreviousTemplate: aws.Bool(true),
 		Capabilities:        []types.Capability{types.CapabilityCapabilityIam, types.CapabilityCapabilityNamedIam},
+	}
+	if role := current.Outputs[OutputUpdateRole]; role != "" {
+		in.RoleARN = aws.String(role)
 	}
 	for _, k := range keys {
 		p := types.Parameter{ParameterKey: aws.String(k)}

@@ -26,6 +26,18 @@ func TestUpdateInput(t *testing.T) {
 	assert.ErrorIs(t, err, ErrUnknownParameter, "unknown parameter: %v", err)
 }
 
+// An update goes through the stack's update role (the rack API's own role cannot change the stack's resources).
+func TestUpdateThroughTheStackRole(t *testing.T) {
+	current := &Stack{Name: "rack", Parameters: map[string]string{"A": "1"}, Outputs: map[string]string{}}
+	in, err := UpdateInput(current, map[string]string{"A": "2"})
+	require.NoError(t, err)
+	assert.Nil(t, in.RoleARN, "a stack without the output: no role")
+	current.Outputs[OutputUpdateRole] = "arn:aws:iam::123456789012:role/rack-StackUpdateRole-X"
+	in, err = UpdateInput(current, map[string]string{"A": "2"})
+	require.NoError(t, err)
+	assert.Equal(t, "arn:aws:iam::123456789012:role/rack-StackUpdateRole-X", aws.ToString(in.RoleARN))
+}
+
 func TestNoUpdates(t *testing.T) {
 	assert.True(t, NoUpdates(&smithy.GenericAPIError{Code: "ValidationError", Message: "No updates are to be performed."}), "no-updates error not recognised")
 	assert.False(t, NoUpdates(&smithy.GenericAPIError{Code: "ValidationError", Message: "Parameter X is invalid"}), "other errors taken for no updates")
