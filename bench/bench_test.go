@@ -178,7 +178,8 @@ func (b *bencher) oursApp(method buildtask.Method, app, dir, cacheRepo string, c
 		}
 		opts := build.Options{Spec: buildtask.Spec{App: app, ID: id, URL: obj.Url, Push: b.reg.Host + "/bench", Auth: b.reg.AuthJSON(),
 			Method: method, Cache: cache, CacheRepo: cacheRepo, CacheTTL: "30", NoCache: noCache, BuildArgs: buildArgs()},
-			Engine: engine.Config{Logins: logins, Mirror: b.reg.Host}}
+			Engine:  engine.Config{Logins: logins, Mirror: b.reg.Host},
+			NoReuse: true} // these rows measure the engines; the end to end rows measure reuse
 		if bk != nil {
 			defer bk.Stop()
 			opts.Engine.DockerConfig = b.dc

@@ -24,6 +24,7 @@ import (
 // Rack is the part of the rack API a build needs.
 type Rack interface {
 	BuildGet(app, id string) (*structs.Build, error)
+	BuildList(app string, opts structs.BuildListOptions) (structs.Builds, error)
 	BuildUpdate(app, id string, opts structs.BuildUpdateOptions) (*structs.Build, error)
 	ObjectFetch(app, key string) (io.ReadCloser, error)
 	ObjectStore(app, key string, r io.Reader, opts structs.ObjectStoreOptions) (*structs.Object, error)
@@ -41,6 +42,9 @@ type Options struct {
 	Engine engine.Config
 	// Limits bound the source tarball.
 	Limits tarball.Limits
+	// NoReuse builds even when an earlier build had the same inputs: for
+	// measuring the engines (the bench), never set by cmd/build.
+	NoReuse bool
 }
 
 // Run performs the build and reports it; a failed build is reported as
@@ -102,6 +106,12 @@ func (b *builder) run(ctx context.Context) error {
 	}
 	if _, err := b.rack.BuildUpdate(b.opts.App, b.opts.ID, structs.BuildUpdateOptions{Manifest: ptr(string(manifest))}); err != nil {
 		return fmt.Errorf("reporting manifest: %w", err)
+	}
+	if reused, err := b.reuse(ctx, work, src, services); err != nil || reused {
+		if err != nil {
+			return err
+		}
+		return b.createRelease()
 	}
 	if err := b.buildAll(ctx, work, src, services); err != nil {
 		return err

@@ -137,9 +137,12 @@ func TestBuildLifecycle(t *testing.T) {
 	start, end := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), time.Date(2026, 1, 2, 3, 5, 0, 0, time.UTC)
 	u, err := c.BuildUpdate("app1", b.Id, structs.BuildUpdateOptions{
 		Started: &start, Ended: &end, Status: ptr("complete"),
-		Cache: ptr(`[{"service":"web","steps":5,"cached":4,"seconds":1.5,"persistent-cache":true}]`),
+		Cache:  ptr(`[{"service":"web","steps":5,"cached":4,"seconds":1.5,"persistent-cache":true}]`),
+		Inputs: ptr("sha256:" + strings.Repeat("ab", 32)), Reused: ptr("BEARLIER"),
 	})
 	require.NoError(t, err)
+	require.Equal(t, "sha256:"+strings.Repeat("ab", 32), u.Inputs, "BuildUpdate %+v", u)
+	require.Equal(t, "BEARLIER", u.Reused, "BuildUpdate %+v", u)
 	require.True(t, u.Started.Equal(start), "BuildUpdate %+v", u)
 	require.True(t, u.Ended.Equal(end), "BuildUpdate %+v", u)
 	require.Len(t, u.Cache, 1, "BuildUpdate %+v", u)

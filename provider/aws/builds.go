@@ -250,6 +250,7 @@ func (p *Provider) BuildUpdate(app, id string, opts structs.BuildUpdateOptions) 
 	setString(&b.Reason, opts.Reason)
 	setString(&b.Release, opts.Release)
 	setString(&b.Status, opts.Status)
+	opts.ApplyReuse(b)
 	if opts.Started != nil {
 		b.Started = *opts.Started
 	}

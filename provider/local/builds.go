@@ -146,6 +146,7 @@ func (p *Provider) BuildUpdate(app, id string, opts structs.BuildUpdateOptions) 
 		set(&b.Logs, opts.Logs)
 		set(&b.Manifest, opts.Manifest)
 		set(&b.Release, opts.Release)
+		opts.ApplyReuse(b)
 		if opts.Cache != nil {
 			b.Cache = cache
 		}

@@ -128,6 +128,7 @@ func (p *Provider) BuildUpdate(app, id string, opts structs.BuildUpdateOptions) 
 	set(&b.Reason, opts.Reason)
 	set(&b.Release, opts.Release)
 	set(&b.Status, opts.Status)
+	opts.ApplyReuse(b)
 	if opts.Started != nil {
 		b.Started = *opts.Started
 	}
