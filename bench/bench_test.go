@@ -40,7 +40,7 @@ func TestBench(t *testing.T) {
 		for _, round := range []struct {
 			name string
 			run  func(int)
-		}{{"ec2", b.ec2Round}, {"fargate", b.fargateRound}, {"multi", b.multiRound}, {"stage", b.stageRound}, {"apps", b.multiAppRound}, {"local", b.localRound}, {"export", b.exportRound}} {
+		}{{"ec2", b.ec2Round}, {"fargate", b.fargateRound}, {"multi", b.multiRound}, {"stage", b.stageRound}, {"apps", b.multiAppRound}, {"local", b.localRound}, {"e2e", b.e2eRound}, {"export", b.exportRound}} {
 			only := os.Getenv("BENCH_ONLY")
 			if only == "" && round.name != "export" || strings.Contains(only, round.name) {
 				round.run(i)
@@ -71,9 +71,23 @@ func TestBench(t *testing.T) {
 	res.AddRatio("fargate multi-app second round/cold", apps("fargate", "second-round"), apps("fargate", "cold"), 0.08)
 	res.AddRatio("ec2 new app sharing a dependency stage/cold", apps("ec2", "new-app"), apps("ec2", "cold"), 0.1)
 	res.AddRatio("fargate new app sharing a dependency stage/cold", apps("fargate", "new-app"), apps("fargate", "cold"), 0.1)
+	for _, m := range []string{"ec2", "fargate"} {
+		d := func(scenario string) string { return Key(m, "d", scenario) }
+		if res.Medians[d("e2e-cold")] == 0 {
+			continue // BENCH_E2E_METHODS left it out
+		}
+		res.AddRatio(m+" end to end fully cached/cold", d("e2e-fully-cached"), d("e2e-cold"), 0.08)
+		res.AddRatio(m+" end to end source change/cold", d("e2e-source-change"), d("e2e-cold"), 0.25)
+		res.AddRatio(m+" end to end ignored/cold", d("e2e-ignored"), d("e2e-cold"), 0.08)
+		res.AddRatio(m+" end to end reused/cold", d("e2e-reused"), d("e2e-cold"), 0.03)
+		for _, s := range e2eScenarios {
+			res.AddPhases(d(s), b.phases[d(s)])
+		}
+	}
 
 	var table bytes.Buffer
 	res.WriteTable(&table)
+	res.WritePhases(&table, phaseOrder)
 	fmt.Print("\n" + table.String())
 	out := os.Getenv("BENCH_OUT")
 	if out == "" {
@@ -93,7 +107,8 @@ type bencher struct {
 	samples []*Sample
 	index   map[string]*Sample
 	n       int
-	local   *localRack // started by the first local round
+	local   *localRack // started by the first local or e2e round
+	phases  map[string][]map[string]float64
 }
 
 func newBencher(t *testing.T) *bencher {
@@ -103,7 +118,8 @@ func newBencher(t *testing.T) *bencher {
 	plugins := filepath.Join(dc, "cli-plugins")
 	require.NoError(t, os.MkdirAll(plugins, 0o755))
 	require.NoError(t, os.Symlink(testenv.Tool(t, "docker-buildx"), filepath.Join(plugins, "docker-buildx")))
-	return &bencher{t: t, reg: reg, rack: memrack.New(), kaniko: testenv.KanikoImage(t), dc: dc, index: map[string]*Sample{}}
+	return &bencher{t: t, reg: reg, rack: memrack.New(), kaniko: testenv.KanikoImage(t), dc: dc, index: map[string]*Sample{},
+		phases: map[string][]map[string]float64{}}
 }
 
 // time runs f and records its duration under method/app/scenario.
