@@ -96,27 +96,40 @@ func (b *builder) run(ctx context.Context) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	src := filepath.Join(work, "src")
-	if err := b.fetch(src); err != nil {
-		return err
-	}
-	services, manifest, err := loadServices(src, b.opts.Manifest, b.opts.Generation)
+	// the builder boots while the source is fetched and read
+	pending := b.startEngine(ctx)
+	services, err := b.fetchAndRead(ctx, work)
 	if err != nil {
+		pending.discard()
 		return err
 	}
-	if _, err := b.rack.BuildUpdate(b.opts.App, b.opts.ID, structs.BuildUpdateOptions{Manifest: ptr(string(manifest))}); err != nil {
-		return fmt.Errorf("reporting manifest: %w", err)
-	}
-	if reused, err := b.reuse(ctx, work, src, services); err != nil || reused {
+	if reused, err := b.reuse(ctx, work, filepath.Join(work, "src"), services); err != nil || reused {
+		pending.discard()
 		if err != nil {
 			return err
 		}
 		return b.createRelease()
 	}
-	if err := b.buildAll(ctx, work, src, services); err != nil {
+	if err := b.buildAll(ctx, work, filepath.Join(work, "src"), services, pending); err != nil {
 		return err
 	}
 	return b.createRelease()
+}
+
+// fetchAndRead fetches the source into work/src, reads its manifest and reports it.
+func (b *builder) fetchAndRead(ctx context.Context, work string) ([]service, error) {
+	src := filepath.Join(work, "src")
+	if err := b.fetch(src); err != nil {
+		return nil, err
+	}
+	services, manifest, err := loadServices(src, b.opts.Manifest, b.opts.Generation)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := b.rack.BuildUpdate(b.opts.App, b.opts.ID, structs.BuildUpdateOptions{Manifest: ptr(string(manifest))}); err != nil {
+		return nil, fmt.Errorf("reporting manifest: %w", err)
+	}
+	return services, nil
 }
 
 func (b *builder) workDir() (string, error) {
