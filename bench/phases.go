@@ -4,6 +4,7 @@ package bench
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"regexp"
 	"time"
@@ -48,10 +49,10 @@ func (p *phaseClock) read(r io.Reader, echo io.Writer) {
 	s.Buffer(make([]byte, 64*1024), 1<<20)
 	for s.Scan() {
 		line := s.Text()
-		if echo != nil {
-			io.WriteString(echo, line+"\n")
-		}
 		now := time.Now()
+		if echo != nil { // time-stamped, for BENCH_VERBOSE
+			fmt.Fprintf(echo, "%7.2f %s\n", now.Sub(p.start).Seconds(), line)
+		}
 		next := p.current
 		if p.current == "CLI upload" {
 			if regexp.MustCompile(`^Starting build`).MatchString(line) {
