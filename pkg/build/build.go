@@ -98,7 +98,7 @@ func (b *builder) run(ctx context.Context) error {
 	defer os.RemoveAll(work)
 	// the builder boots while the source is fetched and read
 	pending := b.startEngine(ctx)
-	services, err := b.fetchAndRead(ctx, work)
+	services, err := b.fetchAndRead(work)
 	if err != nil {
 		pending.discard()
 		return err
@@ -117,7 +117,7 @@ func (b *builder) run(ctx context.Context) error {
 }
 
 // fetchAndRead fetches the source into work/src, reads its manifest and reports it.
-func (b *builder) fetchAndRead(ctx context.Context, work string) ([]service, error) {
+func (b *builder) fetchAndRead(work string) ([]service, error) {
 	src := filepath.Join(work, "src")
 	if err := b.fetch(src); err != nil {
 		return nil, err
