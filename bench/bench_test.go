@@ -40,9 +40,9 @@ func TestBench(t *testing.T) {
 		for _, round := range []struct {
 			name string
 			run  func(int)
-		}{{"ec2", b.ec2Round}, {"fargate", b.fargateRound}, {"multi", b.multiRound}, {"stage", b.stageRound}, {"apps", b.multiAppRound}, {"local", b.localRound}, {"e2e", b.e2eRound}, {"export", b.exportRound}} {
+		}{{"ec2", b.ec2Round}, {"fargate", b.fargateRound}, {"multi", b.multiRound}, {"stage", b.stageRound}, {"apps", b.multiAppRound}, {"local", b.localRound}, {"e2e", b.e2eRound}, {"export", b.exportRound}, {"lazy", b.lazyRound}} {
 			only := os.Getenv("BENCH_ONLY")
-			if only == "" && round.name != "export" || strings.Contains(only, round.name) {
+			if only == "" && round.name != "export" && round.name != "lazy" || strings.Contains(only, round.name) {
 				round.run(i)
 			}
 		}
@@ -224,7 +224,12 @@ func flags(method buildtask.Method, repo string, cache, noCache bool, services .
 
 // bareBuildx is plain `docker buildx build --push` on a fresh remote builder.
 func (b *bencher) bareBuildx(dir string, cacheFlags []string) func() error {
-	bk := testenv.StartBuildKit(b.t, b.reg)
+	return b.bareBuildxOn(dir, cacheFlags)
+}
+
+// bareBuildxOn is bareBuildx on a builder started with the extra buildkitd flags bkArgs.
+func (b *bencher) bareBuildxOn(dir string, cacheFlags []string, bkArgs ...string) func() error {
+	bk := testenv.StartBuildKit(b.t, b.reg, bkArgs...)
 	return func() error {
 		b.n++
 		defer bk.Stop()
