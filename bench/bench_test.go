@@ -41,9 +41,9 @@ func TestBench(t *testing.T) {
 		for _, round := range []struct {
 			name string
 			run  func(int)
-		}{{"ec2", b.ec2Round}, {"fargate", b.fargateRound}, {"multi", b.multiRound}, {"stage", b.stageRound}, {"apps", b.multiAppRound}, {"local", b.localRound}, {"export", b.exportRound}} {
+		}{{"ec2", b.ec2Round}, {"fargate", b.fargateRound}, {"multi", b.multiRound}, {"stage", b.stageRound}, {"apps", b.multiAppRound}, {"local", b.localRound}, {"e2e", b.e2eRound}, {"export", b.exportRound}, {"lazy", b.lazyRound}} {
 			only := os.Getenv("BENCH_ONLY")
-			if only == "" && round.name != "export" || strings.Contains(only, round.name) {
+			if only == "" && round.name != "export" && round.name != "lazy" || strings.Contains(only, round.name) {
 				round.run(i)
 			}
 		}
@@ -72,9 +72,23 @@ func TestBench(t *testing.T) {
 	res.AddRatio("fargate multi-app second round/cold", apps("fargate", "second-round"), apps("fargate", "cold"), 0.08)
 	res.AddRatio("ec2 new app sharing a dependency stage/cold", apps("ec2", "new-app"), apps("ec2", "cold"), 0.1)
 	res.AddRatio("fargate new app sharing a dependency stage/cold", apps("fargate", "new-app"), apps("fargate", "cold"), 0.1)
+	for _, m := range []string{"ec2", "fargate"} {
+		d := func(scenario string) string { return Key(m, "d", scenario) }
+		if res.Medians[d("e2e-cold")] == 0 {
+			continue // BENCH_E2E_METHODS left it out
+		}
+		res.AddRatio(m+" end to end fully cached/cold", d("e2e-fully-cached"), d("e2e-cold"), 0.08)
+		res.AddRatio(m+" end to end source change/cold", d("e2e-source-change"), d("e2e-cold"), 0.25)
+		res.AddRatio(m+" end to end ignored/cold", d("e2e-ignored"), d("e2e-cold"), 0.08)
+		res.AddRatio(m+" end to end reused/cold", d("e2e-reused"), d("e2e-cold"), 0.03)
+		for _, s := range e2eScenarios {
+			res.AddPhases(d(s), b.phases[d(s)])
+		}
+	}
 
 	var table bytes.Buffer
 	res.WriteTable(&table)
+	res.WritePhases(&table, phaseOrder)
 	fmt.Print("\n" + table.String())
 	out := os.Getenv("BENCH_OUT")
 	if out == "" {
@@ -94,7 +108,8 @@ type bencher struct {
 	samples []*Sample
 	index   map[string]*Sample
 	n       int
-	local   *localRack // started by the first local round
+	local   *localRack // started by the first local or e2e round
+	phases  map[string][]map[string]float64
 }
 
 func newBencher(t *testing.T) *bencher {
@@ -105,7 +120,8 @@ func newBencher(t *testing.T) *bencher {
 	require.NoError(t, os.MkdirAll(plugins, 0o755))
 	require.NoError(t, os.Symlink(testenv.Tool(t, "docker-buildx"), filepath.Join(plugins, "docker-buildx")))
 	rack := memrack.New()
-	return &bencher{t: t, reg: reg, rack: rack, fargate: fargatetest.New(t, rack), dc: dc, index: map[string]*Sample{}}
+	return &bencher{t: t, reg: reg, rack: rack, fargate: fargatetest.New(t, rack), dc: dc, index: map[string]*Sample{},
+		phases: map[string][]map[string]float64{}}
 }
 
 // time runs f and records its duration under method/app/scenario.
@@ -180,7 +196,8 @@ func (b *bencher) oursApp(method buildtask.Method, app, dir, cacheRepo string, c
 		}
 		opts := build.Options{Spec: buildtask.Spec{App: app, ID: id, URL: obj.Url, Push: b.reg.Host + "/bench", Auth: b.reg.AuthJSON(),
 			Method: method, Cache: cache, CacheRepo: cacheRepo, CacheTTL: "30", NoCache: noCache, BuildArgs: buildArgs()},
-			Engine: engine.Config{Logins: logins, Mirror: b.reg.Host}}
+			Engine:  engine.Config{Logins: logins, Mirror: b.reg.Host},
+			NoReuse: true} // these rows measure the engines; the end to end rows measure reuse
 		if bk != nil {
 			defer bk.Stop()
 			opts.Engine.DockerConfig = b.dc
@@ -212,7 +229,12 @@ func flags(method buildtask.Method, repo string, cache, noCache bool, services .
 
 // bareBuildx is plain `docker buildx build --push` on a fresh remote builder.
 func (b *bencher) bareBuildx(dir string, cacheFlags []string) func() error {
-	bk := testenv.StartBuildKit(b.t, b.reg)
+	return b.bareBuildxOn(dir, cacheFlags)
+}
+
+// bareBuildxOn is bareBuildx on a builder started with the extra buildkitd flags bkArgs.
+func (b *bencher) bareBuildxOn(dir string, cacheFlags []string, bkArgs ...string) func() error {
+	bk := testenv.StartBuildKit(b.t, b.reg, bkArgs...)
 	return func() error {
 		b.n++
 		defer bk.Stop()

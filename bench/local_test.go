@@ -3,12 +3,10 @@
 package bench
 
 import (
+	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 
 	"github.com/convox/rack/internal/testenv"
-	"github.com/convox/rack/pkg/structs"
 	"github.com/convox/rack/test/reliability/rackenv"
 
 	"github.com/stretchr/testify/require"
@@ -23,25 +21,17 @@ type localRack struct {
 
 // localRound times `convox build` end to end on the local rack, from the
 // upload to the completed build: cold (an empty cache repository) and warm
-// (the same source on a fresh builder). BuildCache=No afterwards removes the
-// cache repository and its images, so the next round starts cold again.
+// (the same steps on a fresh builder). BuildCache=No afterwards removes the
+// cache repository and its images, so the next round starts cold again. Each
+// build has a file no step reads with its own note, so its inputs differ from
+// every earlier build's and the rack builds it rather than reusing one whole
+// (the e2e rows measure that).
 func (b *bencher) localRound(i int) {
-	if b.local == nil {
-		bin := filepath.Join(b.t.TempDir(), "convox")
-		build := exec.Command("go", "build", "-o", bin, "./cmd/convox")
-		build.Dir = testenv.RepoRoot()
-		out, err := build.CombinedOutput()
-		require.NoError(b.t, err, "go build ./cmd/convox:\n%s", out)
-		r := rackenv.Start(b.t, rackenv.Options{Engine: true})
-		_, err = r.Client.AppCreate("bench", structs.AppCreateOptions{})
-		require.NoError(b.t, err)
-		b.local = &localRack{rack: r, convox: bin}
-	}
-	l := b.local
-	l.params(b, "BuildCache=Yes", "BuildEphemeral=Yes")
+	l := b.localRack()
+	l.params(b, "BuildMethod=ec2", "BuildCache=Yes", "BuildEphemeral=Yes")
 	src := b.source("cached-deps", 0)
-	b.time("local", "a", "cold", l.build(src))
-	b.time("local", "a", "warm", l.build(src))
+	b.time("local", "a", "cold", l.build(testenv.Touched(b.t, src, fmt.Sprintf("cold %d", i))))
+	b.time("local", "a", "warm", l.build(testenv.Touched(b.t, src, fmt.Sprintf("warm %d", i))))
 	l.params(b, "BuildCache=No")
 }
 

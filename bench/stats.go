@@ -79,6 +79,52 @@ type Results struct {
 	Medians map[string]float64 `json:"medians"`
 	Ratios  []Ratio            `json:"ratios"`
 	Samples []Sample           `json:"samples"`
+	// Phases maps a scenario key to the median seconds of each phase of its
+	// builds (the end to end rows, from the CLI's time-stamped output).
+	Phases map[string]map[string]float64 `json:"phases,omitempty"`
+}
+
+// AddPhases records the median of each phase over runs of one scenario.
+func (r *Results) AddPhases(key string, runs []map[string]float64) {
+	if len(runs) == 0 {
+		return
+	}
+	if r.Phases == nil {
+		r.Phases = map[string]map[string]float64{}
+	}
+	out := map[string]float64{}
+	for _, run := range runs {
+		for phase := range run {
+			s := Sample{}
+			for _, other := range runs {
+				s.Seconds = append(s.Seconds, other[phase])
+			}
+			out[phase] = s.Median()
+		}
+	}
+	r.Phases[key] = out
+}
+
+// WritePhases prints the phase breakdown, phases in the order given.
+func (r *Results) WritePhases(w io.Writer, order []string) {
+	if len(r.Phases) == 0 {
+		return
+	}
+	keys := make([]string, 0, len(r.Phases))
+	for k := range r.Phases {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nPHASES (median s)\t"+strings.Join(order, "\t"))
+	for _, k := range keys {
+		cells := []string{k}
+		for _, p := range order {
+			cells = append(cells, fmt.Sprintf("%.2f", r.Phases[k][p]))
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	tw.Flush()
 }
 
 // Key is the stable name of a scenario in Medians.

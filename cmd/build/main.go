@@ -35,6 +35,7 @@ func parse(args []string, getenv func(string) string) (build.Options, error) {
 		Docker:         getenv("DOCKER_BIN"),
 		BuildKitHost:   getenv("BUILDKIT_HOST"),
 		BuildKitImage:  getenv("BUILDKIT_IMAGE"),
+		Builder:        getenv("BUILDER_NAME"),
 		Mirror:         spec.Mirror,
 		KanikoExecutor: getenv("KANIKO_EXECUTOR"),
 		KanikoImage:    getenv("KANIKO_IMAGE"),
@@ -51,7 +52,8 @@ Every flag defaults to its environment variable (the build-task contract):
 	buildtask.Usage(w)
 	fmt.Fprint(w, `Host: BUILD_WORKDIR (where the source is extracted; the fargate image sets it).
 Engines: BUILDKIT_HOST (buildx remote builder), BUILDKIT_IMAGE (docker-container
-builder image), KANIKO_EXECUTOR, KANIKO_IMAGE (run kaniko in docker), DOCKER_BIN,
+builder image), BUILDER_NAME (the docker-container builder's name), KANIKO_EXECUTOR,
+KANIKO_IMAGE (run kaniko in docker), DOCKER_BIN,
 DOCKER_HOST, DOCKER_CONFIG.
 `)
 }

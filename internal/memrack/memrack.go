@@ -16,6 +16,7 @@ import (
 type Rack struct {
 	mu       sync.Mutex
 	builds   map[string]*structs.Build
+	order    []string // build keys, oldest first
 	objects  map[string][]byte
 	releases []structs.Release
 }
@@ -30,6 +31,23 @@ func (m *Rack) AddBuild(app, id string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.builds[app+"/"+id] = &structs.Build{Id: id, App: app, Status: structs.BuildStatusCreated}
+	m.order = append(m.order, app+"/"+id)
+}
+
+// BuildList returns copies of an app's builds, newest first, at most opts.Limit (0: all).
+func (m *Rack) BuildList(app string, opts structs.BuildListOptions) (structs.Builds, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out structs.Builds
+	for i := len(m.order) - 1; i >= 0; i-- {
+		if b := m.builds[m.order[i]]; b.App == app {
+			out = append(out, *b)
+		}
+		if opts.Limit != nil && *opts.Limit > 0 && len(out) == *opts.Limit {
+			break
+		}
+	}
+	return out, nil
 }
 
 // BuildGet returns a copy of a build record.

@@ -29,8 +29,9 @@ type BuildKit struct {
 }
 
 // StartBuildKit starts buildkitd on a fresh root with runc, trusting the
-// loopback registry over http and mirroring docker.io to it.
-func StartBuildKit(t testing.TB, reg *Registry) *BuildKit {
+// loopback registry over http and mirroring docker.io to it; args are
+// extra buildkitd flags (e.g. another snapshotter).
+func StartBuildKit(t testing.TB, reg *Registry, args ...string) *BuildKit {
 	t.Helper()
 	buildkitd := Tool(t, "buildkitd")
 	Tool(t, "runc")
@@ -61,6 +62,7 @@ func StartBuildKit(t testing.TB, reg *Registry) *BuildKit {
 		"--containerd-worker=false",
 		"--config", b.Config,
 	)
+	b.cmd.Args = append(b.cmd.Args, args...)
 	b.cmd.Env = append(os.Environ(), "PATH="+filepath.Join(ToolsDir(), "bin")+":"+os.Getenv("PATH"))
 	b.cmd.Stdout = logFile
 	b.cmd.Stderr = logFile

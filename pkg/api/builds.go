@@ -117,6 +117,11 @@ func (s *Server) BuildUpdate(c *stdapi.Context) error {
 			return err
 		}
 	}
+	if opts.Reused != nil && *opts.Reused != "" {
+		if err := validID("build", *opts.Reused); err != nil {
+			return err
+		}
+	}
 	if opts.Cache != nil && *opts.Cache != "" {
 		var sum []structs.BuildServiceSummary
 		if err := json.Unmarshal([]byte(*opts.Cache), &sum); err != nil {

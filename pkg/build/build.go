@@ -24,6 +24,7 @@ import (
 // Rack is the part of the rack API a build needs.
 type Rack interface {
 	BuildGet(app, id string) (*structs.Build, error)
+	BuildList(app string, opts structs.BuildListOptions) (structs.Builds, error)
 	BuildUpdate(app, id string, opts structs.BuildUpdateOptions) (*structs.Build, error)
 	ObjectFetch(app, key string) (io.ReadCloser, error)
 	ObjectStore(app, key string, r io.Reader, opts structs.ObjectStoreOptions) (*structs.Object, error)
@@ -43,6 +44,9 @@ type Options struct {
 	Engine engine.Config
 	// Limits bound the source tarball.
 	Limits tarball.Limits
+	// NoReuse builds even when an earlier build had the same inputs: for
+	// measuring the engines (the bench), never set by cmd/build.
+	NoReuse bool
 }
 
 // Run performs the build and reports it; a failed build is reported as
@@ -98,24 +102,45 @@ func (b *builder) run(ctx context.Context) error {
 	}
 	defer tarball.RemoveAll(work) // read-only directories of the source included
 	src := filepath.Join(work, "src")
-	if err := b.fetch(src); err != nil {
-		return err
-	}
-	services, manifest, err := loadServices(src, b.opts.Manifest, b.opts.Generation)
+	// the builder boots while the source is fetched and read
+	pending := b.startEngine(ctx)
+	services, err := b.fetchAndRead(work)
 	if err != nil {
+		pending.discard()
 		return err
-	}
-	if _, err := b.rack.BuildUpdate(b.opts.App, b.opts.ID, structs.BuildUpdateOptions{Manifest: ptr(string(manifest))}); err != nil {
-		return fmt.Errorf("reporting manifest: %w", err)
 	}
 	// Before any build work: what kaniko cannot build fails here, up front.
 	if err := b.checkFargate(work, src, services); err != nil {
+		pending.discard()
 		return err
 	}
-	if err := b.buildAll(ctx, work, src, services); err != nil {
+	if reused, err := b.reuse(ctx, work, src, services); err != nil || reused {
+		pending.discard()
+		if err != nil {
+			return err
+		}
+		return b.createRelease()
+	}
+	if err := b.buildAll(ctx, work, src, services, pending); err != nil {
 		return err
 	}
 	return b.createRelease()
+}
+
+// fetchAndRead fetches the source into work/src, reads its manifest and reports it.
+func (b *builder) fetchAndRead(work string) ([]service, error) {
+	src := filepath.Join(work, "src")
+	if err := b.fetch(src); err != nil {
+		return nil, err
+	}
+	services, manifest, err := loadServices(src, b.opts.Manifest, b.opts.Generation)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := b.rack.BuildUpdate(b.opts.App, b.opts.ID, structs.BuildUpdateOptions{Manifest: ptr(string(manifest))}); err != nil {
+		return nil, fmt.Errorf("reporting manifest: %w", err)
+	}
+	return services, nil
 }
 
 func (b *builder) workDir() (string, error) {

@@ -65,12 +65,14 @@ func (h *harness) upload(dir string) string {
 	return obj.Url
 }
 
-// opts are build options for the next build of the app from url.
+// opts are build options for the next build of the app from url; the build
+// runs its engine even when an earlier one had the same inputs (NoReuse), as
+// these tests measure the engines (reuse_test.go turns it off).
 func (h *harness) opts(url string) Options {
 	id := fmt.Sprintf("B%d", h.n.Add(1))
 	h.rack.AddBuild(h.app, id)
 	return Options{Spec: buildtask.Spec{App: h.app, ID: id, URL: url, Push: h.push, Auth: h.reg.AuthJSON(),
-		Method: buildtask.EC2, Cache: true, CacheRepo: h.cache, CacheTTL: "30"}}
+		Method: buildtask.EC2, Cache: true, CacheRepo: h.cache, CacheTTL: "30"}, NoReuse: true}
 }
 
 // run builds and returns the log and the build record; failures are fatal unless wantErr.

@@ -31,19 +31,15 @@ type group struct {
 	sharedKeys []string
 }
 
-// buildAll is the one service loop: every engine, every method goes through it.
-func (b *builder) buildAll(ctx context.Context, work, src string, services []service) error {
-	cfg := b.opts.Engine
-	logins, err := engine.ParseAuth(b.opts.Auth)
+// buildAll is the one service loop: every engine, every method goes through
+// it. The engine was started with the fetch (startEngine).
+func (b *builder) buildAll(ctx context.Context, work, src string, services []service, pending *pendingEngine) error {
+	cfg, in, err := b.engineInput()
 	if err != nil {
 		return err
 	}
-	cfg.Logins = mergeLogins(cfg.Logins, logins)
 	b.logins = cfg.Logins
-	in := cachepolicy.Input{Method: b.opts.Method, Cache: b.opts.Cache, Repo: b.opts.CacheRepo, NoCache: b.opts.NoCache,
-		Generation: b.opts.Generation, Buildx: true, TTL: b.opts.CacheTTL, BuildArgs: b.opts.BuildArgs}
-	// A build that will not use the persistent cache needs no builder of its own.
-	eng, buildx, err := b.engine(ctx, cfg, cachepolicy.Decide(in).Persistent)
+	eng, buildx, err := pending.wait(b.out)
 	if err != nil {
 		return err
 	}
@@ -115,9 +111,10 @@ func (b *builder) planRefs(groups []group, tags []string) {
 
 // engine is the build's engine and whether it is buildx: kaniko on fargate;
 // on ec2 a buildx builder that can export the registry cache when the build
-// uses it (persistent), else `docker build` on the host's engine. Where a
-// BuildKit daemon is the build host (BUILDKIT_HOST, no engine) it stays buildx.
-func (b *builder) engine(ctx context.Context, cfg engine.Config, persistent bool) (engine.Engine, bool, error) {
+// uses it (persistent), else `docker build` on the host's engine (a build
+// that will not use the persistent cache needs no builder of its own). Where
+// a BuildKit daemon is the build host (BUILDKIT_HOST, no engine) it stays buildx.
+func (b *builder) engine(ctx context.Context, cfg engine.Config, persistent bool, out io.Writer) (engine.Engine, bool, error) {
 	switch {
 	case b.opts.Method == buildtask.Fargate:
 		eng, err := engine.NewKaniko(cfg)
@@ -126,7 +123,7 @@ func (b *builder) engine(ctx context.Context, cfg engine.Config, persistent bool
 		eng, err := engine.NewHost(ctx, cfg)
 		return eng, false, err
 	}
-	return engine.NewEC2(ctx, cfg, []string{b.opts.Push, b.opts.CacheRepo}, b.out)
+	return engine.NewEC2(ctx, cfg, []string{b.opts.Push, b.opts.CacheRepo}, out)
 }
 
 // groups turns services into builds: shared builds once, image-only services last.

@@ -74,6 +74,9 @@ func BuildsInfo(rack structs.Provider, c *stdcli.Context) error {
 	}
 	i.Add("Started", ago(b.Started))
 	i.Add("Elapsed", elapsed(b.Started, b.Ended))
+	if b.Reused != "" {
+		i.Add("Reused", "the images of build "+b.Reused+" (same inputs)")
+	}
 	if len(b.Cache) > 0 {
 		i.Add("Cache", cacheSummary(b.Cache))
 	}

@@ -67,6 +67,14 @@ func TestBuildsListInfoLogs(t *testing.T) {
 		"             worker  0/3 steps cached  10.0s  local cache only\n",
 		"             api     3/3 steps cached  1.0s  persistent cache (from the app's own cache)\n")
 
+	// a build that reused another says which
+	summary := `[{"service":"web","steps":5,"cached":5,"persistent-cache":true,"cache-source":"reused"}]`
+	_, err := r.p.BuildUpdate("app1", second.Id, structs.BuildUpdateOptions{Reused: &first.Id, Cache: &summary})
+	require.NoError(t, err)
+	res = convox(t, nil, "builds", "info", second.Id, "-a", "app1", "-r", r.url)
+	mustContain(t, "builds info", res.stdout, "Reused       the images of build "+first.Id+" (same inputs)",
+		"Cache        web  5/5 steps cached", "persistent cache (from an earlier build's images, reused)")
+
 	res = convox(t, nil, "builds", "logs", second.Id, "-a", "app1", "-r", r.url)
 	require.EqualValues(t, 0, res.code, "builds logs: exit %d stdout %q stderr %q", res.code, res.stdout, res.stderr)
 	require.EqualValues(t, "web: cached 4 of 5 steps\n", res.stdout, "builds logs: exit %d stdout %q stderr %q", res.code, res.stdout, res.stderr)

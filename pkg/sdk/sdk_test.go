@@ -137,7 +137,8 @@ func TestBuildLifecycle(t *testing.T) {
 	start, end := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), time.Date(2026, 1, 2, 3, 5, 0, 0, time.UTC)
 	u, err := c.BuildUpdate("app1", b.Id, structs.BuildUpdateOptions{
 		Started: &start, Ended: &end, Status: ptr("complete"),
-		Cache: ptr(`[{"service":"web","steps":5,"cached":4,"seconds":1.5,"persistent-cache":true}]`),
+		Cache:  ptr(`[{"service":"web","steps":5,"cached":4,"seconds":1.5,"persistent-cache":true}]`),
+		Inputs: ptr("sha256:" + strings.Repeat("ab", 32)), Reused: ptr("BEARLIER"),
 	})
 	require.NoError(t, err)
 	// The build has finished: its times are its outcome and stay (structs.Build.Apply); the summary goes through.
@@ -145,6 +146,8 @@ func TestBuildLifecycle(t *testing.T) {
 	require.True(t, u.Ended.Equal(got.Ended), "BuildUpdate %+v", u)
 	require.Equal(t, start, p.Calls("BuildUpdate")[0].Args[2].(structs.BuildUpdateOptions).Started.UTC(), "the times crossed the wire")
 	require.Equal(t, end, p.Calls("BuildUpdate")[0].Args[2].(structs.BuildUpdateOptions).Ended.UTC(), "the times crossed the wire")
+	require.Equal(t, "sha256:"+strings.Repeat("ab", 32), u.Inputs, "BuildUpdate %+v", u)
+	require.Equal(t, "BEARLIER", u.Reused, "BuildUpdate %+v", u)
 	require.Len(t, u.Cache, 1, "BuildUpdate %+v", u)
 	require.EqualValues(t, 4, u.Cache[0].Cached, "BuildUpdate %+v", u)
 	require.True(t, u.Cache[0].PersistentCache, "BuildUpdate %+v", u)

@@ -28,6 +28,12 @@ type Build struct {
 	Ended          time.Time             `json:"ended"`
 	WildcardDomain bool                  `json:"wildcard-domain"`
 	Cache          []BuildServiceSummary `json:"cache,omitempty"`
+	// Inputs is the key of everything the build's images are made of
+	// (pkg/build/inputs): a later build of the app with the same key reuses
+	// this build's images instead of running an engine.
+	Inputs string `json:"inputs,omitempty"`
+	// Reused is the earlier build whose images this build reused, "" when it built them.
+	Reused string `json:"reused,omitempty"`
 }
 
 // Builds is a list of builds, newest first when it comes from BuildList.
@@ -56,6 +62,8 @@ const (
 	CacheSourceLegacy = "legacy"
 	// CacheSourceLayers is kaniko's rack-wide layer cache, keyed by content.
 	CacheSourceLayers = "layers"
+	// CacheSourceReused is an earlier build with the same inputs, whose images were reused whole.
+	CacheSourceReused = "reused"
 )
 
 // CacheSourceText says a cache source in words, for logs and `convox builds info`.
@@ -69,6 +77,8 @@ func CacheSourceText(source string) string {
 		return "the pre-upgrade per-service cache"
 	case CacheSourceLayers:
 		return "the rack's layer cache"
+	case CacheSourceReused:
+		return "an earlier build's images, reused"
 	}
 	return source
 }
@@ -106,6 +116,20 @@ type BuildUpdateOptions struct {
 	Status     *string    `param:"status"`
 	// Cache is the JSON encoding of []BuildServiceSummary.
 	Cache *string `param:"cache"`
+	// Inputs is the build's Inputs key; Reused the build whose images it reused.
+	Inputs *string `param:"inputs"`
+	Reused *string `param:"reused"`
+}
+
+// ApplyReuse sets the reuse fields of b that o carries: the one place every
+// provider's BuildUpdate applies them.
+func (o BuildUpdateOptions) ApplyReuse(b *Build) {
+	if o.Inputs != nil {
+		b.Inputs = *o.Inputs
+	}
+	if o.Reused != nil {
+		b.Reused = *o.Reused
+	}
 }
 
 // LogsOptions shape a log stream.

@@ -47,7 +47,8 @@ func BuildCanMove(from, to string) bool {
 // summary is an ErrInvalid error and changes nothing. A status the build
 // cannot move to is ignored. Once the build has finished, its outcome (status,
 // reason, release, start and end times) stays as it is; what describes it
-// (logs, manifest, entrypoint, cache summary) may still be filled in.
+// (logs, manifest, entrypoint, cache summary, the inputs and the build it
+// reused) may still be filled in.
 func (b *Build) Apply(opts BuildUpdateOptions) error {
 	if opts.Status != nil && !ValidBuildStatus(*opts.Status) {
 		return fmt.Errorf("build status %q: created, running, complete or failed expected: %w", *opts.Status, ErrInvalid)
@@ -67,6 +68,7 @@ func (b *Build) Apply(opts BuildUpdateOptions) error {
 	set(&b.Entrypoint, opts.Entrypoint)
 	set(&b.Logs, opts.Logs)
 	set(&b.Manifest, opts.Manifest)
+	opts.ApplyReuse(b)
 	if b.Terminal() {
 		return nil
 	}

@@ -161,6 +161,7 @@ type buildSet struct {
 	mu     sync.Mutex
 	active map[string]runningBuild
 	shared *builder.SharedDaemon
+	fresh  *builder.Engine // the engine host of BuildEphemeral=Yes builds
 	wg     sync.WaitGroup
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -262,6 +263,12 @@ func (s *buildSet) stop() {
 	s.wg.Wait()
 	if s.shared != nil {
 		s.shared.Stop()
+	}
+	s.mu.Lock()
+	fresh := s.fresh
+	s.mu.Unlock()
+	if fresh != nil {
+		fresh.Wait()
 	}
 	if s.p.opts.Docker != "" {
 		// the docker-container builder is the rack's build host: it stops with the rack

@@ -11,8 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Two ec2 builds, each on a brand-new BuildKit daemon: the second reuses every
-// step from {rack}-build-cache.
+// Two ec2 builds, each on a brand-new BuildKit daemon: the second (of a copy
+// with a file no step reads, so its inputs differ and it is not reused
+// whole) reuses every step from {rack}-build-cache.
 func TestEC2FreshBuildersReuseTheRegistryCache(t *testing.T) {
 	r := startLive(t, t.TempDir(), Options{})
 	r.AppCreate("app1", structs.AppCreateOptions{})
@@ -21,8 +22,9 @@ func TestEC2FreshBuildersReuseTheRegistryCache(t *testing.T) {
 
 	first, logs := r.build(t, "app1", url, smallDeps())
 	require.Equal(t, structs.BuildStatusComplete, first.Status, "first build: %s\n%s", first.Reason, logs)
-	second, logs := r.build(t, "app1", url, smallDeps())
+	second, logs := r.build(t, "app1", r.uploadDir(t, "app1", testenv.Touched(t, "cached-deps", "second")), smallDeps())
 	require.Equal(t, structs.BuildStatusComplete, second.Status, "second build: %s\n%s", second.Reason, logs)
+	require.Empty(t, second.Reused, "second build")
 	steps, hits := cached(t, second)
 	require.NotZero(t, steps, "second build has no steps: %+v\n%s", second.Cache, logs)
 	require.Equal(t, steps, hits, "second build cached %d of %d steps: %+v\n%s", hits, steps, second.Cache, logs)
@@ -47,7 +49,7 @@ func TestFargateRuncBuildsWithKaniko(t *testing.T) {
 	first, logs := r.build(t, "app1", url, smallDeps())
 	require.Equal(t, structs.BuildStatusComplete, first.Status, "first build: %s\n%s", first.Reason, logs)
 	require.Contains(t, logs, "fresh runc container", "first build did not run in runc")
-	second, logs := r.build(t, "app1", url, smallDeps())
+	second, logs := r.build(t, "app1", r.uploadDir(t, "app1", testenv.Touched(t, "cached-deps", "second")), smallDeps())
 	require.Equal(t, structs.BuildStatusComplete, second.Status, "second build: %s\n%s", second.Reason, logs)
 	// kaniko's own words for a layer taken from --cache-repo
 	n := strings.Count(logs, "Found cached layer")

@@ -51,6 +51,9 @@ func TestCLICacheLifecycle(t *testing.T) {
 	require.True(t, ok, "BuildCache=Yes did not create rack1-build-cache")
 	var ids []string
 	for i := 0; i < 2; i++ {
+		if i == 1 { // other inputs, the same steps: fully cached, not reused whole
+			src = testenv.Touched(t, src, "second")
+		}
 		out := convox(t, "build", src, "-a", "demo", "--build-args", "DEPS_WORK_MB=200")
 		require.Contains(t, out, "Starting a fresh BuildKit daemon", "build %d not on a fresh builder:\n%s", i+1, out)
 		m := releaseLine.FindStringSubmatch(out)

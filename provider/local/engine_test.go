@@ -26,6 +26,9 @@ func TestDockerEngineBuilds(t *testing.T) {
 	r.set(t, "BuildCache=Yes", "BuildEphemeral=Yes")
 	url := r.upload(t, "app1", "cached-deps")
 	for i := 0; i < 2; i++ {
+		if i == 1 { // other inputs, the same steps: built fully cached, not reused whole
+			url = r.uploadDir(t, "app1", testenv.Touched(t, "cached-deps", "second"))
+		}
 		b, logs := r.build(t, "app1", url, smallDeps())
 		require.Equal(t, structs.BuildStatusComplete, b.Status, "ec2 engine build %d: %s %s\n%s", i+1, b.Status, b.Reason, logs)
 		require.Contains(t, logs, "docker engine", "ec2 engine build %d: %s %s\n%s", i+1, b.Status, b.Reason, logs)

@@ -61,9 +61,15 @@ func startLive(t *testing.T, dir string, opts Options) *liveRack {
 // upload stores an example app's source as an object and returns its URL.
 func (r *liveRack) upload(t *testing.T, app, example string) string {
 	t.Helper()
+	return r.uploadDir(t, app, filepath.Join(testenv.RepoRoot(), "examples", example))
+}
+
+// uploadDir stores the app at dir as a source object and returns its url.
+func (r *liveRack) uploadDir(t *testing.T, app, dir string) string {
+	t.Helper()
 	var buf bytes.Buffer
-	require.NoError(t, tarball.Create(filepath.Join(testenv.RepoRoot(), "examples", example), &buf, nil))
-	o, err := r.ObjectStore(app, "tmp/"+example+".tgz", &buf, structs.ObjectStoreOptions{})
+	require.NoError(t, tarball.Create(dir, &buf, nil))
+	o, err := r.ObjectStore(app, fmt.Sprintf("tmp/%s-%d.tgz", filepath.Base(dir), time.Now().UnixNano()), &buf, structs.ObjectStoreOptions{})
 	require.NoError(t, err)
 	return o.Url
 }

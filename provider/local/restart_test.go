@@ -121,6 +121,10 @@ func TestRackKilledMidBuild(t *testing.T) {
 	t.Logf("build %s after the restart: %s (%s)", b.Id, got.Status, got.Reason)
 
 	// the cache the crash interrupted still serves the build it served before
+	var touched bytes.Buffer // other inputs than the first build's, so it is built, not reused
+	require.NoError(t, tarball.Create(testenv.Touched(t, "cached-deps", "again"), &touched, nil))
+	obj, err = rack.ObjectStore("demo", "tmp/again.tgz", &touched, structs.ObjectStoreOptions{})
+	require.NoError(t, err)
 	again := buildAndWait(t, rack, obj.Url, small)
 	require.Equal(t, structs.BuildStatusComplete, again.Status, "build after the restart: %s %s", again.Status, again.Reason)
 	require.NotEmpty(t, again.Cache, "build after the restart has no cache summary")

@@ -37,7 +37,16 @@ func (s *buildSet) runner(ps map[string]string) (builder.Runner, error) {
 	}
 	env := append(s.baseEnv(), "DOCKER_CONFIG="+dockerConfig)
 	if engine && o.BuildKitImage != "" {
-		return &builder.Process{Binary: o.BuildBinary, Env: env, Host: s.engineHost(ephemeral)}, nil
+		host := s.engineHost(false)
+		if ephemeral {
+			s.mu.Lock()
+			if s.fresh == nil { // one for the rack: it removes leftovers once, then each build's own builder
+				s.fresh = s.engineHost(true)
+			}
+			host = s.fresh
+			s.mu.Unlock()
+		}
+		return &builder.Process{Binary: o.BuildBinary, Env: env, Host: host}, nil
 	}
 	bin, conf := s.tool("buildkitd"), builder.Config(s.p.registry.Host())
 	if ephemeral {

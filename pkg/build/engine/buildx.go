@@ -60,7 +60,11 @@ func (b *buildx) setup(ctx context.Context, hosts []string, out io.Writer) error
 		return run(ctx, b.s.env, out, docker, "buildx", "create", "--name", b.builder, "--driver", "remote", addr)
 	}
 	toml := BuildKitdConfig(b.cfg.Mirror, hosts)
-	b.builder = "convox-" + shortHash(b.cfg.BuildKitImage+"\n"+toml)
+	kind := shortHash(b.cfg.BuildKitImage + "\n" + toml)
+	b.builder = "convox-" + kind
+	if b.cfg.Builder != "" {
+		b.builder = b.cfg.Builder
+	}
 	if _, err := output(ctx, b.s.env, docker, "buildx", "inspect", b.builder); err == nil {
 		fmt.Fprintf(out, "Using buildx builder %s\n", b.builder)
 		return nil
@@ -75,6 +79,15 @@ func (b *buildx) setup(ctx context.Context, hosts []string, out io.Writer) error
 		"--driver", "docker-container", "--driver-opt", opt, "--buildkitd-config", conf); err != nil {
 		return err
 	}
+	memo := capsMemo{dir: b.cfg.hostDockerConfig(), kind: kind}
+	if cmd := memo.load(); cmd != nil {
+		// this engine refused --privileged before: go straight to explicit capabilities
+		fmt.Fprintln(out, "This Docker engine refuses privileged containers (learned on an earlier build); starting the builder with explicit capabilities")
+		if err := b.create(ctx, conf, cmd); err != nil {
+			return err
+		}
+		return run(ctx, b.s.env, out, docker, "buildx", "inspect", "--bootstrap", b.builder)
+	}
 	msg, err := output(ctx, b.s.env, docker, "buildx", "inspect", "--bootstrap", b.builder)
 	if err == nil {
 		return nil
@@ -84,9 +97,11 @@ func (b *buildx) setup(ctx context.Context, hosts []string, out io.Writer) error
 		return fmt.Errorf("starting builder %s: %w", b.builder, err)
 	}
 	fmt.Fprintln(out, "This Docker engine refuses privileged containers; starting the builder with explicit capabilities")
-	if err := b.precreate(ctx, conf, out); err != nil {
+	cmd, err := b.precreate(ctx, conf)
+	if err != nil {
 		return err
 	}
+	memo.save(cmd)
 	return run(ctx, b.s.env, out, docker, "buildx", "inspect", "--bootstrap", b.builder)
 }
 
@@ -99,21 +114,29 @@ var capabilities = strings.Fields(`CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSE
 
 // precreate replaces the builder container buildx could not start with one
 // of the same name, volume, command and config that needs no --privileged;
-// buildx then adopts the existing container.
-func (b *buildx) precreate(ctx context.Context, conf string, out io.Writer) error {
+// buildx then adopts the existing container. It returns the command.
+func (b *buildx) precreate(ctx context.Context, conf string) ([]string, error) {
 	docker := b.cfg.docker()
 	name := "buildx_buildkit_" + b.builder + "0"
 	cmdJSON, err := output(ctx, b.s.env, docker, "inspect", "-f", "{{json .Config.Cmd}}", name)
 	if err != nil {
-		return fmt.Errorf("inspecting builder container %s: %s", name, strings.TrimSpace(cmdJSON))
+		return nil, fmt.Errorf("inspecting builder container %s: %s", name, strings.TrimSpace(cmdJSON))
 	}
 	var cmd []string
 	if err := json.Unmarshal([]byte(strings.TrimSpace(cmdJSON)), &cmd); err != nil {
-		return fmt.Errorf("builder container %s command: %w", name, err)
+		return nil, fmt.Errorf("builder container %s command: %w", name, err)
 	}
 	if msg, err := output(ctx, b.s.env, docker, "rm", "-f", name); err != nil {
-		return fmt.Errorf("removing builder container %s: %s", name, msg)
+		return nil, fmt.Errorf("removing builder container %s: %s", name, msg)
 	}
+	return cmd, b.create(ctx, conf, cmd)
+}
+
+// create makes the builder's container as buildx names it, running cmd with
+// explicit capabilities instead of --privileged, and puts the config in it.
+func (b *buildx) create(ctx context.Context, conf string, cmd []string) error {
+	docker := b.cfg.docker()
+	name := "buildx_buildkit_" + b.builder + "0"
 	image := b.cfg.BuildKitImage
 	args := []string{"create", "--name", name, "--init", "--network", "host",
 		"--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
@@ -125,7 +148,7 @@ func (b *buildx) precreate(ctx context.Context, conf string, out io.Writer) erro
 	if err := run(ctx, b.s.env, io.Discard, docker, args...); err != nil {
 		return err
 	}
-	return run(ctx, b.s.env, out, docker, "cp", conf, name+":/etc/buildkit/buildkitd.toml")
+	return run(ctx, b.s.env, io.Discard, docker, "cp", conf, name+":/etc/buildkit/buildkitd.toml")
 }
 
 // Builder is the buildx builder this engine builds on.

@@ -23,6 +23,10 @@ type Config struct {
 	BuildKitHost string
 	// BuildKitImage (BUILDKIT_IMAGE) is the image of the docker-container builder.
 	BuildKitImage string
+	// Builder (BUILDER_NAME) names the docker-container builder; an ephemeral
+	// host gives each build its own, so it never waits for the last one's
+	// removal (default: one per image and config, reused).
+	Builder string
 	// Mirror (BUILD_REGISTRY_MIRROR) is a registry host serving docker.io images.
 	Mirror string
 	// Logins are the registry credentials from BUILD_AUTH.

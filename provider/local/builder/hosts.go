@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 )
 
 // SharedDaemon is one long-lived BuildKit daemon: a build host that keeps its
@@ -108,7 +109,10 @@ func (h *EphemeralDaemon) Acquire(ctx context.Context, t Task) ([]string, func()
 
 // Engine is the host's Docker engine, as on an EC2 build host: cmd/build
 // creates a docker-container buildx builder on it once and reuses it. With
-// Ephemeral, the builders and their state are removed before each build.
+// Ephemeral, each build gets a builder of its own name, removed with its
+// state in the background after the build: the next build starts a builder
+// at once instead of waiting for a removal (leftovers of an earlier rack are
+// removed once, before the first build).
 type Engine struct {
 	// Docker is the docker CLI.
 	Docker string
@@ -120,23 +124,54 @@ type Engine struct {
 	Ephemeral bool
 	// Env is the environment of docker commands.
 	Env []string
+
+	leftovers sync.Once
+	removals  sync.WaitGroup
 }
 
 // Name names the host.
 func (h *Engine) Name() string { return "docker engine" }
 
-// Acquire points the build at the engine, removing old builders first when ephemeral.
+// Acquire points the build at the engine; when ephemeral, at a builder of
+// the build's own, which the release removes in the background.
 func (h *Engine) Acquire(ctx context.Context, t Task) ([]string, func(), error) {
-	if h.Ephemeral {
-		if err := h.RemoveBuilders(ctx, t.Out); err != nil {
-			return nil, nil, err
-		}
-	}
 	env := []string{"DOCKER_CONFIG=" + h.DockerConfig}
 	if h.BuildKitImage != "" {
 		env = append(env, "BUILDKIT_IMAGE="+h.BuildKitImage)
 	}
-	return env, func() {}, nil
+	if !h.Ephemeral {
+		return env, func() {}, nil
+	}
+	var err error
+	h.leftovers.Do(func() { err = h.RemoveBuilders(ctx, t.Out) })
+	if err != nil {
+		return nil, nil, err
+	}
+	name := "convox-" + strings.ToLower(t.ID)
+	h.removals.Add(1)
+	release := func() {
+		go func() {
+			defer h.removals.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			_ = h.removeBuilder(ctx, io.Discard, name)
+		}()
+	}
+	return append(env, "BUILDER_NAME="+name), release, nil
+}
+
+// Wait waits for the removals of the builders of finished builds.
+func (h *Engine) Wait() { h.removals.Wait() }
+
+// removeBuilder removes one builder with its state; a missing one is fine.
+func (h *Engine) removeBuilder(ctx context.Context, out io.Writer, name string) error {
+	env := append(append([]string{}, h.Env...), "DOCKER_CONFIG="+h.DockerConfig)
+	var msg strings.Builder
+	if err := runCommand(ctx, &msg, env, h.Docker, "buildx", "rm", "--force", name); err != nil && !strings.Contains(msg.String(), "no builder") {
+		fmt.Fprint(out, msg.String())
+		return fmt.Errorf("removing builder %s: %w", name, err)
+	}
+	return nil
 }
 
 // RemoveBuilders removes every convox buildx builder of DockerConfig with its state.
