@@ -243,18 +243,3 @@ func (i Instruction) Mounts() []*Mount {
 	}
 	return nil
 }
-
-// Lines are the Dockerfile's instructions as BuildKit's parser joins them,
-// one per instruction, nil when BuildKit cannot parse it. Only the engine's
-// stage plan reads it (it goes with that plan); everything else uses Parse.
-func Lines(data []byte) []string {
-	res, err := parser.Parse(bytes.NewReader(data))
-	if err != nil {
-		return nil
-	}
-	var lines []string
-	for _, node := range res.AST.Children {
-		lines = append(lines, strings.TrimSpace(node.Original))
-	}
-	return lines
-}
