@@ -23,7 +23,6 @@ import (
 //	RACK_BUILD_BINARY     static cmd/build binary (default: "build" beside this executable)
 //	RACK_REGISTRY_ADDR    registry listen address (default: last run's, else a free loopback port)
 //	RACK_BUILDKIT_IMAGE   engine image of the docker-container builder (default: made from the tools)
-//	RACK_RUNNER_IMAGE     engine image of fargate builds (default: made from the tools and RACK_BUILD_BINARY)
 //	RACK_JANITOR_INTERVAL cache cleanup interval (default 1h)
 //	RACK_SEED_BASE_IMAGES 0: do not push busybox and debian base images at start
 //	CONVOX_TOOLS          pinned tool cache (default ~/.cache/convox-rack-tools)
