@@ -27,6 +27,7 @@ import (
 // Rack is the part of the rack API a build task calls.
 type Rack interface {
 	BuildGet(app, id string) (*structs.Build, error)
+	BuildList(app string, opts structs.BuildListOptions) (structs.Builds, error)
 	BuildUpdate(app, id string, opts structs.BuildUpdateOptions) (*structs.Build, error)
 	ObjectFetch(app, key string) (io.ReadCloser, error)
 	ObjectStore(app, key string, r io.Reader, opts structs.ObjectStoreOptions) (*structs.Object, error)
@@ -40,6 +41,9 @@ type provider struct {
 }
 
 func (p provider) BuildGet(app, id string) (*structs.Build, error) { return p.r.BuildGet(app, id) }
+func (p provider) BuildList(app string, o structs.BuildListOptions) (structs.Builds, error) {
+	return p.r.BuildList(app, o)
+}
 func (p provider) BuildUpdate(app, id string, o structs.BuildUpdateOptions) (*structs.Build, error) {
 	return p.r.BuildUpdate(app, id, o)
 }

@@ -77,9 +77,17 @@ func launchMoto(python, launcher, logPath string, port int) (*Moto, error) {
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		if resp, err := client.Get(m.Endpoint + "/moto-api/"); err == nil {
+		// Only moto's own answer counts: another server that took the port
+		// after moto failed to bind it answers too, with a 404.
+		if resp, err := client.Get(m.Endpoint + "/moto-api/data.json"); err == nil {
 			resp.Body.Close()
-			return m, nil
+			select {
+			case <-m.exited:
+			default:
+				if resp.StatusCode == http.StatusOK {
+					return m, nil
+				}
+			}
 		}
 		select {
 		case <-m.exited:

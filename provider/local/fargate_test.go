@@ -3,6 +3,7 @@ package local
 import (
 	"archive/tar"
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -95,6 +96,8 @@ func TestFargateWarmRebuildKeepsADeletion(t *testing.T) {
 	var last *structs.Build
 	for i, token := range []string{"one", "one", "two"} {
 		files["token.txt"] = token + "\n"
+		// a file no step reads changes the inputs: every build runs kaniko, none is a reuse
+		files["notes.txt"] = fmt.Sprint(i)
 		b, logs := r.build(t, "del", r.uploadFiles(t, "del", files), structs.BuildCreateOptions{})
 		require.Equal(t, structs.BuildStatusComplete, b.Status, "build %d: %s\n%s", i+1, b.Reason, logs)
 		require.Contains(t, logs, "fresh runc container")

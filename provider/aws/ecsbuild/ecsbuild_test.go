@@ -63,7 +63,7 @@ func TestRunTaskInput(t *testing.T) {
 func TestRunTaskInputCarriesNoSecret(t *testing.T) {
 	spec := buildtask.Spec{App: "web", ID: "B1", Auth: `{"1.dkr.ecr.us-east-1.amazonaws.com":{"username":"AWS","password":"ecr-token"}}`,
 		RackURL: "https://convox:rack-pw@rack.example:443/", RackPassword: "rack-pw"}
-	in, err := RunTaskInput(Task{Method: buildtask.EC2, Cluster: "c", TaskDefinition: "td", Container: "build", StartedBy: "B1"}, spec)
+	in, err := RunTaskInput(Task{Method: buildtask.EC2, Cluster: "c", TaskDefinition: "td", Container: "build", StartedBy: "B1", ClientToken: "B1"}, spec)
 	require.NoError(t, err)
 	env := map[string]string{}
 	for _, kv := range in.Overrides.ContainerOverrides[0].Environment {

@@ -16,7 +16,7 @@ func TestBuildTaskContainerFargate(t *testing.T) {
 	params["BuildMethod"], params["BuildCache"] = "fargate", "Yes"
 	c, err := BuildTaskContainer(Stack{Name: "rack1", Params: params}, "fargate")
 	require.NoError(t, err)
-	assert.Equal(t, map[string]string{"BUILD_CACHE": "true", "BUILD_CACHE_TTL": "87600h", "BUILD_METHOD": "fargate",
+	assert.Equal(t, map[string]string{"AWS_REGION": "us-east-1", "BUILD_CACHE": "true", "BUILD_CACHE_TTL": "87600h", "BUILD_METHOD": "fargate",
 		"DOCKER_BUILDKIT": "1", "RACK_NAME": "rack1"}, c.Env)
 	assert.Equal(t, []string{"BUILD_CACHE_REPO"}, c.Deployed)
 	assert.Empty(t, c.CapAdd)
