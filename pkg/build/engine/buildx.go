@@ -65,6 +65,11 @@ func (b *buildx) setup(ctx context.Context, hosts []string, out io.Writer) error
 	if b.cfg.Builder != "" {
 		b.builder = b.cfg.Builder
 	}
+	unlock, err := lockBuilder(b.cfg.hostDockerConfig(), b.builder)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if _, err := output(ctx, b.s.env, docker, "buildx", "inspect", b.builder); err == nil {
 		fmt.Fprintf(out, "Using buildx builder %s\n", b.builder)
 		return nil
