@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -17,13 +18,14 @@ import (
 // BuildKit's runc executor keeps container state in runc's default root, so
 // containers are found by their bundle, which lies under root.
 func CleanRoot(runc, root string) {
-	var list strings.Builder
-	if runCommand(context.Background(), &list, nil, runc, "list", "--format", "json") == nil {
+	// stdout only: runc warns on stderr about a state directory it cannot
+	// load (a container killed while being created) and still lists the rest
+	if list, err := exec.Command(runc, "list", "--format", "json").Output(); err == nil {
 		var containers []struct {
 			ID     string `json:"id"`
 			Bundle string `json:"bundle"`
 		}
-		_ = json.Unmarshal([]byte(list.String()), &containers)
+		_ = json.Unmarshal(list, &containers)
 		prefix := filepath.Clean(root) + "/"
 		for _, c := range containers {
 			if strings.HasPrefix(c.Bundle, prefix) {
