@@ -22,6 +22,9 @@ type faultWatch struct {
 	steps map[string]bool // BuildKit steps that named the cache repository
 	part  []byte
 	fault string
+	// readFault is a miss kaniko's registry did not answer as "not there":
+	// it explains the misses, so it is the fault reported, whatever came first.
+	readFault string
 
 	check    func(ref string) error // reads a cache ref kaniko missed; nil: no checks
 	checking string                 // the cache ref kaniko said it was looking up
@@ -153,16 +156,20 @@ func (w *faultWatch) checkMiss(ref string) {
 		}
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		if w.fault == "" {
-			w.fault = fmt.Sprintf("kaniko could not read %s: %v", ref, err)
+		if w.readFault == "" {
+			w.readFault = fmt.Sprintf("kaniko could not read %s: %v", ref, err)
 		}
 	}()
 }
 
-// Fault is the first fault seen, once every check of a kaniko miss is done.
+// Fault is the first read kaniko missed through a fault, else the first
+// fault seen, once every check of a kaniko miss is done.
 func (w *faultWatch) Fault() string {
 	w.checks.Wait()
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.readFault != "" {
+		return w.readFault
+	}
 	return w.fault
 }

@@ -147,6 +147,15 @@ func (w *world) run(o build.Options, limit time.Duration) (string, *structs.Buil
 	start := time.Now()
 	var err error
 	if w.method == "fargate" {
+		// NoReuse stays in this process: so that the engine runs in the task
+		// too, no earlier build offers its inputs for reuse
+		earlier, lerr := w.rack.BuildList(app, structs.BuildListOptions{})
+		require.NoError(w.t, lerr)
+		none := ""
+		for _, e := range earlier {
+			_, uerr := w.rack.BuildUpdate(app, e.Id, structs.BuildUpdateOptions{Inputs: &none})
+			require.NoError(w.t, uerr)
+		}
 		// cmd/build in a fresh runc container, as on Fargate
 		err = w.fargate.Run(ctx, o.Spec, &logs)
 		assert.Contains(w.t, logs.String(), "in a fresh runc container", "build %s did not run in the strict fargate runner", o.ID)
