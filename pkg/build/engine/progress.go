@@ -71,7 +71,7 @@ var (
 	// kaniko: INFO[0003] RUN make   (also COPY, ADD, ...); a hit says "Using caching version of cmd"
 	// (the same layer-making instructions BuildKit shows as steps)
 	// kaniko caches RUN, COPY and ADD only: a WORKDIR is no step a cache can serve
-	kanikoStep   = regexp.MustCompile(`^INFO\[\d+\] (RUN|COPY|ADD) `)
+	kanikoStep   = regexp.MustCompile(`^INFO\[\d+\] (?i:RUN|COPY|ADD)[ \t]`)
 	kanikoCached = regexp.MustCompile(`^INFO\[\d+\] Found cached layer, extracting`)
 	// terminal colour codes kaniko puts around its log level
 	ansi = regexp.MustCompile(`\x1b\[[0-9;]*m`)

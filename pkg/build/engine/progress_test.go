@@ -78,4 +78,10 @@ func TestCountKaniko(t *testing.T) {
 		"\x1b[36mINFO\x1b[0m[0007] Found cached layer, extracting to filesystem\n" +
 		"\x1b[36mINFO\x1b[0m[0007] CMD [\"cat\"]\n"
 	assert.Equal(t, Result{Steps: 2, Cached: 1}, count(kanikoRule, log), "kaniko")
+
+	// kaniko prints an instruction as written: a tab after it, lower case
+	written := "\x1b[36mINFO\x1b[0m[0000] COPY\tsrc.txt /src.txt\n" +
+		"\x1b[36mINFO\x1b[0m[0000] run\tmake\n" +
+		"\x1b[36mINFO\x1b[0m[0000] Running: [/bin/sh -c make]\n"
+	assert.Equal(t, Result{Steps: 2}, count(kanikoRule, written), "kaniko, as written")
 }
