@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"reflect"
 	"time"
 
@@ -106,8 +107,10 @@ func (t Table) Create(ctx context.Context, key string, attrs map[string]string, 
 // ErrConflict marks an Update that kept losing to other writers.
 var ErrConflict = errors.New("record changed by another writer")
 
-// updateAttempts bounds how often Update re-reads a record others keep changing.
-const updateAttempts = 10
+// updateAttempts bounds how often Update re-reads a record others keep changing;
+// between attempts it waits a random while that grows with each attempt, so
+// writers that collided do not collide again in step.
+const updateAttempts = 20
 
 // Update reads the record under key into record (a pointer), lets change
 // modify it, and writes it back only if the stored record is still the one it
@@ -120,7 +123,14 @@ func (t Table) Update(ctx context.Context, key string, record any, change func()
 	if target.Kind() != reflect.Pointer || target.IsNil() {
 		return fmt.Errorf("updating %s record %s: a pointer to a record is needed", t.Name, key)
 	}
-	for range updateAttempts {
+	for attempt := range updateAttempts {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("updating %s record %s: %w", t.Name, key, ctx.Err())
+			case <-time.After(time.Duration(rand.Int64N(int64(attempt)*int64(10*time.Millisecond)) + 1)):
+			}
+		}
 		out, err := t.API.GetItem(ctx, &dynamodb.GetItemInput{
 			TableName:      aws.String(t.Name),
 			Key:            map[string]types.AttributeValue{t.Key: &types.AttributeValueMemberS{Value: key}},
