@@ -84,7 +84,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	app := handlers.NewApp(ctx, config)
 	s := &Server{
 		listener: ln,
-		http:     &http.Server{Handler: app, ReadHeaderTimeout: 30 * time.Second},
+		http:     &http.Server{Handler: serialiseBlobCommits(app), ReadHeaderTimeout: 30 * time.Second},
 		authDir:  authDir,
 		done:     make(chan error, 1),
 	}
