@@ -163,8 +163,10 @@ type buildSet struct {
 	shared *builder.SharedDaemon
 	fresh  *builder.Engine // the engine host of BuildEphemeral=Yes builds
 	wg     sync.WaitGroup
-	ctx    context.Context
-	cancel context.CancelFunc
+	// teardowns counts fargate build containers being removed after their build
+	teardowns sync.WaitGroup
+	ctx       context.Context
+	cancel    context.CancelFunc
 }
 
 type runningBuild struct {
@@ -261,6 +263,7 @@ func (s *buildSet) finish(b structs.Build, runErr error, logf io.Writer) {
 func (s *buildSet) stop() {
 	s.cancel()
 	s.wg.Wait()
+	s.teardowns.Wait()
 	if s.shared != nil {
 		s.shared.Stop()
 	}

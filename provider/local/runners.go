@@ -73,6 +73,7 @@ func (s *buildSet) runc() (*builder.Runc, error) {
 	r := &builder.Runc{
 		Runc: s.tool("runc"), StateRoot: s.dir("runc"), BundleRoot: s.dir("bundles"),
 		Executor: s.tool("executor"), Build: s.p.opts.BuildBinary, Busybox: s.tool("busybox"), CACerts: caCerts(), Env: s.baseEnv(),
+		Teardowns: &s.teardowns,
 	}
 	for _, f := range []string{r.Runc, r.Executor, r.Busybox} {
 		if _, err := os.Stat(f); err != nil {

@@ -5,7 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +22,7 @@ type buildx struct {
 	s       *session
 	builder string
 	remove  bool
+	cli     buildxCLI
 }
 
 // NewEC2 returns the ec2 engine and whether it is buildx: without a working
@@ -31,7 +32,8 @@ func NewEC2(ctx context.Context, cfg Config, hosts []string, out io.Writer) (Eng
 	if err != nil {
 		return nil, false, err
 	}
-	if _, err := output(ctx, s.env, cfg.docker(), "buildx", "version"); err != nil {
+	cli := findBuildx(s.dir, cfg.docker())
+	if name, args := cli.command("version"); !works(ctx, s.env, name, args) {
 		return &docker{cfg: cfg, s: s}, false, nil
 	}
 	if cfg.BuildKitHost == "" && cfg.BuildKitImage == "" {
@@ -41,7 +43,7 @@ func NewEC2(ctx context.Context, cfg Config, hosts []string, out io.Writer) (Eng
 		eng, err := NewHost(ctx, cfg)
 		return eng, false, err
 	}
-	b := &buildx{cfg: cfg, s: s}
+	b := &buildx{cfg: cfg, s: s, cli: cli}
 	if err := b.setup(ctx, hosts, out); err != nil {
 		b.Close()
 		return nil, false, err
@@ -57,7 +59,8 @@ func (b *buildx) setup(ctx context.Context, hosts []string, out io.Writer) error
 		b.builder = "convox-remote-" + randomHex(4)
 		b.remove = true
 		fmt.Fprintf(out, "Creating buildx builder %s on %s\n", b.builder, addr)
-		return run(ctx, b.s.env, out, docker, "buildx", "create", "--name", b.builder, "--driver", "remote", addr)
+		name, args := b.cli.command("create", "--name", b.builder, "--driver", "remote", addr)
+		return run(ctx, b.s.env, out, name, args...)
 	}
 	toml := BuildKitdConfig(b.cfg.Mirror, hosts)
 	kind := shortHash(b.cfg.BuildKitImage + "\n" + toml)
@@ -70,44 +73,42 @@ func (b *buildx) setup(ctx context.Context, hosts []string, out io.Writer) error
 		return err
 	}
 	defer unlock()
-	if _, err := output(ctx, b.s.env, docker, "buildx", "inspect", b.builder); err == nil {
-		fmt.Fprintf(out, "Using buildx builder %s\n", b.builder)
-		return nil
-	}
 	conf := filepath.Join(b.s.dir, "buildkitd.toml")
 	if err := os.WriteFile(conf, []byte(toml), 0o644); err != nil {
 		return err
 	}
-	opt := "network=host,image=" + b.cfg.BuildKitImage
-	fmt.Fprintf(out, "Creating buildx builder %s (docker-container)\n", b.builder)
-	if err := run(ctx, b.s.env, out, docker, "buildx", "create", "--name", b.builder,
-		"--driver", "docker-container", "--driver-opt", opt, "--buildkitd-config", conf); err != nil {
-		return err
-	}
-	memo := capsMemo{dir: b.cfg.hostDockerConfig(), kind: kind}
-	if cmd := memo.load(); cmd != nil {
-		// this engine refused --privileged before: go straight to explicit capabilities
-		fmt.Fprintln(out, "This Docker engine refuses privileged containers (learned on an earlier build); starting the builder with explicit capabilities")
-		if err := b.create(ctx, conf, cmd); err != nil {
-			return err
-		}
-		return run(ctx, b.s.env, out, docker, "buildx", "inspect", "--bootstrap", b.builder)
-	}
-	msg, err := output(ctx, b.s.env, docker, "buildx", "inspect", "--bootstrap", b.builder)
-	if err == nil {
-		return nil
-	}
-	if !strings.Contains(msg, "unable to apply caps") {
-		fmt.Fprint(out, msg)
+	// The container starts while buildx records the builder: neither waits
+	// for the other, and buildx adopts the running container as its node.
+	var log lockedWriter
+	st := builderStart{env: b.s.env, docker: docker, image: b.cfg.BuildKitImage, builder: b.builder,
+		toml: toml, memo: capsMemo{dir: b.cfg.hostDockerConfig(), kind: kind}, out: &log}
+	started := make(chan error, 1)
+	go func() { started <- st.start(ctx) }()
+	recErr := b.record(ctx, conf, &log)
+	startErr := <-started
+	out.Write(log.Bytes())
+	if err := errors.Join(recErr, startErr); err != nil {
 		return fmt.Errorf("starting builder %s: %w", b.builder, err)
 	}
-	fmt.Fprintln(out, "This Docker engine refuses privileged containers; starting the builder with explicit capabilities")
-	cmd, err := b.precreate(ctx, conf)
-	if err != nil {
-		return err
+	return nil
+}
+
+// record makes the buildx builder record, unless it exists (an earlier
+// build's builder of this name).
+func (b *buildx) record(ctx context.Context, conf string, out io.Writer) error {
+	name, args := b.cli.command("create", "--name", b.builder,
+		"--driver", "docker-container", "--driver-opt", "network=host,image="+b.cfg.BuildKitImage,
+		"--buildkitd-config", conf)
+	msg, err := output(ctx, b.s.env, name, args...)
+	switch {
+	case err == nil:
+		fmt.Fprintf(out, "Creating buildx builder %s (docker-container)\n", b.builder)
+	case strings.Contains(msg, "existing instance"):
+		fmt.Fprintf(out, "Using buildx builder %s\n", b.builder)
+	default:
+		return fmt.Errorf("creating buildx builder %s: %w: %s", b.builder, err, strings.TrimSpace(msg))
 	}
-	memo.save(cmd)
-	return run(ctx, b.s.env, out, docker, "buildx", "inspect", "--bootstrap", b.builder)
+	return nil
 }
 
 // capabilities are every capability but CAP_SYS_RESOURCE, which some nested
@@ -117,50 +118,11 @@ var capabilities = strings.Fields(`CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSE
 	SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE
 	AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ`)
 
-// precreate replaces the builder container buildx could not start with one
-// of the same name, volume, command and config that needs no --privileged;
-// buildx then adopts the existing container. It returns the command.
-func (b *buildx) precreate(ctx context.Context, conf string) ([]string, error) {
-	docker := b.cfg.docker()
-	name := "buildx_buildkit_" + b.builder + "0"
-	cmdJSON, err := output(ctx, b.s.env, docker, "inspect", "-f", "{{json .Config.Cmd}}", name)
-	if err != nil {
-		return nil, fmt.Errorf("inspecting builder container %s: %s", name, strings.TrimSpace(cmdJSON))
-	}
-	var cmd []string
-	if err := json.Unmarshal([]byte(strings.TrimSpace(cmdJSON)), &cmd); err != nil {
-		return nil, fmt.Errorf("builder container %s command: %w", name, err)
-	}
-	if msg, err := output(ctx, b.s.env, docker, "rm", "-f", name); err != nil {
-		return nil, fmt.Errorf("removing builder container %s: %s", name, msg)
-	}
-	return cmd, b.create(ctx, conf, cmd)
-}
-
-// create makes the builder's container as buildx names it, running cmd with
-// explicit capabilities instead of --privileged, and puts the config in it.
-func (b *buildx) create(ctx context.Context, conf string, cmd []string) error {
-	docker := b.cfg.docker()
-	name := "buildx_buildkit_" + b.builder + "0"
-	image := b.cfg.BuildKitImage
-	args := []string{"create", "--name", name, "--init", "--network", "host",
-		"--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-		"-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "-v", name + "_state:/var/lib/buildkit"}
-	for _, c := range capabilities {
-		args = append(args, "--cap-add", c)
-	}
-	args = append(append(args, image), cmd...)
-	if err := run(ctx, b.s.env, io.Discard, docker, args...); err != nil {
-		return err
-	}
-	return run(ctx, b.s.env, io.Discard, docker, "cp", conf, name+":/etc/buildkit/buildkitd.toml")
-}
-
 // Builder is the buildx builder this engine builds on.
 func (b *buildx) Builder() string { return b.builder }
 
 func (b *buildx) Build(ctx context.Context, req Request, out io.Writer) (Result, error) {
-	args := []string{"buildx", "build", "--builder", b.builder, "--progress=plain", "--push",
+	args := []string{"build", "--builder", b.builder, "--progress=plain", "--push",
 		"--provenance=false", "--sbom=false", "-f", req.Dockerfile}
 	for _, t := range req.Tags {
 		args = append(args, "-t", t)
@@ -174,13 +136,15 @@ func (b *buildx) Build(ctx context.Context, req Request, out io.Writer) (Result,
 	args = append(args, req.Policy.BuildxFlags(req.CacheRefs)...)
 	args = append(args, req.Context)
 	c := newCounter(out, buildkitRule)
-	err := run(ctx, withEnv(b.s.env, "BUILDX_NO_DEFAULT_ATTESTATIONS=1"), c, b.cfg.docker(), args...)
+	name, args := b.cli.command(args...)
+	err := run(ctx, withEnv(b.s.env, "BUILDX_NO_DEFAULT_ATTESTATIONS=1"), c, name, args...)
 	return c.Result(), err
 }
 
 func (b *buildx) Close() error {
 	if b.remove && b.builder != "" {
-		_, _ = output(context.Background(), b.s.env, b.cfg.docker(), "buildx", "rm", b.builder)
+		name, args := b.cli.command("rm", b.builder)
+		_, _ = output(context.Background(), b.s.env, name, args...)
 	}
 	return b.s.Close()
 }

@@ -7,43 +7,44 @@ import (
 )
 
 // capsMemo remembers, in the host's DOCKER_CONFIG, that this host's engine
-// refuses the --privileged container buildx asks for, and the builder
-// command buildx gave it. Every later build on the host starts its builder
-// with explicit capabilities at once, instead of paying for the refused
-// attempt (about a second) each time. A memo that does not parse is ignored.
+// refuses a --privileged builder container. Every later build on the host
+// starts its builder with explicit capabilities at once, instead of paying for
+// the refused attempt each time. A memo that does not parse is ignored.
 type capsMemo struct {
 	// dir is the host's DOCKER_CONFIG.
 	dir string
-	// kind names the builder image and config the command belongs to.
+	// kind names the builder image and config the answer belongs to.
 	kind string
+}
+
+// capsRefused is what the memo holds.
+type capsRefused struct {
+	Privileged string `json:"privileged"`
 }
 
 func (m capsMemo) path() string {
 	return filepath.Join(m.dir, "convox", "builder-caps-"+m.kind+".json")
 }
 
-// load is the remembered builder command, nil when this host has not refused.
-func (m capsMemo) load() []string {
+// refused says this host's engine refused --privileged before.
+func (m capsMemo) refused() bool {
 	if m.dir == "" {
-		return nil
+		return false
 	}
 	data, err := os.ReadFile(m.path())
 	if err != nil {
-		return nil
+		return false
 	}
-	var cmd []string
-	if json.Unmarshal(data, &cmd) != nil || len(cmd) == 0 {
-		return nil
-	}
-	return cmd
+	var r capsRefused
+	return json.Unmarshal(data, &r) == nil && r.Privileged == "refused"
 }
 
-// save remembers cmd; a failure only means the next build learns it again.
-func (m capsMemo) save(cmd []string) {
-	if m.dir == "" || len(cmd) == 0 {
+// save remembers the refusal; a failure only means the next build learns it again.
+func (m capsMemo) save() {
+	if m.dir == "" {
 		return
 	}
-	data, err := json.Marshal(cmd)
+	data, err := json.Marshal(capsRefused{Privileged: "refused"})
 	if err != nil {
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // What the fargate build image (images/fargate) holds: kaniko laid out as
@@ -132,6 +133,10 @@ type Runc struct {
 	// Task is the fargate build task definition's container.
 	Task FargateTask
 	Env  []string
+	// Teardowns, when set, counts containers deleted in the background: a
+	// build's task ends when its process exits, as a Fargate task's does, not
+	// once its rootfs (the unpacked base image and all) is removed from disk.
+	Teardowns *sync.WaitGroup
 }
 
 // Name names the runner.
@@ -173,7 +178,21 @@ func (r *Runc) run(ctx context.Context, name string, spec ContainerSpec, copies 
 	if err != nil {
 		return fmt.Errorf("bundle: %w", err)
 	}
-	defer os.RemoveAll(bundle)
+	teardown := func() {
+		r.Delete(name)
+		os.RemoveAll(bundle)
+	}
+	defer func() {
+		if r.Teardowns == nil {
+			teardown()
+			return
+		}
+		r.Teardowns.Add(1)
+		go func() {
+			defer r.Teardowns.Done()
+			teardown()
+		}()
+	}()
 	rootfs := filepath.Join(bundle, "rootfs")
 	if err := r.rootfs(rootfs); err != nil {
 		return err
@@ -193,7 +212,6 @@ func (r *Runc) run(ctx context.Context, name string, spec ContainerSpec, copies 
 	if err := PatchSpec(filepath.Join(bundle, "config.json"), spec); err != nil {
 		return err
 	}
-	defer r.Delete(name)
 	return runCommand(ctx, out, r.Env, r.Runc, "--root", r.StateRoot, "run", "--bundle", bundle, name)
 }
 

@@ -164,9 +164,23 @@ func (h *Engine) Acquire(ctx context.Context, t Task) ([]string, func(), error) 
 func (h *Engine) Wait() { h.removals.Wait() }
 
 // removeBuilder removes one builder with its state; a missing one is fine.
+// Its container and state volume go first, with docker: `buildx rm` holds
+// buildx's store lock while it removes them, and every build starting a
+// builder meanwhile would wait for that lock to record its own.
 func (h *Engine) removeBuilder(ctx context.Context, out io.Writer, name string) error {
 	env := append(append([]string{}, h.Env...), "DOCKER_CONFIG="+h.DockerConfig)
+	node := "buildx_buildkit_" + name + "0"
 	var msg strings.Builder
+	if err := runCommand(ctx, &msg, env, h.Docker, "rm", "--force", "--volumes", node); err != nil && !strings.Contains(msg.String(), "No such container") {
+		fmt.Fprint(out, msg.String())
+		return fmt.Errorf("removing builder container %s: %w", node, err)
+	}
+	msg.Reset()
+	if err := runCommand(ctx, &msg, env, h.Docker, "volume", "rm", "--force", node+"_state"); err != nil {
+		fmt.Fprint(out, msg.String())
+		return fmt.Errorf("removing builder state %s_state: %w", node, err)
+	}
+	msg.Reset()
 	if err := runCommand(ctx, &msg, env, h.Docker, "buildx", "rm", "--force", name); err != nil && !strings.Contains(msg.String(), "no builder") {
 		fmt.Fprint(out, msg.String())
 		return fmt.Errorf("removing builder %s: %w", name, err)
