@@ -246,12 +246,12 @@ func insecureFlags(mirror, repo, guarded string, req Request) []string {
 // development stage costs a production build nothing), and with the cache,
 // take COPY layers from it too, so a warm single-stage build never unpacks
 // its base image. Kaniko 1.24 keys a COPY --from layer on the files it
-// copies, so this holds for multi-stage Dockerfiles as well. Snapshots
-// compare each file's mode, owner, size and mtime (redo) instead of hashing
-// every byte of the filesystem (full, the default) before the first RUN and
-// after each; the parity corpus checks the images are the same.
+// copies, so this holds for multi-stage Dockerfiles as well. Snapshots stay
+// kaniko's default (full: every file's content hashed): a faster mode that
+// compares only metadata misses a file rewritten with the same size and
+// mtime (the parity case same-size-same-mtime).
 func KanikoFlags(cacheFlags []string) []string {
-	flags := []string{"--skip-unused-stages=true", "--snapshot-mode=redo"}
+	flags := []string{"--skip-unused-stages=true"}
 	if len(cacheFlags) > 0 {
 		flags = append(flags, "--cache-copy-layers=true")
 	}
