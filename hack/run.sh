@@ -76,11 +76,15 @@ convox apps create "$app" || true
 convox rack params set BuildCache=Yes BuildEphemeral=Yes
 convox rack params -g build
 
-# 5. A cold build, then the same source on a brand-new builder.
+# 5. A cold build; the source with convox.yml changed (no step reads it) on a
+# brand-new builder, every step from the cache; then the same source again,
+# which reuses the build before it without running a builder.
+src="$work/src"
+cp -a "$example" "$src"
 timed_build() { # label -> sets build_id and seconds
 	local start end
 	start=$(date +%s.%N)
-	convox build "$example" -a "$app" --id >/dev/null # --id prints the release id
+	convox build "$src" -a "$app" --id >/dev/null # --id prints the release id
 	end=$(date +%s.%N)
 	build_id=$(convox builds -a "$app" | awk 'NR == 2 { print $1 }')
 	seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
@@ -89,14 +93,20 @@ timed_build() { # label -> sets build_id and seconds
 say "Cold build (empty cache, fresh builder)"
 timed_build Cold
 cold_id=$build_id cold_s=$seconds
-say "Warm build (fresh builder, layers from ${RACK_NAME:-convox}-build-cache)"
+say "Warm build (convox.yml changed; fresh builder, layers from ${RACK_NAME:-convox}-build-cache)"
+printf '# warm build\n' >>"$src/convox.yml"
 timed_build Warm
 warm_id=$build_id warm_s=$seconds
+say "Unchanged build (the same inputs: the warm build's images are reused)"
+timed_build Unchanged
+same_id=$build_id same_s=$seconds
 
 say "Results"
-printf '  cold build %s: %ss\n  warm build %s: %ss\n' "$cold_id" "$cold_s" "$warm_id" "$warm_s"
+printf '  cold build %s: %ss\n  warm build %s: %ss\n  unchanged build %s: %ss\n' \
+	"$cold_id" "$cold_s" "$warm_id" "$warm_s" "$same_id" "$same_s"
 awk -v c="$cold_s" -v w="$warm_s" 'BEGIN { printf "  warm/cold: %.3f\n", w / c }'
 convox builds info "$warm_id" -a "$app"
+convox builds info "$same_id" -a "$app"
 convox builds -a "$app"
 
 cat <<MSG
@@ -106,7 +116,7 @@ The rack keeps running. In another shell:
   export RACK_URL=$RACK_URL PATH=$bin:\$PATH
   convox rack params                       # BuildCache, BuildCacheCleanup, BuildCacheRetentionDays...
   convox build $example -a $app            # another cached build
-  convox build $example -a $app --no-cache # rebuild everything, refresh the cache
+  convox build $example -a $app --no-cache # rebuild everything, refresh the cache (never reused)
   convox builds -a $app ; convox builds logs $warm_id -a $app
   convox rack params set BuildMethod=fargate   # kaniko in a fresh container per build
   convox rack params set BuildCache=No         # deletes the cache repository
