@@ -1,13 +1,11 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -33,8 +31,13 @@ type builderStart struct {
 // readyTimeout bounds the wait for a started BuildKit daemon to answer.
 const readyTimeout = 90 * time.Second
 
-// container is the node container buildx names for the builder.
-func (s builderStart) container() string { return "buildx_buildkit_" + s.builder + "0" }
+// NodeContainer is the container buildx's docker-container driver names for
+// a builder's one node; its state volume is this name with "_state". The
+// build starts it, and the local rack's engine host removes it.
+func NodeContainer(builder string) string { return "buildx_buildkit_" + builder + "0" }
+
+// container is the builder's node container.
+func (s builderStart) container() string { return NodeContainer(s.builder) }
 
 // runArgs are the `docker run` arguments of the node container: privileged,
 // as buildx creates it, or with every capability but CAP_SYS_RESOURCE where
@@ -118,24 +121,4 @@ func (s builderStart) waitReady(ctx context.Context) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-}
-
-// lockedWriter collects what the two halves of a builder start print, in
-// the order they print it, to be written out once both are done.
-type lockedWriter struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.Write(p)
-}
-
-// Bytes is what was written.
-func (w *lockedWriter) Bytes() []byte {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]byte(nil), w.buf.Bytes()...)
 }

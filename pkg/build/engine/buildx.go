@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -33,7 +34,8 @@ func NewEC2(ctx context.Context, cfg Config, hosts []string, out io.Writer) (Eng
 		return nil, false, err
 	}
 	cli := findBuildx(s.dir, cfg.docker())
-	if name, args := cli.command("version"); !works(ctx, s.env, name, args) {
+	name, args := cli.command("version")
+	if _, err := output(ctx, s.env, name, args...); err != nil {
 		return &docker{cfg: cfg, s: s}, false, nil
 	}
 	if cfg.BuildKitHost == "" && cfg.BuildKitImage == "" {
@@ -79,14 +81,16 @@ func (b *buildx) setup(ctx context.Context, hosts []string, out io.Writer) error
 	}
 	// The container starts while buildx records the builder: neither waits
 	// for the other, and buildx adopts the running container as its node.
-	var log lockedWriter
+	// Each half prints to its own buffer, written out once both are done.
+	var recLog, startLog bytes.Buffer
 	st := builderStart{env: b.s.env, docker: docker, image: b.cfg.BuildKitImage, builder: b.builder,
-		toml: toml, memo: capsMemo{dir: b.cfg.hostDockerConfig(), kind: kind}, out: &log}
+		toml: toml, memo: capsMemo{dir: b.cfg.hostDockerConfig(), kind: kind}, out: &startLog}
 	started := make(chan error, 1)
 	go func() { started <- st.start(ctx) }()
-	recErr := b.record(ctx, conf, &log)
+	recErr := b.record(ctx, conf, &recLog)
 	startErr := <-started
-	out.Write(log.Bytes())
+	out.Write(recLog.Bytes())
+	out.Write(startLog.Bytes())
 	if err := errors.Join(recErr, startErr); err != nil {
 		return fmt.Errorf("starting builder %s: %w", b.builder, err)
 	}

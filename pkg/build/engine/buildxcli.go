@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -51,10 +50,4 @@ func findBuildx(dir, docker string) buildxCLI {
 // command is the program and arguments that run `buildx args...`.
 func (c buildxCLI) command(args ...string) (string, []string) {
 	return c.name, append(append([]string{}, c.prefix...), args...)
-}
-
-// works says the command runs and exits 0.
-func works(ctx context.Context, env []string, name string, args []string) bool {
-	_, err := output(ctx, env, name, args...)
-	return err == nil
 }

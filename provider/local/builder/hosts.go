@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/convox/rack/pkg/build/engine"
 )
 
 // SharedDaemon is one long-lived BuildKit daemon: a build host that keeps its
@@ -169,9 +171,9 @@ func (h *Engine) Wait() { h.removals.Wait() }
 // builder meanwhile would wait for that lock to record its own.
 func (h *Engine) removeBuilder(ctx context.Context, out io.Writer, name string) error {
 	env := append(append([]string{}, h.Env...), "DOCKER_CONFIG="+h.DockerConfig)
-	node := "buildx_buildkit_" + name + "0"
+	node := engine.NodeContainer(name)
 	var msg strings.Builder
-	if err := runCommand(ctx, &msg, env, h.Docker, "rm", "--force", "--volumes", node); err != nil && !strings.Contains(msg.String(), "No such container") {
+	if err := runCommand(ctx, &msg, env, h.Docker, "rm", "--force", node); err != nil && !strings.Contains(msg.String(), "No such container") {
 		fmt.Fprint(out, msg.String())
 		return fmt.Errorf("removing builder container %s: %w", node, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/convox/rack/internal/testenv"
+	"github.com/convox/rack/pkg/build/engine"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -42,7 +43,7 @@ func TestEphemeralEngineRemovesBuilders(t *testing.T) {
 		name := "convox-" + strings.ToLower(id)
 		require.Contains(t, vars, "BUILDER_NAME="+name, "each build names its own builder")
 		// what cmd/build makes of it: the record and a node container with its state volume
-		node := "buildx_buildkit_" + name + "0"
+		node := engine.NodeContainer(name)
 		sh("buildx", "create", "--name", name, "--driver", "docker-container", "--driver-opt", "image="+image)
 		sh("run", "-d", "--name", node, "-v", node+"_state:/var/lib/buildkit", "--entrypoint", "/bin/sh", image, "-c", "sleep 600")
 		names = append(names, name)
@@ -50,7 +51,7 @@ func TestEphemeralEngineRemovesBuilders(t *testing.T) {
 	}
 	h.Wait()
 	for _, name := range names {
-		node := "buildx_buildkit_" + name + "0"
+		node := engine.NodeContainer(name)
 		assert.False(t, exists("container", "inspect", node), "%s left running", node)
 		assert.False(t, exists("volume", "inspect", node+"_state"), "%s_state left", node)
 		assert.False(t, exists("buildx", "inspect", name), "builder %s still recorded", name)
