@@ -1,12 +1,10 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -79,19 +77,16 @@ func (b *buildx) setup(ctx context.Context, hosts []string, out io.Writer) error
 	if err := os.WriteFile(conf, []byte(toml), 0o644); err != nil {
 		return err
 	}
-	// The container starts while buildx records the builder: neither waits
-	// for the other, and buildx adopts the running container as its node.
-	// Each half prints to its own buffer, written out once both are done.
-	var recLog, startLog bytes.Buffer
+	// buildx records the builder first, then the container starts. buildx
+	// create reads its node's state: a container it finds running but not
+	// yet answering costs it a gRPC reconnect back-off (1 to 2 s), while a
+	// missing one is a 0.06 s lookup.
+	if err := b.record(ctx, conf, out); err != nil {
+		return fmt.Errorf("starting builder %s: %w", b.builder, err)
+	}
 	st := builderStart{env: b.s.env, docker: docker, image: b.cfg.BuildKitImage, builder: b.builder,
-		toml: toml, memo: capsMemo{dir: b.cfg.hostDockerConfig(), kind: kind}, out: &startLog}
-	started := make(chan error, 1)
-	go func() { started <- st.start(ctx) }()
-	recErr := b.record(ctx, conf, &recLog)
-	startErr := <-started
-	out.Write(recLog.Bytes())
-	out.Write(startLog.Bytes())
-	if err := errors.Join(recErr, startErr); err != nil {
+		toml: toml, memo: capsMemo{dir: b.cfg.hostDockerConfig(), kind: kind}, out: out}
+	if err := st.start(ctx); err != nil {
 		return fmt.Errorf("starting builder %s: %w", b.builder, err)
 	}
 	return nil

@@ -45,7 +45,8 @@ func TestEphemeralEngineRemovesBuilders(t *testing.T) {
 		// what cmd/build makes of it: the record and a node container with its state volume
 		node := engine.NodeContainer(name)
 		sh("buildx", "create", "--name", name, "--driver", "docker-container", "--driver-opt", "image="+image)
-		sh("run", "-d", "--name", node, "-v", node+"_state:/var/lib/buildkit", "--entrypoint", "/bin/sh", image, "-c", "sleep 600")
+		sh("run", "-d", "--name", node, "-v", node+"_state:/var/lib/buildkit", "--entrypoint", "/bin/sh", image, "-c",
+			"mkdir -p /var/lib/buildkit/runc-overlayfs/snapshots/1/fs && seq 1 500 | sed 's|^|/var/lib/buildkit/runc-overlayfs/snapshots/1/fs/f|' | xargs touch && exec sleep 600")
 		names = append(names, name)
 		release()
 	}
