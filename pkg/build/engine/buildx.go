@@ -32,9 +32,13 @@ func NewEC2(ctx context.Context, cfg Config, hosts []string, out io.Writer) (Eng
 		return nil, false, err
 	}
 	cli := findBuildx(s.dir, cfg.docker())
-	name, args := cli.command("version")
-	if _, err := output(ctx, s.env, name, args...); err != nil {
-		return &docker{cfg: cfg, s: s}, false, nil
+	// buildx through the docker CLI, or no BuildKit image to run it with: ask
+	// now whether it works. A plugin binary found standalone is asked only if
+	// creating the builder fails, which saves 0.08 s on every build.
+	if cli.viaDocker() || (cfg.BuildKitHost == "" && cfg.BuildKitImage == "") {
+		if !cli.works(ctx, s.env) {
+			return &docker{cfg: cfg, s: s}, false, nil
+		}
 	}
 	if cfg.BuildKitHost == "" && cfg.BuildKitImage == "" {
 		// buildx would pull its default BuildKit image from Docker Hub: never.
@@ -45,6 +49,10 @@ func NewEC2(ctx context.Context, cfg Config, hosts []string, out io.Writer) (Eng
 	}
 	b := &buildx{cfg: cfg, s: s, cli: cli}
 	if err := b.setup(ctx, hosts, out); err != nil {
+		if !cli.works(ctx, s.env) {
+			// the plugin found does not run: no buildx after all
+			return &docker{cfg: cfg, s: s}, false, nil
+		}
 		b.Close()
 		return nil, false, err
 	}

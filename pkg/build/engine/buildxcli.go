@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -50,4 +51,14 @@ func findBuildx(dir, docker string) buildxCLI {
 // command is the program and arguments that run `buildx args...`.
 func (c buildxCLI) command(args ...string) (string, []string) {
 	return c.name, append(append([]string{}, c.prefix...), args...)
+}
+
+// viaDocker says buildx runs as `docker buildx`: no plugin binary was found.
+func (c buildxCLI) viaDocker() bool { return len(c.prefix) > 0 }
+
+// works says `buildx version` runs.
+func (c buildxCLI) works(ctx context.Context, env []string) bool {
+	name, args := c.command("version")
+	_, err := output(ctx, env, name, args...)
+	return err == nil
 }

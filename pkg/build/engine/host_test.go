@@ -3,6 +3,9 @@ package engine
 import (
 	"bytes"
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -25,4 +28,23 @@ func TestEC2WithoutBuildKitImage(t *testing.T) {
 	assert.True(t, eng.(*docker).buildkit, "BuildKit in the host engine")
 	assert.Contains(t, out.String(), "WARNING: no BuildKit image for the cache builder")
 	assert.NotContains(t, out.String(), "Creating buildx builder")
+}
+
+// A buildx plugin binary that does not run is no buildx: the ec2 engine is
+// the host engine's docker build, found when the builder's record fails, and
+// no builder container was started.
+func TestEC2WithBrokenBuildxPlugin(t *testing.T) {
+	docker := testenv.RequireDockerEngine(t)
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "cli-plugins"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "cli-plugins", "docker-buildx"), []byte("#!/bin/sh\necho broken >&2\nexit 1\n"), 0o755))
+	builder := "convox-broken-" + randomHex(4)
+	cfg := Config{DockerConfig: dir, BuildKitImage: "convox-rack-buildkit:never-run", Builder: builder}
+	var out bytes.Buffer
+	eng, buildx, err := NewEC2(context.Background(), cfg, nil, &out)
+	require.NoError(t, err)
+	defer eng.Close()
+	assert.False(t, buildx)
+	assert.Equal(t, "docker", eng.Name())
+	assert.Error(t, exec.Command(docker, "container", "inspect", NodeContainer(builder)).Run(), "a builder container was started")
 }
