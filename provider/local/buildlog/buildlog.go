@@ -11,8 +11,9 @@ import (
 	"time"
 )
 
-// PollInterval is how often a follower looks for new output.
-var PollInterval = 100 * time.Millisecond
+// PollInterval is how often a follower looks for new output: a build's
+// end reaches its follower within it.
+var PollInterval = 25 * time.Millisecond
 
 // Create opens path for appending a build's output, creating it.
 func Create(path string) (*os.File, error) {
