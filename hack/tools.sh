@@ -84,6 +84,9 @@ if [ ! -s "$rootfs" ] && [ -x "$bin/debootstrap" ]; then
 		"$bin/debootstrap" --variant=minbase "$DEBIAN_SUITE" "$target" "$mirror" >"$tools/debootstrap.log" 2>&1 ||
 			{ log "debootstrap failed, see $tools/debootstrap.log"; exit 1; }
 		rm -rf "$target"/var/cache/apt/archives/*.deb "$target"/var/lib/apt/lists/*
+		# mktemp made the root 0700; Debian's image has a 0755 root, and kaniko
+		# copies the root's mode into a "/" entry of every layer it writes
+		chmod 0755 "$target"
 		tar --numeric-owner -C "$target" -cf "$rootfs.tmp" .
 		mv "$rootfs.tmp" "$rootfs"
 		rm -rf "$target"
