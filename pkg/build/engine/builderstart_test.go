@@ -38,7 +38,7 @@ func TestBuilderStartRunArgs(t *testing.T) {
 }
 
 // A started builder answers; a daemon that cannot start fails the start
-// with its own last words, and the start leaves no stray exec behind.
+// with its own last words.
 func TestBuilderStartOnEngine(t *testing.T) {
 	docker := testenv.RequireDockerEngine(t)
 	image := testenv.BuildKitImage(t)

@@ -49,7 +49,7 @@ func NewEC2(ctx context.Context, cfg Config, hosts []string, out io.Writer) (Eng
 	}
 	b := &buildx{cfg: cfg, s: s, cli: cli}
 	if err := b.setup(ctx, hosts, out); err != nil {
-		if !cli.works(ctx, s.env) {
+		if ctx.Err() == nil && !cli.works(ctx, s.env) {
 			// the plugin found does not run: no buildx after all
 			return &docker{cfg: cfg, s: s}, false, nil
 		}
