@@ -201,7 +201,8 @@ func (h *Engine) removeBuilder(ctx context.Context, out io.Writer, name string) 
 // the state volume's file system.
 const emptyState = `nice -n 19 rm -rf --one-file-system /var/lib/buildkit/*`
 
-// RemoveBuilders removes every convox buildx builder of DockerConfig with its state.
+// RemoveBuilders removes every convox buildx builder of DockerConfig with its
+// state, as a finished build's builder is removed.
 func (h *Engine) RemoveBuilders(ctx context.Context, out io.Writer) error {
 	env := append(append([]string{}, h.Env...), "DOCKER_CONFIG="+h.DockerConfig)
 	var list strings.Builder
@@ -219,8 +220,8 @@ func (h *Engine) RemoveBuilders(ctx context.Context, out io.Writer) error {
 			continue
 		}
 		fmt.Fprintf(out, "Removing builder %s for a fresh build host\n", name)
-		if err := runCommand(ctx, out, env, h.Docker, "buildx", "rm", "--force", name); err != nil {
-			return fmt.Errorf("removing builder %s: %w", name, err)
+		if err := h.removeBuilder(ctx, out, name); err != nil {
+			return err
 		}
 	}
 	return nil
